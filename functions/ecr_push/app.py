@@ -1,0 +1,30 @@
+"""ECR push -> queue a deploy for every opted-in service that follows the repository and tag."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from autopilot import wiring
+from autopilot.entry import on_event
+from autopilot.models.events import EcrImageActionEvent, image_push
+from autopilot.observability import logger, metrics, tracer
+from autopilot.workflows.plan_push import plan_push
+
+
+def _plan(event: EcrImageActionEvent) -> dict[str, Any]:
+    lines = plan_push(image_push(event), wiring.ecs(), wiring.tagging(), wiring.action_queue())
+    return {"decisions": [asdict(line) for line in lines]}
+
+
+def _dead_letter(event: Any, reason: str) -> None:
+    wiring.dead_letters().send(event, reason, source="ecr_push")
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return on_event(event, EcrImageActionEvent, _plan, _dead_letter)

@@ -1,0 +1,78 @@
+"""One factory for every boto3 client: the same retry mode and user agent everywhere.
+
+boto3 honours AWS_ENDPOINT_URL, which is how the local runner points everything at moto.
+Clients are built lazily, once per process, and adapters accept an injected one instead.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any, cast
+
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_codedeploy import CodeDeployClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_ecr import ECRClient
+    from mypy_boto3_ecs import ECSClient
+    from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_resourcegroupstaggingapi import ResourceGroupsTaggingAPIClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
+
+_CONFIG = Config(
+    retries={"mode": "adaptive", "max_attempts": 5},
+    user_agent_appid="ecs-autopilot",
+    connect_timeout=5,
+    read_timeout=20,
+)
+
+
+@cache
+def _client(service: str) -> Any:
+    import boto3  # noqa: PLC0415 - deferred so that importing the package stays cheap
+
+    return boto3.session.Session().client(service, config=_CONFIG)  # type: ignore[call-overload]
+
+
+def ecs() -> ECSClient:
+    return cast("ECSClient", _client("ecs"))
+
+
+def ecr() -> ECRClient:
+    return cast("ECRClient", _client("ecr"))
+
+
+def codedeploy() -> CodeDeployClient:
+    return cast("CodeDeployClient", _client("codedeploy"))
+
+
+def events() -> EventBridgeClient:
+    return cast("EventBridgeClient", _client("events"))
+
+
+def dynamodb() -> DynamoDBClient:
+    return cast("DynamoDBClient", _client("dynamodb"))
+
+
+def sqs() -> SQSClient:
+    return cast("SQSClient", _client("sqs"))
+
+
+def sns() -> SNSClient:
+    return cast("SNSClient", _client("sns"))
+
+
+def secretsmanager() -> SecretsManagerClient:
+    return cast("SecretsManagerClient", _client("secretsmanager"))
+
+
+def tagging() -> ResourceGroupsTaggingAPIClient:
+    return cast("ResourceGroupsTaggingAPIClient", _client("resourcegroupstaggingapi"))
+
+
+def reset() -> None:
+    """Forget cached clients: the local runner and tests switch endpoints and credentials."""
+    _client.cache_clear()

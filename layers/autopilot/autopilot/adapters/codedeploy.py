@@ -1,0 +1,58 @@
+"""AWS CodeDeploy: blue/green deployments for services with the CODE_DEPLOY controller.
+
+ECS refuses UpdateService with a new task definition for those services; the new revision
+goes out as a CodeDeploy deployment with an AppSpec instead.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from autopilot.adapters import clients
+
+if TYPE_CHECKING:
+    from mypy_boto3_codedeploy import CodeDeployClient
+
+IAM_ACTIONS = ("codedeploy:CreateDeployment", "codedeploy:GetDeploymentConfig")
+
+
+def appspec(task_definition_arn: str, container_name: str, container_port: int) -> str:
+    return json.dumps(
+        {
+            "version": 0.0,
+            "Resources": [
+                {
+                    "TargetService": {
+                        "Type": "AWS::ECS::Service",
+                        "Properties": {
+                            "TaskDefinition": task_definition_arn,
+                            "LoadBalancerInfo": {
+                                "ContainerName": container_name,
+                                "ContainerPort": container_port,
+                            },
+                        },
+                    }
+                }
+            ],
+        }
+    )
+
+
+class CodeDeployGateway:
+    def __init__(self, client: CodeDeployClient | None = None) -> None:
+        self._codedeploy = client or clients.codedeploy()
+
+    def create_deployment(
+        self, application: str, deployment_group: str, appspec_content: str, description: str
+    ) -> str:
+        response = self._codedeploy.create_deployment(
+            applicationName=application,
+            deploymentGroupName=deployment_group,
+            revision={
+                "revisionType": "AppSpecContent",
+                "appSpecContent": {"content": appspec_content},
+            },
+            description=description[:100],
+        )
+        return response["deploymentId"]

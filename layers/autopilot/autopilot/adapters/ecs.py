@@ -1,0 +1,135 @@
+"""Amazon ECS: read services and task definitions, register revisions, update services."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from autopilot.adapters import clients
+from autopilot.adapters.aws_errors import is_code
+from autopilot.domain.errors import NotFoundError
+from autopilot.domain.fleet import Container, Service
+
+if TYPE_CHECKING:
+    from mypy_boto3_ecs import ECSClient
+    from mypy_boto3_ecs.type_defs import ServiceTypeDef
+
+_DESCRIBE_BATCH = 10  # DescribeServices takes at most 10 services per call
+
+IAM_ACTIONS = {
+    "read": ("ecs:DescribeServices", "ecs:DescribeTaskDefinition"),
+    "deploy": (
+        "ecs:DescribeServices",
+        "ecs:DescribeTaskDefinition",
+        "ecs:RegisterTaskDefinition",
+        "ecs:TagResource",
+        "ecs:UpdateService",
+        "iam:PassRole",
+    ),
+}
+
+
+def cluster_of(service_arn: str) -> str:
+    """`arn:aws:ecs:region:account:service/cluster/name` -> `cluster`."""
+    parts = service_arn.split(":", 5)[-1].split("/")
+    if len(parts) != 3 or parts[0] != "service":
+        raise ValueError(f"not a long-form ECS service ARN: {service_arn}")
+    return parts[1]
+
+
+class EcsGateway:
+    def __init__(self, client: ECSClient | None = None) -> None:
+        self._ecs = client or clients.ecs()
+        # Task definition revisions never change: cache them for the life of the container.
+        self._task_definitions: dict[str, tuple[dict[str, Any], list[dict[str, str]]]] = {}
+
+    def describe_services(self, service_arns: Iterable[str]) -> list[Service]:
+        by_cluster: dict[str, list[str]] = defaultdict(list)
+        for arn in service_arns:
+            by_cluster[cluster_of(arn)].append(arn)
+        found: list[Service] = []
+        for cluster, arns in by_cluster.items():
+            for start in range(0, len(arns), _DESCRIBE_BATCH):
+                response = self._ecs.describe_services(
+                    cluster=cluster, services=arns[start : start + _DESCRIBE_BATCH], include=["TAGS"]
+                )
+                found.extend(self._to_service(raw) for raw in response["services"])
+        return found
+
+    def describe_service(self, service_arn: str) -> Service:
+        services = self.describe_services([service_arn])
+        if not services:
+            raise NotFoundError(f"service not found: {service_arn}")
+        return services[0]
+
+    def task_definition(self, arn: str) -> tuple[dict[str, Any], list[dict[str, str]]]:
+        """The task definition as DescribeTaskDefinition returns it, and its tags."""
+        if arn not in self._task_definitions:
+            try:
+                response = self._ecs.describe_task_definition(taskDefinition=arn, include=["TAGS"])
+            except ClientError as exc:
+                if is_code(exc, "ClientException"):
+                    raise NotFoundError(f"task definition not found: {arn}") from exc
+                raise
+            tags = [{"key": t["key"], "value": t.get("value", "")} for t in response.get("tags", [])]
+            self._task_definitions[arn] = (dict(response["taskDefinition"]), tags)
+        return self._task_definitions[arn]
+
+    def writable_task_definition_fields(self) -> frozenset[str]:
+        """What RegisterTaskDefinition accepts, from this SDK's own model of the API."""
+        operation = self._ecs.meta.service_model.operation_model("RegisterTaskDefinition")
+        members = operation.input_shape.members if operation.input_shape else {}
+        return frozenset(members) - {"tags"}
+
+    def register_task_definition(
+        self, definition: Mapping[str, Any], tags: list[dict[str, str]]
+    ) -> str:
+        arguments: dict[str, Any] = dict(definition)
+        if tags:
+            arguments["tags"] = tags
+        response = self._ecs.register_task_definition(**arguments)
+        return response["taskDefinition"]["taskDefinitionArn"]
+
+    def update_service(self, service: Service, task_definition_arn: str) -> str:
+        """Point the service at a revision; returns the id of the deployment ECS started."""
+        try:
+            response = self._ecs.update_service(
+                cluster=service.cluster_arn,
+                service=service.arn,
+                taskDefinition=task_definition_arn,
+            )
+        except ClientError as exc:
+            if is_code(exc, "ServiceNotFoundException", "ServiceNotActiveException"):
+                raise NotFoundError(f"service not found or inactive: {service.arn}") from exc
+            raise
+        for deployment in response["service"].get("deployments", []):
+            if deployment.get("status") == "PRIMARY":
+                return deployment.get("id", "")
+        return ""
+
+    def _to_service(self, raw: ServiceTypeDef) -> Service:
+        task_definition_arn = raw["taskDefinition"]
+        definition, _ = self.task_definition(task_definition_arn)
+        containers = tuple(
+            Container(c["name"], c.get("image", "")) for c in definition["containerDefinitions"]
+        )
+        return Service(
+            arn=raw["serviceArn"],
+            cluster_arn=raw["clusterArn"],
+            name=raw["serviceName"],
+            status=raw.get("status", "ACTIVE"),
+            task_definition_arn=task_definition_arn,
+            containers=containers,
+            deployment_controller=raw.get("deploymentController", {}).get("type", "ECS"),
+            scheduling_strategy=raw.get("schedulingStrategy", "REPLICA"),
+            desired_count=raw.get("desiredCount", 0),
+            tags={t["key"]: t.get("value", "") for t in raw.get("tags", [])},
+            load_balancers=tuple(
+                (lb["containerName"], lb["containerPort"])
+                for lb in raw.get("loadBalancers", [])
+                if "containerName" in lb and "containerPort" in lb
+            ),
+        )

@@ -1,0 +1,130 @@
+"""`autopilot`: the operator's command line, and the local runner."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="autopilot", description="ECS Autopilot: deploys, rollbacks and schedules for ECS."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    local = commands.add_parser("local", help="run the application on this machine against moto")
+    local_commands = local.add_subparsers(dest="local_command", required=True)
+
+    send = local_commands.add_parser(
+        "send",
+        help="route events through template.yaml's rules to the handlers (AWS_ENDPOINT_URL)",
+        description="Route each event (a JSON file holding one event or a list) through the "
+        "rules template.yaml declares, run the handlers that match, drain the actions queue, "
+        "and print one JSON line per outcome. The moto server is the one named by "
+        "AWS_ENDPOINT_URL; the application's own resources are created there on first use.",
+    )
+    send.add_argument("files", nargs="+", type=Path, metavar="FILE")
+
+    local_commands.add_parser("demo", help="start moto, seed a fleet and play the whole story")
+
+    server = local_commands.add_parser("server", help="run a moto server in the foreground")
+    server.add_argument("--port", type=int, default=5000)
+    local_commands.add_parser("seed", help="seed the demo fleet into the moto server")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "local":
+        return _local(args)
+    return EXIT_USAGE
+
+
+def _local(args: argparse.Namespace) -> int:
+    from autopilot.local.runner import LocalApp, LocalRunnerError, find_project_root, stderr_logs  # noqa: PLC0415
+
+    try:
+        root = find_project_root()
+        if args.local_command == "demo":
+            from autopilot.local.demo import run_demo  # noqa: PLC0415
+
+            stderr_logs()
+            return run_demo(root)
+        if args.local_command == "server":
+            return _serve(args.port)
+        endpoint = _endpoint()
+        app = LocalApp(root, endpoint)
+        app.ensure_resources()
+        if args.local_command == "seed":
+            from autopilot.local.fleet import seed_fleet  # noqa: PLC0415
+
+            with app.aws_environment():
+                services = seed_fleet()
+            _print_lines([{"type": "seeded", "service": k, "arn": v} for k, v in services.items()])
+            return 0
+        stderr_logs()
+        from autopilot.local.session import send  # noqa: PLC0415
+
+        events = [event for path in args.files for event in _read_events(path)]
+        _print_lines(send(app, events))
+        return 0
+    except LocalRunnerError as exc:
+        print(f"autopilot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _endpoint() -> str:
+    from autopilot.local.runner import LocalRunnerError  # noqa: PLC0415
+
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "").strip()
+    if not endpoint:
+        raise LocalRunnerError(
+            "AWS_ENDPOINT_URL is not set: start a moto server (autopilot local server) "
+            "and export AWS_ENDPOINT_URL=http://127.0.0.1:5000"
+        )
+    if not endpoint.startswith(("http://127.", "http://localhost")):
+        raise LocalRunnerError(f"refusing to run local events against {endpoint}: not loopback")
+    return endpoint
+
+
+def _read_events(path: Path) -> list[dict[str, Any]]:
+    from autopilot.local.runner import LocalRunnerError  # noqa: PLC0415
+
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise LocalRunnerError(f"{path}: {exc}") from exc
+    events = loaded if isinstance(loaded, list) else [loaded]
+    if not all(isinstance(event, dict) for event in events):
+        raise LocalRunnerError(f"{path}: expected an event object or a list of them")
+    return events
+
+
+def _serve(port: int) -> int:
+    from autopilot.local.server import start_moto_server  # noqa: PLC0415
+
+    server, endpoint = start_moto_server(port)
+    print(f"moto server on {endpoint}; export AWS_ENDPOINT_URL={endpoint}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+    return 0
+
+
+def _print_lines(lines: list[dict[str, Any]]) -> None:
+    for line in lines:
+        print(json.dumps(line, default=str), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Should this push be rolled out to this service, and to which containers?
+
+The same decision runs twice: in the planner, to queue only useful work, and in the
+executor, serialized per service, against fresh state (the authoritative run).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from autopilot.domain.config import InvalidConfigError, read_config
+from autopilot.domain.fleet import ImageFacts, ImagePush, Service, short_digest
+from autopilot.domain.images import InvalidImageReferenceError, parse_image, same_ecr_repository
+from autopilot.domain.tracking import PolicyKind, highest_version, parse_version
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    reason: str
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rollout:
+    """Pin these containers to the pushed digest."""
+
+    images: Mapping[str, str]
+
+
+DeployDecision = Rollout | Skip
+
+
+def containers_from_repository(service: Service, push: ImagePush) -> dict[str, str]:
+    """Container name to current image, for the containers whose image is this repository."""
+    found: dict[str, str] = {}
+    for container in service.containers:
+        try:
+            image = parse_image(container.image)
+        except InvalidImageReferenceError:
+            continue
+        if same_ecr_repository(image, push.account, push.region, push.repository):
+            found[container.name] = container.image
+    return found
+
+
+def decide_deploy(
+    push: ImagePush,
+    service: Service,
+    pushed_image: ImageFacts | None = None,
+    running_images: Mapping[str, ImageFacts] | None = None,
+) -> DeployDecision:
+    """`pushed_image` and `running_images` (by digest) are ECR's view; the planner may omit them."""
+    try:
+        config = read_config(service.tags)
+    except InvalidConfigError as exc:
+        return Skip(f"invalid configuration: {exc}", "invalid-config")
+    if config.track is None:
+        return Skip("not opted in (no autopilot:track tag)", "not-opted-in")
+    if config.track.kind is PolicyKind.OFF:
+        return Skip("autopilot:track is off", "tracking-off")
+    if service.status != "ACTIVE":
+        return Skip(f"service is {service.status}", "inactive")
+    if service.deployment_controller not in {"ECS", "CODE_DEPLOY"}:
+        return Skip(
+            f"{service.deployment_controller} deployment controller is managed elsewhere",
+            "external-controller",
+        )
+
+    targets = containers_from_repository(service, push)
+    if config.containers is not None:
+        targets = {name: image for name, image in targets.items() if name in config.containers}
+    if not targets:
+        return Skip(f"no container uses repository {push.repository}", "not-using-repository")
+    if not config.track.accepts(push.tag):
+        return Skip(f"tag {push.tag} does not match {config.track}", "tag-not-tracked")
+    if all(push.digest in image for image in targets.values()):
+        return Skip(f"already runs {short_digest(push.digest)}", "already-running")
+
+    if pushed_image is not None and running_images is not None:
+        older = _newer_image_running(push, pushed_image, targets, running_images, config.track.kind)
+        if older is not None:
+            return older
+
+    return Rollout({name: push.pinned_image for name in sorted(targets)})
+
+
+def _newer_image_running(
+    push: ImagePush,
+    pushed: ImageFacts,
+    targets: Mapping[str, str],
+    running_images: Mapping[str, ImageFacts],
+    kind: PolicyKind,
+) -> Skip | None:
+    for image in targets.values():
+        digest = parse_image(image).digest
+        running = running_images.get(digest) if digest else None
+        if running is None:
+            continue
+        if kind is PolicyKind.SEMVER:
+            current = highest_version(running.tags)
+            candidate = parse_version(push.tag)
+            if current is not None and candidate is not None and candidate < current:
+                return Skip(f"would downgrade {current} to {candidate}", "downgrade")
+        if running.pushed_at > pushed.pushed_at:
+            return Skip(
+                f"older push: running image was pushed {running.pushed_at.isoformat()}, "
+                f"this one {pushed.pushed_at.isoformat()}",
+                "older-push",
+            )
+    return None

@@ -1,0 +1,82 @@
+"""What the automation knows about a service and an image, as plain values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from autopilot.domain.images import ecr_registry
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePush:
+    """One successful, tagged push to ECR, as the event told it."""
+
+    event_id: str
+    time: datetime
+    account: str
+    region: str
+    repository: str
+    digest: str
+    tag: str
+
+    @property
+    def registry(self) -> str:
+        return ecr_registry(self.account, self.region)
+
+    @property
+    def pinned_image(self) -> str:
+        return f"{self.registry}/{self.repository}@{self.digest}"
+
+
+@dataclass(frozen=True, slots=True)
+class Container:
+    name: str
+    image: str
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    arn: str
+    cluster_arn: str
+    name: str
+    status: str
+    task_definition_arn: str
+    containers: tuple[Container, ...]
+    deployment_controller: str = "ECS"
+    scheduling_strategy: str = "REPLICA"
+    desired_count: int = 0
+    tags: Mapping[str, str] = field(default_factory=dict)
+    load_balancers: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def cluster_name(self) -> str:
+        return self.cluster_arn.rsplit("/", 1)[-1]
+
+    @property
+    def label(self) -> str:
+        return f"{self.cluster_name}/{self.name}"
+
+    @property
+    def task_definition_label(self) -> str:
+        """`family:revision`, the way people name a task definition."""
+        return task_definition_label(self.task_definition_arn)
+
+
+@dataclass(frozen=True, slots=True)
+class ImageFacts:
+    """What ECR says of one digest."""
+
+    digest: str
+    tags: tuple[str, ...]
+    pushed_at: datetime
+
+
+def task_definition_label(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1]
+
+
+def short_digest(digest: str) -> str:
+    algorithm, _, value = digest.partition(":")
+    return f"{algorithm}:{value[:12]}" if value else digest

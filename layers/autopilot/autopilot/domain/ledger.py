@@ -1,0 +1,42 @@
+"""The ledger: one entry per action the automation planned or took, and how it ended."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    STARTED = "started"  # written before any change, so a crash mid-way is visible
+    DEPLOYED = "deployed"
+    DRY_RUN = "dry-run"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    service_arn: str
+    action_id: str
+    kind: str
+    trigger: str
+    trigger_id: str
+    trigger_time: datetime
+    recorded_at: datetime
+    outcome: Outcome
+    reason: str = ""
+    repository: str = ""
+    digest: str = ""
+    tag: str = ""
+    from_task_definition: str = ""
+    to_task_definition: str = ""
+    deployment_id: str = ""
+    containers: tuple[str, ...] = field(default_factory=tuple)
+
+
+def action_id(trigger_id: str, service_arn: str, kind: str) -> str:
+    """Stable for one trigger and one service, so a redelivered event maps to the same action."""
+    digest = hashlib.sha256(f"{kind}|{trigger_id}|{service_arn}".encode()).hexdigest()
+    return digest[:32]

@@ -1,0 +1,235 @@
+"""A small, realistic fleet on the moto server: two clusters, five services, four repositories.
+
+Image builds are deterministic (moto's digest is the SHA-256 of the manifest), so the digests
+in events/ match what this module pushes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+
+from autopilot.local.runner import ACCOUNT, REGION
+
+REGISTRY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
+_MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
+
+
+def manifest(repository: str, build: int) -> str:
+    """The manifest of build N of a repository (a stand-in: one config, one layer)."""
+    seed = f"{repository}#{build}".encode()
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": _MANIFEST_TYPE,
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": 1469,
+                "digest": "sha256:" + hashlib.sha256(b"config:" + seed).hexdigest(),
+            },
+            "layers": [
+                {
+                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                    "size": 31_357_624,
+                    "digest": "sha256:" + hashlib.sha256(b"layer:" + seed).hexdigest(),
+                }
+            ],
+        },
+        separators=(",", ":"),
+    )
+
+
+def digest_of(repository: str, build: int) -> str:
+    return "sha256:" + hashlib.sha256(manifest(repository, build).encode()).hexdigest()
+
+
+def push_image(repository: str, tag: str, build: int) -> str:
+    """Put build N in ECR under `tag` (moving the tag if it points elsewhere); its digest.
+
+    Every build also keeps an immutable `build-N` tag, as CI pipelines do: without one, moto
+    drops an image whose last tag moves away (real ECR would keep it untagged).
+    """
+    ecr = boto3.client("ecr")
+    digest = digest_of(repository, build)
+    for each in (f"build-{build}", tag):
+        try:
+            ecr.put_image(
+                repositoryName=repository,
+                imageManifest=manifest(repository, build),
+                imageManifestMediaType=_MANIFEST_TYPE,
+                imageTag=each,
+                imageDigest=digest,
+            )
+        except ecr.exceptions.ImageAlreadyExistsException:
+            continue
+    return digest
+
+
+def push_event(
+    repository: str,
+    tag: str | None,
+    digest: str,
+    *,
+    action: str = "PUSH",
+    result: str = "SUCCESS",
+    time: datetime | None = None,
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """The `ECR Image Action` event ECR sends for this push, in its documented shape."""
+    detail: dict[str, Any] = {
+        "result": result,
+        "repository-name": repository,
+        "image-digest": digest,
+        "action-type": action,
+    }
+    if tag is not None:
+        detail["image-tag"] = tag
+    return {
+        "version": "0",
+        "id": event_id or str(uuid.uuid4()),
+        "detail-type": "ECR Image Action",
+        "source": "aws.ecr",
+        "account": ACCOUNT,
+        "time": (time or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": REGION,
+        "resources": [],
+        "detail": detail,
+    }
+
+
+@dataclass(frozen=True)
+class ServiceSeed:
+    cluster: str
+    name: str
+    family: str
+    containers: tuple[tuple[str, str], ...]  # (container name, image)
+    tags: tuple[tuple[str, str], ...] = ()
+    desired: int = 2
+
+
+def image(repository: str, build: int) -> str:
+    return f"{REGISTRY}/{repository}@{digest_of(repository, build)}"
+
+
+SERVICES = (
+    ServiceSeed(
+        "prod",
+        "web",
+        "web",
+        (("web", image("web", 1)), ("log-router", f"{REGISTRY}/log-router:2.1")),
+        (("autopilot:track", "tag:main"), ("team", "storefront")),
+        desired=4,
+    ),
+    ServiceSeed(
+        "staging",
+        "web",
+        "web-staging",
+        (("web", image("web", 1)),),
+        (("autopilot:track", "tag:main"), ("autopilot:containers", "web")),
+    ),
+    ServiceSeed("prod", "web-legacy", "web-legacy", (("web", f"{REGISTRY}/web:main"),), (("team", "storefront"),)),
+    ServiceSeed(
+        "prod",
+        "api",
+        "api",
+        (("api", image("api", 140)),),
+        (("autopilot:track", "semver:1.4 - 1"),),
+        desired=3,
+    ),
+    ServiceSeed(
+        "staging",
+        "worker",
+        "worker",
+        (("worker", image("worker", 1)),),
+        (("autopilot:track", "glob:release-+"),),
+        desired=1,
+    ),
+)
+
+INITIAL_IMAGES = (("web", "main", 1), ("api", "1.4.0", 140), ("worker", "release-1", 1), ("log-router", "2.1", 1))
+
+
+def _task_definition(seed: ServiceSeed) -> dict[str, Any]:
+    """A Fargate task definition with the fields a careless clone would lose."""
+    containers = []
+    for index, (name, container_image) in enumerate(seed.containers):
+        containers.append(
+            {
+                "name": name,
+                "image": container_image,
+                "essential": index == 0,
+                "cpu": 256 if index == 0 else 64,
+                "memory": 512 if index == 0 else 128,
+                "portMappings": [{"containerPort": 8080, "protocol": "tcp"}] if index == 0 else [],
+                "environment": [
+                    {"name": "APP_ENV", "value": seed.cluster},
+                    {"name": "FEATURE_FLAGS", "value": ""},
+                ],
+                "secrets": [
+                    {
+                        "name": "DATABASE_URL",
+                        "valueFrom": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{seed.family}-db",
+                    }
+                ],
+                "mountPoints": [{"sourceVolume": "scratch", "containerPath": "/scratch"}],
+            }
+        )
+    return {
+        "family": seed.family,
+        "taskRoleArn": f"arn:aws:iam::{ACCOUNT}:role/{seed.family}-task",
+        "executionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/ecsTaskExecutionRole",
+        "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"],
+        "cpu": "512",
+        "memory": "1024",
+        "containerDefinitions": containers,
+        "volumes": [{"name": "scratch"}],
+        "ephemeralStorage": {"sizeInGiB": 30},
+        "runtimePlatform": {"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"},
+        "tags": [{"key": "team", "value": "platform"}, {"key": "cost-center", "value": "cc-1234"}],
+    }
+
+
+def seed_fleet() -> dict[str, str]:
+    """Create the fleet; returns service label -> service ARN. Run inside the runner's AWS env."""
+    ec2, ecr, ecs = boto3.client("ec2"), boto3.client("ecr"), boto3.client("ecs")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="services", Description="services", VpcId=vpc)
+    for repository in {"web", "api", "worker", "log-router"}:
+        ecr.create_repository(repositoryName=repository)
+    for repository, tag, build in INITIAL_IMAGES:
+        push_image(repository, tag, build)
+    for cluster in ("prod", "staging"):
+        ecs.create_cluster(clusterName=cluster)
+    arns: dict[str, str] = {}
+    for seed in SERVICES:
+        definition = ecs.register_task_definition(**_task_definition(seed))["taskDefinition"]
+        service = ecs.create_service(
+            cluster=seed.cluster,
+            serviceName=seed.name,
+            taskDefinition=definition["taskDefinitionArn"],
+            desiredCount=seed.desired,
+            launchType="FARGATE",
+            networkConfiguration={
+                "awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group["GroupId"]]}
+            },
+            tags=[{"key": k, "value": v} for k, v in seed.tags],
+        )["service"]
+        arns[f"{seed.cluster}/{seed.name}"] = service["serviceArn"]
+    return arns
+
+
+def running_images(service_arn: str) -> dict[str, str]:
+    """Container name -> image of the task definition the service runs now."""
+    ecs = boto3.client("ecs")
+    cluster = service_arn.rsplit("/", 2)[-2]
+    service = ecs.describe_services(cluster=cluster, services=[service_arn])["services"][0]
+    definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])
+    return {c["name"]: c["image"] for c in definition["taskDefinition"]["containerDefinitions"]}

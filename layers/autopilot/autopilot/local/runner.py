@@ -1,0 +1,367 @@
+"""The local runner: the application's own resources on a moto server, events routed through
+the rules template.yaml declares, handlers invoked the way Lambda invokes them.
+
+EventBridge (moto's) does the pattern matching: each rule gets an SQS target here, because
+moto cannot deliver to Lambda. A rule that matched leaves a message in its queue, and the
+runner invokes that rule's function with the original event, byte for byte.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from autopilot import wiring
+from autopilot.adapters import clients
+from autopilot.local.template import FunctionSpec, Template, load_template
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
+
+STACK = "autopilot-local"
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+NOTIFICATIONS_QUEUE = f"{STACK}-notifications"
+_MAX_RECEIVES = 10  # a safety stop: the redrive policy moves a poisoned message out sooner
+
+
+class LocalRunnerError(RuntimeError):
+    """The local environment cannot run the application as asked."""
+
+
+@dataclass
+class LambdaContext:
+    """Enough of Lambda's context object for Powertools."""
+
+    function_name: str
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = ""
+    invoked_function_arn: str = ""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+class LocalApp:
+    def __init__(self, root: Path, endpoint: str) -> None:
+        self.root = root
+        self.endpoint = endpoint
+        self.template: Template = load_template(root / "template.yaml")
+        self._physical: dict[str, dict[str, str]] = {}
+        self._modules: dict[str, ModuleType] = {}
+
+    # -- resources ------------------------------------------------------------------------
+
+    def ensure_resources(self) -> None:
+        """Create the template's tables, queues, topics and rules if they are not there yet."""
+        with self.aws_environment():
+            self._create_queues()
+            self._create_tables()
+            self._create_topics()
+            self._create_rules()
+
+    def _name(self, logical_id: str) -> str:
+        return f"{STACK}-{logical_id}"
+
+    def _create_queues(self) -> None:
+        sqs = clients.sqs()
+        queues = self.template.of_type("AWS::SQS::Queue")
+        # Dead-letter queues first: the others' redrive policies point at them.
+        ordered = sorted(queues, key=lambda q: "RedrivePolicy" in queues[q])
+        for logical_id in ordered:
+            props = queues[logical_id]
+            fifo = str(props.get("FifoQueue", "false")).lower() == "true"
+            name = self._name(logical_id) + (".fifo" if fifo else "")
+            attributes = {"FifoQueue": "true"} if fifo else {}
+            if "VisibilityTimeout" in props:
+                attributes["VisibilityTimeout"] = str(props["VisibilityTimeout"])
+            if "RedrivePolicy" in props:
+                policy = props["RedrivePolicy"]
+                target = policy["deadLetterTargetArn"]["Fn::GetAtt"][0]
+                attributes["RedrivePolicy"] = json.dumps(
+                    {
+                        "deadLetterTargetArn": self._physical[target]["Arn"],
+                        "maxReceiveCount": int(policy["maxReceiveCount"]),
+                    }
+                )
+            url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+            self._physical[logical_id] = {
+                "Ref": url,
+                "Arn": arn["Attributes"]["QueueArn"],
+                "QueueName": name,
+            }
+
+    def _create_tables(self) -> None:
+        dynamodb = clients.dynamodb()
+        existing = set(dynamodb.list_tables()["TableNames"])
+        for logical_id, props in self.template.of_type("AWS::DynamoDB::Table").items():
+            name = self._name(logical_id)
+            if name not in existing:
+                dynamodb.create_table(
+                    TableName=name,
+                    AttributeDefinitions=props["AttributeDefinitions"],
+                    KeySchema=props["KeySchema"],
+                    BillingMode=props.get("BillingMode", "PAY_PER_REQUEST"),
+                )
+            arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
+            self._physical[logical_id] = {"Ref": name, "Arn": arn}
+
+    def _create_topics(self) -> None:
+        sns, sqs = clients.sns(), clients.sqs()
+        inbox = sqs.create_queue(QueueName=NOTIFICATIONS_QUEUE)["QueueUrl"]
+        inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])
+        for logical_id in self.template.of_type("AWS::SNS::Topic"):
+            arn = sns.create_topic(Name=self._name(logical_id))["TopicArn"]
+            # Locally, notifications land in a queue so the runner can show them.
+            sns.subscribe(
+                TopicArn=arn,
+                Protocol="sqs",
+                Endpoint=inbox_arn["Attributes"]["QueueArn"],
+            )
+            self._physical[logical_id] = {"Ref": arn, "TopicName": self._name(logical_id)}
+
+    def _create_rules(self) -> None:
+        events, sqs = clients.events(), clients.sqs()
+        for route in self.template.rules:
+            rule = self._rule_name(route.function, route.name)
+            url = sqs.create_queue(QueueName=rule)["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+            events.put_rule(Name=rule, EventPattern=json.dumps(route.pattern), State="ENABLED")
+            events.put_targets(
+                Rule=rule, Targets=[{"Id": "inbox", "Arn": arn["Attributes"]["QueueArn"]}]
+            )
+
+    def _rule_name(self, function: str, event_name: str) -> str:
+        return f"{STACK}-{function}-{event_name}"
+
+    # -- environment ----------------------------------------------------------------------
+
+    def function_environment(self, spec: FunctionSpec) -> dict[str, str]:
+        parameters = self.template.parameter_defaults()
+        return {name: self._resolve(value, parameters) for name, value in spec.environment.items()}
+
+    def _resolve(self, value: Any, parameters: Mapping[str, str]) -> str:
+        if isinstance(value, str | int | float):
+            return str(value)
+        if isinstance(value, dict) and "Ref" in value:
+            name = value["Ref"]
+            if name in parameters:
+                return os.environ.get(f"AUTOPILOT_PARAMETER_{name}", parameters[name])
+            return self._physical[name]["Ref"]
+        if isinstance(value, dict) and "Fn::GetAtt" in value:
+            logical_id, attribute = value["Fn::GetAtt"]
+            return self._physical[logical_id][attribute]
+        raise LocalRunnerError(f"the local runner cannot resolve {value!r}")
+
+    @contextmanager
+    def aws_environment(self) -> Iterator[None]:
+        """Point boto3 at the moto server with throwaway credentials, whatever the shell has."""
+        saved = dict(os.environ)
+        os.environ.update(
+            AWS_ENDPOINT_URL=self.endpoint,
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",  # noqa: S105 - moto's fake credentials
+            AWS_DEFAULT_REGION=REGION,
+            AWS_REGION=REGION,
+        )
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+            os.environ.pop(name, None)
+        clients.reset()
+        try:
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+            clients.reset()
+
+    # -- invoking -------------------------------------------------------------------------
+
+    def invoke(self, function: str, event: Mapping[str, Any]) -> Any:
+        spec = self.template.functions[function]
+        with self.aws_environment():
+            os.environ.update(self.function_environment(spec))
+            os.environ.update(
+                POWERTOOLS_METRICS_DISABLED="true",
+                POWERTOOLS_TRACE_DISABLED="true",
+                POWERTOOLS_DEV="false",
+            )
+            wiring.reset()
+            handler = self._handler(spec)
+            context = LambdaContext(
+                function_name=function,
+                aws_request_id=str(uuid.uuid4()),
+                invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}",
+            )
+            try:
+                return handler(dict(event), context)
+            finally:
+                wiring.reset()
+
+    def _handler(self, spec: FunctionSpec) -> Callable[[dict[str, Any], Any], Any]:
+        module_name, _, attribute = spec.handler.rpartition(".")
+        key = f"{spec.logical_id}.{module_name}"
+        if key not in self._modules:
+            path = spec.code_uri / f"{module_name.replace('.', '/')}.py"
+            loaded = importlib.util.spec_from_file_location(f"_autopilot_fn_{spec.logical_id}", path)
+            if loaded is None or loaded.loader is None:
+                raise LocalRunnerError(f"cannot load {path}")
+            module = importlib.util.module_from_spec(loaded)
+            loaded.loader.exec_module(module)
+            self._modules[key] = module
+        handler: Callable[[dict[str, Any], Any], Any] = getattr(self._modules[key], attribute)
+        return handler
+
+    # -- routing --------------------------------------------------------------------------
+
+    def route(self, event: Mapping[str, Any]) -> list[tuple[str, Any]]:
+        """Put the event on moto's bus; invoke the function of every rule that matched it."""
+        with self.aws_environment():
+            events, sqs = clients.events(), clients.sqs()
+            entry: dict[str, Any] = {
+                "Source": str(event.get("source", "")),
+                "DetailType": str(event.get("detail-type", "")),
+                "Detail": json.dumps(event.get("detail", {})),
+                "Resources": [str(r) for r in event.get("resources", [])],
+            }
+            if "time" in event:
+                entry["Time"] = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
+            events.put_events(Entries=[entry])
+            matched: list[str] = []
+            for route in self.template.rules:
+                url = sqs.get_queue_url(QueueName=self._rule_name(route.function, route.name))
+                for message in self._receive_all(url["QueueUrl"]):
+                    sqs.delete_message(
+                        QueueUrl=url["QueueUrl"], ReceiptHandle=message["ReceiptHandle"]
+                    )
+                    matched.append(route.function)
+        return [(function, self.invoke(function, event)) for function in matched]
+
+    def drain(self) -> list[ProcessedMessage]:
+        """Feed every queue-triggered function until its queue is empty, as Lambda's poller would."""
+        processed: list[ProcessedMessage] = []
+        for route in self.template.queue_routes:
+            url = self._physical[route.queue]["Ref"]
+            arn = self._physical[route.queue]["Arn"]
+            for _ in range(_MAX_RECEIVES):
+                with self.aws_environment():
+                    batch = clients.sqs().receive_message(
+                        QueueUrl=url,
+                        MaxNumberOfMessages=route.batch_size,
+                        AttributeNames=["All"],
+                        MessageAttributeNames=["All"],
+                    ).get("Messages", [])
+                if not batch:
+                    break
+                result = self.invoke(route.function, _sqs_event(batch, arn))
+                failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
+                with self.aws_environment():
+                    sqs = clients.sqs()
+                    for message in batch:
+                        ok = message["MessageId"] not in failed
+                        if ok:
+                            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                        else:
+                            # Visible again at once: locally there is no reason to wait.
+                            sqs.change_message_visibility(
+                                QueueUrl=url, ReceiptHandle=message["ReceiptHandle"],
+                                VisibilityTimeout=0,
+                            )
+                        processed.append(ProcessedMessage(route.function, message["Body"], ok))
+        return processed
+
+    def notifications(self) -> list[dict[str, str]]:
+        """Messages published to the notification topic since the last call."""
+        with self.aws_environment():
+            sqs = clients.sqs()
+            url = sqs.get_queue_url(QueueName=NOTIFICATIONS_QUEUE)["QueueUrl"]
+            found = []
+            for message in self._receive_all(url):
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                envelope = json.loads(message["Body"])
+                found.append(
+                    {"subject": envelope.get("Subject") or "", "text": envelope.get("Message", "")}
+                )
+            return found
+
+    def queue_depth(self, logical_id: str) -> int:
+        with self.aws_environment():
+            attributes = clients.sqs().get_queue_attributes(
+                QueueUrl=self._physical[logical_id]["Ref"],
+                AttributeNames=["ApproximateNumberOfMessages"],
+            )
+        return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
+    def physical(self, logical_id: str) -> Mapping[str, str]:
+        return self._physical[logical_id]
+
+    @staticmethod
+    def _receive_all(url: str) -> list[MessageTypeDef]:
+        sqs = clients.sqs()
+        found: list[MessageTypeDef] = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                return found
+            found.extend(batch)
+
+
+@dataclass(frozen=True)
+class ProcessedMessage:
+    function: str
+    body: str
+    succeeded: bool
+
+
+def _sqs_event(messages: list[MessageTypeDef], queue_arn: str) -> dict[str, Any]:
+    """The event Lambda's SQS poller hands to a function."""
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": {
+                    name: {
+                        "stringValue": value.get("StringValue"),
+                        "dataType": value.get("DataType", "String"),
+                    }
+                    for name, value in m.get("MessageAttributes", {}).items()
+                },
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": REGION,
+            }
+            for m in messages
+        ]
+    }
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """The folder holding template.yaml: the current one or a parent."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "template.yaml").is_file() and (folder / "functions").is_dir():
+            return folder
+    raise LocalRunnerError("no template.yaml found here or above: run from the project folder")
+
+
+def stderr_logs() -> None:
+    """Function logs go to stderr, so stdout carries only the runner's JSON lines."""
+    from autopilot.observability import logger  # noqa: PLC0415
+
+    handler = logger.registered_handler
+    if hasattr(handler, "setStream"):
+        handler.setStream(sys.stderr)

@@ -1,0 +1,105 @@
+"""`autopilot local send`: route events, run what they trigger, report one JSON line per outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from autopilot.adapters.ledger import Ledger
+from autopilot.domain.fleet import task_definition_label
+from autopilot.domain.ledger import LedgerEntry
+from autopilot.local.runner import LocalApp
+from autopilot.models.actions import ActionRequest, parse_action
+
+
+def send(app: LocalApp, events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    lines: list[dict[str, Any]] = []
+    for event in events:
+        lines.extend(_route(app, event))
+        lines.extend(_run_actions(app))
+        lines.extend({"type": "notification", **n} for n in app.notifications())
+    return lines
+
+
+def _route(app: LocalApp, event: Mapping[str, Any]) -> list[dict[str, Any]]:
+    event_id = event.get("id", "")
+    routed = app.route(event)
+    if not routed:
+        return [
+            {
+                "type": "unrouted",
+                "event": event_id,
+                "reason": f"no rule in template.yaml matches source={event.get('source')!r} "
+                f"detail-type={event.get('detail-type')!r}",
+            }
+        ]
+    lines: list[dict[str, Any]] = []
+    for function, result in routed:
+        status = (result or {}).get("status", "handled")
+        if status in {"ignored", "rejected"}:
+            lines.append(
+                {"type": status, "function": function, "event": event_id, "reason": result["reason"]}
+            )
+            continue
+        lines.extend(
+            {"type": "skipped", "function": function, "event": event_id, **_plain(decision)}
+            for decision in (result or {}).get("decisions", [])
+            if decision.get("decision") == "skipped"
+        )
+    return lines
+
+
+def _run_actions(app: LocalApp) -> list[dict[str, Any]]:
+    """One line per action: its ledger entry, or `dead-lettered` if every attempt failed."""
+    attempts: dict[str, tuple[ActionRequest, bool]] = {}
+    for message in app.drain():
+        request = parse_action(message.body)
+        done_before = attempts.get(request.action_id, (request, False))[1]
+        attempts[request.action_id] = (request, done_before or message.succeeded)
+    lines = []
+    with app.aws_environment():
+        ledger = Ledger(app.physical("LedgerTable")["Ref"], retention_days=1)
+        for request, succeeded in attempts.values():
+            entry = ledger.find(request.service_arn, request.trigger_time, request.action_id)
+            if succeeded and entry is not None:
+                lines.append(action_line(entry))
+            else:
+                lines.append(
+                    {
+                        "type": "action",
+                        "kind": request.kind,
+                        "service": _label(request.service_arn),
+                        "outcome": "dead-lettered",
+                        "reason": "every attempt failed: the message is in the actions "
+                        "dead-letter queue (see the function logs on stderr)",
+                    }
+                )
+    return lines
+
+
+def action_line(entry: LedgerEntry) -> dict[str, Any]:
+    line: dict[str, Any] = {
+        "type": "action",
+        "kind": entry.kind,
+        "service": _label(entry.service_arn),
+        "outcome": entry.outcome.value,
+        "reason": entry.reason,
+        "repository": entry.repository,
+        "tag": entry.tag,
+        "digest": entry.digest,
+        "from": task_definition_label(entry.from_task_definition) if entry.from_task_definition else "",
+        "to": task_definition_label(entry.to_task_definition) if entry.to_task_definition else "",
+        "containers": list(entry.containers),
+        "deployment": entry.deployment_id,
+        "trigger": entry.trigger,
+        "trigger_id": entry.trigger_id,
+    }
+    return {k: v for k, v in line.items() if v not in ("", [])}
+
+
+def _label(service_arn: str) -> str:
+    return "/".join(service_arn.rsplit("/", 2)[-2:])
+
+
+def _plain(decision: Mapping[str, Any]) -> dict[str, Any]:
+    return {"service": decision["service"], "reason": decision["reason"], "code": decision["code"]}

@@ -1,0 +1,115 @@
+"""Reading template.yaml the way CloudFormation would, enough to stand the app up locally."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+_SHORT_FORMS = {
+    "Ref": "Ref",
+    "Condition": "Condition",
+    **{
+        name: f"Fn::{name}"
+        for name in ("GetAtt", "Sub", "If", "Equals", "Not", "And", "Or", "Join", "Select", "Split",
+                     "FindInMap", "ImportValue", "GetAZs", "Base64", "Cidr", "Transform")
+    },
+}
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """SafeLoader that reads CloudFormation's short forms (!Ref, !GetAtt, !Sub...)."""
+
+
+def _short_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = _SHORT_FORMS.get(suffix)
+    if name is None:
+        raise yaml.constructor.ConstructorError(None, None, f"unknown tag !{suffix}", node.start_mark)
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if name == "Fn::GetAtt":
+            value = str(value).split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _short_form)
+
+
+@dataclass(frozen=True)
+class RuleRoute:
+    """An EventBridge rule that invokes a function."""
+
+    function: str
+    name: str
+    pattern: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class QueueRoute:
+    """An SQS queue that feeds a function."""
+
+    function: str
+    queue: str
+    batch_size: int
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    logical_id: str
+    code_uri: Path
+    handler: str
+    environment: Mapping[str, Any]
+
+
+@dataclass
+class Template:
+    root: Path
+    body: Mapping[str, Any]
+    functions: dict[str, FunctionSpec] = field(default_factory=dict)
+    rules: list[RuleRoute] = field(default_factory=list)
+    queue_routes: list[QueueRoute] = field(default_factory=list)
+
+    @property
+    def resources(self) -> Mapping[str, Mapping[str, Any]]:
+        return self.body["Resources"]  # type: ignore[no-any-return]
+
+    def of_type(self, kind: str) -> dict[str, Mapping[str, Any]]:
+        return {k: v.get("Properties", {}) for k, v in self.resources.items() if v["Type"] == kind}
+
+    def parameter_defaults(self) -> dict[str, str]:
+        return {
+            name: str(spec.get("Default", ""))
+            for name, spec in self.body.get("Parameters", {}).items()
+        }
+
+
+def load_template(path: Path) -> Template:
+    body = yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    template = Template(root=path.parent, body=body)
+    global_env = body.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    for logical_id, props in template.of_type("AWS::Serverless::Function").items():
+        env = {**global_env, **props.get("Environment", {}).get("Variables", {})}
+        template.functions[logical_id] = FunctionSpec(
+            logical_id=logical_id,
+            code_uri=path.parent / props["CodeUri"],
+            handler=props["Handler"],
+            environment=env,
+        )
+        for event_name, event in props.get("Events", {}).items():
+            event_props = event.get("Properties", {})
+            if event["Type"] == "EventBridgeRule":
+                template.rules.append(RuleRoute(logical_id, event_name, event_props["Pattern"]))
+            elif event["Type"] == "SQS":
+                queue = event_props["Queue"]["Fn::GetAtt"][0]
+                template.queue_routes.append(
+                    QueueRoute(logical_id, queue, int(event_props.get("BatchSize", 10)))
+                )
+    return template

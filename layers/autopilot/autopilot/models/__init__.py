@@ -1,0 +1,1 @@
+"""Typed events at the edge and the messages the functions exchange."""

@@ -1,0 +1,61 @@
+"""One frozen, validated settings object, built once per cold start from the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+class SettingsError(RuntimeError):
+    """A required setting is missing or malformed: fail the cold start, loudly, by name."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    ledger_table: str
+    actions_queue_url: str
+    dead_letter_queue_url: str
+    notify_topic_arn: str
+    chat_webhook_secret_arn: str | None
+    dry_run: bool
+    ledger_retention_days: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        source = os.environ if env is None else env
+        return cls(
+            ledger_table=_required(source, "LEDGER_TABLE"),
+            actions_queue_url=_required(source, "ACTIONS_QUEUE_URL"),
+            dead_letter_queue_url=_required(source, "DEAD_LETTER_QUEUE_URL"),
+            notify_topic_arn=_required(source, "NOTIFY_TOPIC_ARN"),
+            chat_webhook_secret_arn=source.get("CHAT_WEBHOOK_SECRET_ARN") or None,
+            dry_run=_boolean(source, "DRY_RUN"),
+            ledger_retention_days=_positive_int(source, "LEDGER_RETENTION_DAYS"),
+        )
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise SettingsError(f"setting {name} is required and is missing or empty")
+    return value
+
+
+def _boolean(env: Mapping[str, str], name: str) -> bool:
+    value = _required(env, name).lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingsError(f"setting {name} must be true or false, got {value!r}")
+
+
+def _positive_int(env: Mapping[str, str], name: str) -> int:
+    value = _required(env, name)
+    if not value.isdigit() or int(value) <= 0:
+        raise SettingsError(f"setting {name} must be a positive whole number, got {value!r}")
+    return int(value)

@@ -1,0 +1,72 @@
+"""Dependencies, built lazily once per cold start (never at import), replaceable in tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cache
+
+from autopilot.adapters import clients
+from autopilot.adapters.codedeploy import CodeDeployGateway
+from autopilot.adapters.ecr import EcrGateway
+from autopilot.adapters.ecs import EcsGateway
+from autopilot.adapters.ledger import Ledger
+from autopilot.adapters.notifier import Notifier
+from autopilot.adapters.queues import ActionQueue, DeadLetters
+from autopilot.adapters.tagging import TaggingGateway
+from autopilot.settings import Settings
+from autopilot.workflows.execute import Executor
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@cache
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+@cache
+def ecs() -> EcsGateway:
+    return EcsGateway()
+
+
+@cache
+def tagging() -> TaggingGateway:
+    return TaggingGateway()
+
+
+@cache
+def action_queue() -> ActionQueue:
+    return ActionQueue(settings().actions_queue_url)
+
+
+@cache
+def dead_letters() -> DeadLetters:
+    return DeadLetters(settings().dead_letter_queue_url)
+
+
+@cache
+def ledger() -> Ledger:
+    return Ledger(settings().ledger_table, settings().ledger_retention_days)
+
+
+@cache
+def executor() -> Executor:
+    config = settings()
+    return Executor(
+        ecs=ecs(),
+        ecr=EcrGateway(),
+        codedeploy=CodeDeployGateway(),
+        ledger=ledger(),
+        notifier=Notifier(config.notify_topic_arn, config.chat_webhook_secret_arn),
+        dry_run=config.dry_run,
+        clock=utc_now,
+    )
+
+
+def reset() -> None:
+    """Forget everything built so far: the next call reads the environment again."""
+    for factory in (settings, ecs, tagging, action_queue, dead_letters, ledger, executor):
+        factory.cache_clear()
+    clients.reset()
