@@ -31,7 +31,11 @@ def on_event(
         )
         logger.error(
             "malformed event kept in the dead-letter queue",
-            extra={"reason": reason, "event_id": event.get("id"), "detail_type": event.get("detail-type")},
+            extra={
+                "reason": reason,
+                "event_id": event.get("id"),
+                "detail_type": event.get("detail-type"),
+            },
         )
         count("MalformedEvent")
         dead_letter(event, reason)

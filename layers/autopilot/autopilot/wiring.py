@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from functools import cache
 
-from autopilot.adapters import clients
 from autopilot.adapters.codedeploy import CodeDeployGateway
 from autopilot.adapters.ecr import EcrGateway
 from autopilot.adapters.ecs import EcsGateway
@@ -66,7 +65,6 @@ def executor() -> Executor:
 
 
 def reset() -> None:
-    """Forget everything built so far: the next call reads the environment again."""
+    """Forget the wiring (settings, gateways); clients are kept, see `clients.reset`."""
     for factory in (settings, ecs, tagging, action_queue, dead_letters, ledger, executor):
         factory.cache_clear()
-    clients.reset()

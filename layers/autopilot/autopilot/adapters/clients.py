@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 from botocore.config import Config
 
 if TYPE_CHECKING:
+    from boto3.session import Session
     from mypy_boto3_codedeploy import CodeDeployClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_ecr import ECRClient
@@ -24,17 +25,23 @@ if TYPE_CHECKING:
 
 _CONFIG = Config(
     retries={"mode": "adaptive", "max_attempts": 5},
-    user_agent_appid="ecs-autopilot",
+    user_agent_extra="ecs-autopilot",
     connect_timeout=5,
     read_timeout=20,
 )
 
 
 @cache
-def _client(service: str) -> Any:
+def _session() -> Session:
     import boto3  # noqa: PLC0415 - deferred so that importing the package stays cheap
 
-    return boto3.session.Session().client(service, config=_CONFIG)  # type: ignore[call-overload]
+    # One session: it caches the service models, which make up most of a client's cost.
+    return boto3.session.Session()
+
+
+@cache
+def _client(service: str) -> Any:
+    return _session().client(service, config=_CONFIG)
 
 
 def ecs() -> ECSClient:
@@ -74,5 +81,6 @@ def tagging() -> ResourceGroupsTaggingAPIClient:
 
 
 def reset() -> None:
-    """Forget cached clients: the local runner and tests switch endpoints and credentials."""
+    """Forget clients and session: the next ones read endpoint and credentials afresh."""
     _client.cache_clear()
+    _session.cache_clear()

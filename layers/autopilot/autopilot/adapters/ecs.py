@@ -54,7 +54,9 @@ class EcsGateway:
         for cluster, arns in by_cluster.items():
             for start in range(0, len(arns), _DESCRIBE_BATCH):
                 response = self._ecs.describe_services(
-                    cluster=cluster, services=arns[start : start + _DESCRIBE_BATCH], include=["TAGS"]
+                    cluster=cluster,
+                    services=arns[start : start + _DESCRIBE_BATCH],
+                    include=["TAGS"],
                 )
                 found.extend(self._to_service(raw) for raw in response["services"])
         return found
@@ -74,7 +76,9 @@ class EcsGateway:
                 if is_code(exc, "ClientException"):
                     raise NotFoundError(f"task definition not found: {arn}") from exc
                 raise
-            tags = [{"key": t["key"], "value": t.get("value", "")} for t in response.get("tags", [])]
+            tags = [
+                {"key": t["key"], "value": t.get("value", "")} for t in response.get("tags", [])
+            ]
             self._task_definitions[arn] = (dict(response["taskDefinition"]), tags)
         return self._task_definitions[arn]
 

@@ -49,36 +49,40 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _local(args: argparse.Namespace) -> int:
-    from autopilot.local.runner import LocalApp, LocalRunnerError, find_project_root, stderr_logs  # noqa: PLC0415
+    from autopilot.local.runner import LocalRunnerError  # noqa: PLC0415
 
     try:
-        root = find_project_root()
-        if args.local_command == "demo":
-            from autopilot.local.demo import run_demo  # noqa: PLC0415
-
-            stderr_logs()
-            return run_demo(root)
-        if args.local_command == "server":
-            return _serve(args.port)
-        endpoint = _endpoint()
-        app = LocalApp(root, endpoint)
-        app.ensure_resources()
-        if args.local_command == "seed":
-            from autopilot.local.fleet import seed_fleet  # noqa: PLC0415
-
-            with app.aws_environment():
-                services = seed_fleet()
-            _print_lines([{"type": "seeded", "service": k, "arn": v} for k, v in services.items()])
-            return 0
-        stderr_logs()
-        from autopilot.local.session import send  # noqa: PLC0415
-
-        events = [event for path in args.files for event in _read_events(path)]
-        _print_lines(send(app, events))
-        return 0
+        return _run_local(args)
     except LocalRunnerError as exc:
         print(f"autopilot: {exc}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _run_local(args: argparse.Namespace) -> int:
+    from autopilot.local.runner import LocalApp, find_project_root, stderr_logs  # noqa: PLC0415
+
+    root = find_project_root()
+    if args.local_command == "server":
+        return _serve(args.port)
+    stderr_logs()
+    if args.local_command == "demo":
+        from autopilot.local.demo import run_demo  # noqa: PLC0415
+
+        return run_demo(root)
+    app = LocalApp(root, _endpoint())
+    app.ensure_resources()
+    if args.local_command == "seed":
+        from autopilot.local.fleet import seed_fleet  # noqa: PLC0415
+
+        with app.aws_environment():
+            services = seed_fleet()
+        _print_lines([{"type": "seeded", "service": k, "arn": v} for k, v in services.items()])
+        return 0
+    from autopilot.local.session import send  # noqa: PLC0415
+
+    events = [event for path in args.files for event in _read_events(path)]
+    _print_lines(send(app, events))
+    return 0
 
 
 def _endpoint() -> str:

@@ -82,7 +82,7 @@ def decide_deploy(
         if older is not None:
             return older
 
-    return Rollout({name: push.pinned_image for name in sorted(targets)})
+    return Rollout(dict.fromkeys(sorted(targets), push.pinned_image))
 
 
 def _newer_image_running(

@@ -27,6 +27,7 @@ class LedgerEntry:
     recorded_at: datetime
     outcome: Outcome
     reason: str = ""
+    code: str = ""  # machine-readable reason for skips and failures
     repository: str = ""
     digest: str = ""
     tag: str = ""

@@ -17,7 +17,9 @@ class Notification:
 
 def deploy_notification(entry: LedgerEntry, service_label: str) -> Notification | None:
     """None for outcomes nobody needs to hear about (skips are in the logs and the ledger)."""
-    source = task_definition_label(entry.from_task_definition) if entry.from_task_definition else "?"
+    source = (
+        task_definition_label(entry.from_task_definition) if entry.from_task_definition else "?"
+    )
     target = task_definition_label(entry.to_task_definition) if entry.to_task_definition else "?"
     image = f"{entry.repository}:{entry.tag} ({short_digest(entry.digest)})"
     if entry.outcome is Outcome.DEPLOYED:
@@ -25,8 +27,10 @@ def deploy_notification(entry: LedgerEntry, service_label: str) -> Notification 
             subject=f"[autopilot] deploying {service_label}: {entry.repository}:{entry.tag}",
             text=(
                 f"Deploying {image} to {service_label}.\n"
-                f"Task definition {source} -> {target}; containers: {', '.join(entry.containers)}.\n"
-                f"Deployment: {entry.deployment_id or 'n/a'}. Trigger: {entry.trigger} {entry.trigger_id}."
+                f"Task definition {source} -> {target}; "
+                f"containers: {', '.join(entry.containers)}.\n"
+                f"Deployment: {entry.deployment_id or 'n/a'}. "
+                f"Trigger: {entry.trigger} {entry.trigger_id}."
             ),
             severity="info",
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 # Returned by DescribeTaskDefinition, refused by RegisterTaskDefinition.
@@ -55,7 +55,7 @@ def clone_task_definition(
     return carried
 
 
-def writable_tags(tags: list[Mapping[str, str]]) -> list[dict[str, str]]:
+def writable_tags(tags: Sequence[Mapping[str, str]]) -> list[dict[str, str]]:
     """Tags to carry to the new revision; `aws:` tags belong to AWS and cannot be written."""
     return [
         {"key": t["key"], "value": t.get("value", "")}

@@ -61,7 +61,8 @@ def parse_policy(value: str) -> TrackingPolicy:
     pattern = pattern.strip()
     if not sep or kind is None or kind is PolicyKind.OFF or not pattern:
         raise InvalidPolicyError(
-            f"autopilot:track must be tag:<tag>, semver:<range>, glob:<pattern> or off; got {value!r}"
+            "autopilot:track must be tag:<tag>, semver:<range>, glob:<pattern> or off; "
+            f"got {value!r}"
         )
     if kind is PolicyKind.SEMVER:
         try:

@@ -18,6 +18,7 @@ import boto3
 from autopilot.local.runner import ACCOUNT, REGION
 
 REGISTRY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
+_SECRETS = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}"
 _MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
 
 
@@ -133,7 +134,13 @@ SERVICES = (
         (("web", image("web", 1)),),
         (("autopilot:track", "tag:main"), ("autopilot:containers", "web")),
     ),
-    ServiceSeed("prod", "web-legacy", "web-legacy", (("web", f"{REGISTRY}/web:main"),), (("team", "storefront"),)),
+    ServiceSeed(
+        "prod",
+        "web-legacy",
+        "web-legacy",
+        (("web", f"{REGISTRY}/web:main"),),
+        (("team", "storefront"),),
+    ),
     ServiceSeed(
         "prod",
         "api",
@@ -152,7 +159,12 @@ SERVICES = (
     ),
 )
 
-INITIAL_IMAGES = (("web", "main", 1), ("api", "1.4.0", 140), ("worker", "release-1", 1), ("log-router", "2.1", 1))
+INITIAL_IMAGES = (
+    ("web", "main", 1),
+    ("api", "1.4.0", 140),
+    ("worker", "release-1", 1),
+    ("log-router", "2.1", 1),
+)
 
 
 def _task_definition(seed: ServiceSeed) -> dict[str, Any]:
@@ -174,7 +186,7 @@ def _task_definition(seed: ServiceSeed) -> dict[str, Any]:
                 "secrets": [
                     {
                         "name": "DATABASE_URL",
-                        "valueFrom": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{seed.family}-db",
+                        "valueFrom": f"{_SECRETS}:secret:{seed.family}-db",
                     }
                 ],
                 "mountPoints": [{"sourceVolume": "scratch", "containerPath": "/scratch"}],
@@ -202,7 +214,7 @@ def seed_fleet() -> dict[str, str]:
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
     group = ec2.create_security_group(GroupName="services", Description="services", VpcId=vpc)
-    for repository in {"web", "api", "worker", "log-router"}:
+    for repository in ("web", "api", "worker", "log-router"):
         ecr.create_repository(repositoryName=repository)
     for repository, tag, build in INITIAL_IMAGES:
         push_image(repository, tag, build)

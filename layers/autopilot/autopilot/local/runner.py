@@ -26,6 +26,7 @@ from autopilot.adapters import clients
 from autopilot.local.template import FunctionSpec, Template, load_template
 
 if TYPE_CHECKING:
+    from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
     from mypy_boto3_sqs.type_defs import MessageTypeDef
 
 STACK = "autopilot-local"
@@ -59,6 +60,9 @@ class LocalApp:
         self.template: Template = load_template(root / "template.yaml")
         self._physical: dict[str, dict[str, str]] = {}
         self._modules: dict[str, ModuleType] = {}
+        # Clients built from here on point at the moto server; they are kept for the run.
+        with self.aws_environment():
+            clients.reset()
 
     # -- resources ------------------------------------------------------------------------
 
@@ -82,7 +86,7 @@ class LocalApp:
             props = queues[logical_id]
             fifo = str(props.get("FifoQueue", "false")).lower() == "true"
             name = self._name(logical_id) + (".fifo" if fifo else "")
-            attributes = {"FifoQueue": "true"} if fifo else {}
+            attributes: dict[Any, str] = {"FifoQueue": "true"} if fifo else {}
             if "VisibilityTimeout" in props:
                 attributes["VisibilityTimeout"] = str(props["VisibilityTimeout"])
             if "RedrivePolicy" in props:
@@ -171,19 +175,17 @@ class LocalApp:
         os.environ.update(
             AWS_ENDPOINT_URL=self.endpoint,
             AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",  # noqa: S105 - moto's fake credentials
+            AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - moto's fake credentials
             AWS_DEFAULT_REGION=REGION,
             AWS_REGION=REGION,
         )
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
             os.environ.pop(name, None)
-        clients.reset()
         try:
             yield
         finally:
             os.environ.clear()
             os.environ.update(saved)
-            clients.reset()
 
     # -- invoking -------------------------------------------------------------------------
 
@@ -213,7 +215,9 @@ class LocalApp:
         key = f"{spec.logical_id}.{module_name}"
         if key not in self._modules:
             path = spec.code_uri / f"{module_name.replace('.', '/')}.py"
-            loaded = importlib.util.spec_from_file_location(f"_autopilot_fn_{spec.logical_id}", path)
+            loaded = importlib.util.spec_from_file_location(
+                f"_autopilot_fn_{spec.logical_id}", path
+            )
             if loaded is None or loaded.loader is None:
                 raise LocalRunnerError(f"cannot load {path}")
             module = importlib.util.module_from_spec(loaded)
@@ -228,7 +232,7 @@ class LocalApp:
         """Put the event on moto's bus; invoke the function of every rule that matched it."""
         with self.aws_environment():
             events, sqs = clients.events(), clients.sqs()
-            entry: dict[str, Any] = {
+            entry: PutEventsRequestEntryTypeDef = {
                 "Source": str(event.get("source", "")),
                 "DetailType": str(event.get("detail-type", "")),
                 "Detail": json.dumps(event.get("detail", {})),
@@ -248,19 +252,23 @@ class LocalApp:
         return [(function, self.invoke(function, event)) for function in matched]
 
     def drain(self) -> list[ProcessedMessage]:
-        """Feed every queue-triggered function until its queue is empty, as Lambda's poller would."""
+        """Feed each queue-triggered function until its queue is empty, as Lambda's poller does."""
         processed: list[ProcessedMessage] = []
         for route in self.template.queue_routes:
             url = self._physical[route.queue]["Ref"]
             arn = self._physical[route.queue]["Arn"]
             for _ in range(_MAX_RECEIVES):
                 with self.aws_environment():
-                    batch = clients.sqs().receive_message(
-                        QueueUrl=url,
-                        MaxNumberOfMessages=route.batch_size,
-                        AttributeNames=["All"],
-                        MessageAttributeNames=["All"],
-                    ).get("Messages", [])
+                    batch = (
+                        clients.sqs()
+                        .receive_message(
+                            QueueUrl=url,
+                            MaxNumberOfMessages=route.batch_size,
+                            AttributeNames=["All"],
+                            MessageAttributeNames=["All"],
+                        )
+                        .get("Messages", [])
+                    )
                 if not batch:
                     break
                 result = self.invoke(route.function, _sqs_event(batch, arn))
@@ -274,7 +282,8 @@ class LocalApp:
                         else:
                             # Visible again at once: locally there is no reason to wait.
                             sqs.change_message_visibility(
-                                QueueUrl=url, ReceiptHandle=message["ReceiptHandle"],
+                                QueueUrl=url,
+                                ReceiptHandle=message["ReceiptHandle"],
                                 VisibilityTimeout=0,
                             )
                         processed.append(ProcessedMessage(route.function, message["Body"], ok))
@@ -360,6 +369,7 @@ def find_project_root(start: Path | None = None) -> Path:
 
 def stderr_logs() -> None:
     """Function logs go to stderr, so stdout carries only the runner's JSON lines."""
+    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "ecs-autopilot")
     from autopilot.observability import logger  # noqa: PLC0415
 
     handler = logger.registered_handler

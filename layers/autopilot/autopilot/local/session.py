@@ -38,7 +38,12 @@ def _route(app: LocalApp, event: Mapping[str, Any]) -> list[dict[str, Any]]:
         status = (result or {}).get("status", "handled")
         if status in {"ignored", "rejected"}:
             lines.append(
-                {"type": status, "function": function, "event": event_id, "reason": result["reason"]}
+                {
+                    "type": status,
+                    "function": function,
+                    "event": event_id,
+                    "reason": result["reason"],
+                }
             )
             continue
         lines.extend(
@@ -84,10 +89,13 @@ def action_line(entry: LedgerEntry) -> dict[str, Any]:
         "service": _label(entry.service_arn),
         "outcome": entry.outcome.value,
         "reason": entry.reason,
+        "code": entry.code,
         "repository": entry.repository,
         "tag": entry.tag,
         "digest": entry.digest,
-        "from": task_definition_label(entry.from_task_definition) if entry.from_task_definition else "",
+        "from": task_definition_label(entry.from_task_definition)
+        if entry.from_task_definition
+        else "",
         "to": task_definition_label(entry.to_task_definition) if entry.to_task_definition else "",
         "containers": list(entry.containers),
         "deployment": entry.deployment_id,

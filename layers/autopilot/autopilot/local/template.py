@@ -14,8 +14,24 @@ _SHORT_FORMS = {
     "Condition": "Condition",
     **{
         name: f"Fn::{name}"
-        for name in ("GetAtt", "Sub", "If", "Equals", "Not", "And", "Or", "Join", "Select", "Split",
-                     "FindInMap", "ImportValue", "GetAZs", "Base64", "Cidr", "Transform")
+        for name in (
+            "GetAtt",
+            "Sub",
+            "If",
+            "Equals",
+            "Not",
+            "And",
+            "Or",
+            "Join",
+            "Select",
+            "Split",
+            "FindInMap",
+            "ImportValue",
+            "GetAZs",
+            "Base64",
+            "Cidr",
+            "Transform",
+        )
     },
 }
 
@@ -27,7 +43,9 @@ class _CfnLoader(yaml.SafeLoader):
 def _short_form(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
     name = _SHORT_FORMS.get(suffix)
     if name is None:
-        raise yaml.constructor.ConstructorError(None, None, f"unknown tag !{suffix}", node.start_mark)
+        raise yaml.constructor.ConstructorError(
+            None, None, f"unknown tag !{suffix}", node.start_mark
+        )
     value: Any
     if isinstance(node, yaml.ScalarNode):
         value = loader.construct_scalar(node)
@@ -94,7 +112,9 @@ class Template:
 def load_template(path: Path) -> Template:
     body = yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
     template = Template(root=path.parent, body=body)
-    global_env = body.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    global_env = (
+        body.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    )
     for logical_id, props in template.of_type("AWS::Serverless::Function").items():
         env = {**global_env, **props.get("Environment", {}).get("Variables", {})}
         template.functions[logical_id] = FunctionSpec(

@@ -28,9 +28,9 @@ class EcrImageActionDetail(BaseModel):
 
 
 class EcrImageActionEvent(EventBridgeModel):
-    detail_type: Literal["ECR Image Action"] = Field(alias="detail-type")  # type: ignore[assignment]
-    source: Literal["aws.ecr"]  # type: ignore[assignment]
-    detail: EcrImageActionDetail  # type: ignore[assignment]
+    detail_type: Literal["ECR Image Action"] = Field(alias="detail-type")
+    source: Literal["aws.ecr"]
+    detail: EcrImageActionDetail
 
 
 class IgnoredEvent(Exception):  # noqa: N818 - a verdict, not a fault

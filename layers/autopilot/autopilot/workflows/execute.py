@@ -63,7 +63,9 @@ class Executor:
             digest=push.digest,
             tag=push.tag,
         )
-        logger.append_keys(service=request.service_arn, digest=push.digest, action_id=request.action_id)
+        logger.append_keys(
+            ecs_service=request.service_arn, digest=push.digest, action_id=request.action_id
+        )
 
         previous = self.ledger.find(request.service_arn, request.trigger_time, request.action_id)
         if previous is not None and previous.outcome is not Outcome.STARTED:
@@ -74,12 +76,14 @@ class Executor:
         try:
             service = self.ecs.describe_service(request.service_arn)
         except NotFoundError as exc:
-            return self._finish(entry, Outcome.SKIPPED, reason=str(exc))
+            return self._finish(entry, Outcome.SKIPPED, reason=str(exc), code="service-gone")
         entry = replace(entry, from_task_definition=service.task_definition_arn)
 
         pushed = self.ecr.image(push.account, push.repository, push.digest)
         if pushed is None:
-            return self._finish(entry, Outcome.SKIPPED, reason="digest is no longer in ECR")
+            return self._finish(
+                entry, Outcome.SKIPPED, reason="digest is no longer in ECR", code="image-gone"
+            )
         running_digests = {
             digest
             for image in containers_from_repository(service, push).values()
@@ -92,7 +96,7 @@ class Executor:
             if previous is not None and decision.code == "already-running":
                 # An earlier attempt changed the service and stopped before recording it.
                 return self._finish(previous, Outcome.DEPLOYED, reason="confirmed on retry")
-            return self._finish(entry, Outcome.SKIPPED, reason=decision.reason)
+            return self._finish(entry, Outcome.SKIPPED, reason=decision.reason, code=decision.code)
 
         entry = replace(entry, containers=tuple(sorted(decision.images)))
         if self.dry_run:
@@ -107,7 +111,7 @@ class Executor:
             new_arn = self.ecs.register_task_definition(clone, writable_tags(tags))
             deployment_id = self._roll_out(service, new_arn, push.tag)
         except (UnsupportedTaskDefinitionError, PermanentFailure) as exc:
-            return self._finish(entry, Outcome.FAILED, reason=str(exc))
+            return self._finish(entry, Outcome.FAILED, reason=str(exc), code="invalid-revision")
         return self._finish(
             entry, Outcome.DEPLOYED, to_task_definition=new_arn, deployment_id=deployment_id
         )
@@ -119,8 +123,12 @@ class Executor:
             target = read_config(service.tags).codedeploy
         except InvalidConfigError as exc:
             raise PermanentFailure(str(exc)) from exc
-        application = target.application if target else f"AppECS-{service.cluster_name}-{service.name}"
-        group = target.deployment_group if target else f"DgpECS-{service.cluster_name}-{service.name}"
+        application = (
+            target.application if target else f"AppECS-{service.cluster_name}-{service.name}"
+        )
+        group = (
+            target.deployment_group if target else f"DgpECS-{service.cluster_name}-{service.name}"
+        )
         if not service.load_balancers:
             raise PermanentFailure("CODE_DEPLOY service has no load balancer to shift traffic on")
         container, port = service.load_balancers[0]
@@ -131,8 +139,25 @@ class Executor:
             description=f"ECS Autopilot: {tag}",
         )
 
-    def _finish(self, entry: LedgerEntry, outcome: Outcome, **changes: str) -> LedgerEntry:
-        done = replace(entry, outcome=outcome, recorded_at=self.clock(), **changes)
+    def _finish(
+        self,
+        entry: LedgerEntry,
+        outcome: Outcome,
+        *,
+        reason: str = "",
+        code: str = "",
+        to_task_definition: str = "",
+        deployment_id: str = "",
+    ) -> LedgerEntry:
+        done = replace(
+            entry,
+            outcome=outcome,
+            recorded_at=self.clock(),
+            reason=reason or entry.reason,
+            code=code or entry.code,
+            to_task_definition=to_task_definition or entry.to_task_definition,
+            deployment_id=deployment_id or entry.deployment_id,
+        )
         self.ledger.write(done)
         logger.info(
             "action finished",

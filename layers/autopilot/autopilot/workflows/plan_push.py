@@ -40,13 +40,19 @@ def plan_push(
                     push=push,
                 )
             )
-            logger.info("deploy queued", extra={"service": service.label, "digest": push.digest})
+            logger.info(
+                "deploy queued", extra={"ecs_service": service.label, "digest": push.digest}
+            )
             count("DeployQueued")
             lines.append(PlanLine(service.label, "queued"))
         else:
             logger.info(
                 "service skipped",
-                extra={"service": service.label, "reason": decision.reason, "code": decision.code},
+                extra={
+                    "ecs_service": service.label,
+                    "reason": decision.reason,
+                    "code": decision.code,
+                },
             )
             count("DeploySkipped")
             lines.append(PlanLine(service.label, "skipped", decision.reason, decision.code))

@@ -1,0 +1,73 @@
+# ECS Autopilot. Two commands matter: `make demo` and `make test`; both set everything up.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+SAM_VENV := .venv-sam
+BIN := $(VENV)/bin
+SAM := $(SAM_VENV)/bin/sam
+SAM_CLI_VERSION := 1.170.0
+# sam build (without Docker) needs an interpreter of the functions' runtime on PATH.
+LAMBDA_PYTHON := python3.13
+LAMBDA_PYTHON_DIR := $(shell d=$$(command -v $(LAMBDA_PYTHON) 2>/dev/null) && dirname $$d || (pyenv prefix 3.13.0 2>/dev/null | sed 's|$$|/bin|'))
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help setup demo test lint unit integration e2e build validate bench clean
+
+help:
+	@echo "make demo   set up and play the local story against an embedded moto server"
+	@echo "make test   set up and run lint, type checks, template checks and every test tier"
+	@echo "make build  sam build (the layer and the functions), then import each handler"
+	@echo "make bench  cold-start import time and per-event latency against moto"
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+# SAM CLI pins an older boto3: it lives in its own environment, away from the runtime.
+$(SAM_VENV)/.installed:
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet 'aws-sam-cli==$(SAM_CLI_VERSION)'
+	@touch $@
+
+setup: $(BIN)/.installed $(SAM_VENV)/.installed
+
+demo: $(BIN)/.installed
+	$(BIN)/autopilot local demo
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+validate: setup
+	$(SAM) validate --lint
+	$(BIN)/cfn-lint template.yaml
+
+unit: $(BIN)/.installed
+	$(BIN)/pytest tests/unit -q
+
+integration: $(BIN)/.installed
+	$(BIN)/pytest tests/integration -q
+
+e2e: $(BIN)/.installed
+	$(BIN)/pytest tests/e2e -q
+
+test: setup lint validate
+	$(BIN)/pytest -q
+
+build: $(SAM_VENV)/.installed
+	@test -n "$(LAMBDA_PYTHON_DIR)" || { echo "sam build needs $(LAMBDA_PYTHON) on PATH (pyenv install 3.13)"; exit 1; }
+	PATH="$(LAMBDA_PYTHON_DIR):$$PATH" $(SAM) build
+	PYTHONPATH=.aws-sam/build/AutopilotLayer/python $(LAMBDA_PYTHON_DIR)/$(LAMBDA_PYTHON) tests/build_smoke.py .aws-sam/build
+
+bench: $(BIN)/.installed
+	$(BIN)/python tests/bench.py
+
+clean:
+	rm -rf .aws-sam .mypy_cache .ruff_cache .pytest_cache demo-output

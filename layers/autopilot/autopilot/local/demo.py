@@ -1,0 +1,146 @@
+"""`autopilot local demo`: an embedded moto server, a seeded fleet, and the story of a day of
+pushes, printed as a timeline. Each step states what should happen; the demo fails (exit 1)
+if the automation did anything else.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autopilot.domain.fleet import short_digest
+from autopilot.local import fleet
+from autopilot.local.runner import LocalApp
+from autopilot.local.server import start_moto_server
+from autopilot.local.session import send
+
+_WIDTH = 16
+
+
+@dataclass
+class Story:
+    app: LocalApp
+    failures: list[str] = field(default_factory=list)
+
+    def step(self, title: str) -> None:
+        print(f"\n== {title}")
+
+    def push(self, repository: str, tag: str, build: int) -> dict[str, Any]:
+        with self.app.aws_environment():
+            digest = fleet.push_image(repository, tag, build)
+        print(f"   push {repository}:{tag} -> {short_digest(digest)}")
+        return fleet.push_event(repository, tag, digest)
+
+    def send(self, event: Mapping[str, Any], expect: Mapping[str, str]) -> list[dict[str, Any]]:
+        """Route the event; `expect` maps service -> the outcome it must have (or a skip code)."""
+        lines = send(self.app, [event])
+        seen: dict[str, str] = {}
+        for line in lines:
+            if line.get("code") != "not-using-repository":  # true of most services: noise here
+                print(render(line))
+            if line["type"] == "action":
+                seen[line["service"]] = line.get("code") or line["outcome"]
+            elif line["type"] == "skipped":
+                seen[line["service"]] = line["code"]
+            elif line["type"] in {"ignored", "rejected", "unrouted"}:
+                seen["(event)"] = line["type"]
+        for service, outcome in expect.items():
+            if seen.get(service) != outcome:
+                self.failures.append(f"{service}: expected {outcome}, got {seen.get(service)}")
+                print(f"   !! expected {service} to be {outcome}, got {seen.get(service)}")
+        return lines
+
+    def untouched(self, label: str, arn: str, why: str) -> None:
+        with self.app.aws_environment():
+            images = fleet.running_images(arn)
+        shown = ", ".join(f"{name}={image.rsplit('/', 1)[-1]}" for name, image in images.items())
+        print(f"   {'untouched':<{_WIDTH}}{label:<16} {why}: still runs {shown}")
+
+
+def render(line: Mapping[str, Any]) -> str:
+    kind = line["type"]
+    if kind == "action":
+        outcome = line["outcome"]
+        change = f"{line.get('from', '?')} -> {line.get('to', '?')}"
+        if outcome == "deployed":
+            detail = f"{change} ({', '.join(line.get('containers', []))} pinned to "
+            detail += f"{short_digest(line.get('digest', ''))})"
+        else:
+            detail = line.get("reason", "")
+        return f"   {outcome:<{_WIDTH}}{line['service']:<16} {detail}"
+    if kind == "skipped":
+        return f"   {'skipped':<{_WIDTH}}{line['service']:<16} {line['reason']}"
+    if kind == "notification":
+        return f"   {'notified':<{_WIDTH}}{line['subject']}"
+    return f"   {kind:<{_WIDTH}}{line.get('reason', '')}"
+
+
+def run_demo(root: Path) -> int:
+    server, endpoint = start_moto_server()
+    try:
+        app = LocalApp(root, endpoint)
+        print(f"ECS Autopilot local demo: moto server on {endpoint}")
+        app.ensure_resources()
+        with app.aws_environment():
+            services = fleet.seed_fleet()
+        print("Fleet: " + ", ".join(sorted(services)))
+        story = Story(app)
+        _deploy_story(story, services)
+        print()
+        if story.failures:
+            print("The demo did not go as expected:\n  " + "\n  ".join(story.failures))
+            return 1
+        print(
+            "Every step went as expected. The ledger is the DynamoDB table "
+            f"{app.physical('LedgerTable')['Ref']}."
+        )
+        return 0
+    finally:
+        server.stop()
+
+
+def _deploy_story(story: Story, services: Mapping[str, str]) -> None:
+    story.step("A new build of web is pushed as web:main")
+    event = story.push("web", "main", 2)
+    story.send(
+        event,
+        {"prod/web": "deployed", "staging/web": "deployed", "prod/api": "not-using-repository"},
+    )
+    story.untouched("prod/web-legacy", services["prod/web-legacy"], "not opted in")
+
+    story.step("EventBridge delivers the first push again")
+    story.send(event, {"prod/web": "already-running", "staging/web": "already-running"})
+
+    story.step(
+        "api follows semver 1.4 - 1 (that is ^1.4): 1.5.0, then 2.0.0, then a 1.4.9 backport"
+    )
+    story.send(story.push("api", "1.5.0", 150), {"prod/api": "deployed"})
+    story.send(story.push("api", "2.0.0", 200), {"prod/api": "tag-not-tracked"})
+    story.send(story.push("api", "1.4.9", 149), {"prod/api": "downgrade"})
+
+    story.step("worker follows glob:release-+ (release-*)")
+    story.send(story.push("worker", "release-2", 2), {"staging/worker": "deployed"})
+    print("   (the same image, tagged again: one digest deploys once)")
+    story.send(story.push("worker", "release-2-final", 2), {"staging/worker": "already-running"})
+    story.send(story.push("worker", "nightly", 3), {"staging/worker": "tag-not-tracked"})
+
+    story.step("Two pushes to web:main; EventBridge delivers the older one last")
+    older = story.push("web", "main", 3)
+    time.sleep(1.1)  # ECR records push times to the second
+    newer = story.push("web", "main", 4)
+    story.send(newer, {"prod/web": "deployed", "staging/web": "deployed"})
+    story.send(older, {"prod/web": "older-push", "staging/web": "older-push"})
+
+    story.step("Events that deploy nothing")
+    digest = fleet.digest_of("web", 4)
+    story.send(fleet.push_event("web", "pr-417", digest, action="DELETE"), {"(event)": "ignored"})
+    story.send(fleet.push_event("web", None, digest), {"(event)": "ignored"})
+    malformed = fleet.push_event("web", "main", "sha256:not-a-digest")
+    story.send(malformed, {"(event)": "rejected"})
+    print(
+        f"   {'dead-letter':<{_WIDTH}}{story.app.queue_depth('EventsDeadLetterQueue')} "
+        "event(s) kept in the events dead-letter queue"
+    )
