@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from autopilot import wiring
 from autopilot.entry import on_event
 from autopilot.models.events import EcrImageActionEvent, image_push
 from autopilot.observability import logger, metrics, tracer
 from autopilot.workflows.plan_push import plan_push
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 def _plan(event: EcrImageActionEvent) -> dict[str, Any]:

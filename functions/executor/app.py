@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from autopilot import wiring
-from autopilot.models.actions import parse_action
-from autopilot.observability import logger, metrics, tracer
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from autopilot import wiring
+from autopilot.models.actions import parse_action
+from autopilot.observability import logger, metrics, tracer
 
 # A failure holds back only the rest of that service's messages, not other services'.
 _processor = SqsFifoPartialProcessor(skip_group_on_error=True)

@@ -6,6 +6,8 @@ call, so the unit tier stays offline.
 
 from __future__ import annotations
 
+import socket
+
 import boto3
 import pytest
 from botocore.model import ServiceModel, StructureShape
@@ -13,7 +15,8 @@ from botocore.model import ServiceModel, StructureShape
 
 @pytest.fixture(scope="session")
 def ecs_model() -> ServiceModel:
-    return boto3.client("ecs", region_name="us-east-1").meta.service_model
+    model: ServiceModel = boto3.client("ecs", region_name="us-east-1").meta.service_model
+    return model
 
 
 @pytest.fixture(scope="session")
@@ -37,3 +40,13 @@ def described_task_definition_fields(ecs_model: ServiceModel) -> frozenset[str]:
     shape = output.members["taskDefinition"]
     assert isinstance(shape, StructureShape)
     return frozenset(shape.members)
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unit tests are pure: any attempt to open a connection fails the test."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("unit tests must not touch the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)

@@ -14,7 +14,14 @@ from autopilot.adapters import clients
 if TYPE_CHECKING:
     from mypy_boto3_codedeploy import CodeDeployClient
 
-IAM_ACTIONS = ("codedeploy:CreateDeployment", "codedeploy:GetDeploymentConfig")
+# CreateDeployment with an AppSpec revision also reads the deployment configuration and
+# registers the revision with the application.
+IAM_ACTIONS = (
+    "codedeploy:CreateDeployment",
+    "codedeploy:GetDeploymentConfig",
+    "codedeploy:GetApplicationRevision",
+    "codedeploy:RegisterApplicationRevision",
+)
 
 
 def appspec(task_definition_arn: str, container_name: str, container_port: int) -> str:

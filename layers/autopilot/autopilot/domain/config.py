@@ -61,10 +61,10 @@ def read_config(tags: Mapping[str, str]) -> ServiceConfig:
     codedeploy: CodeDeployTarget | None = None
     if CODEDEPLOY in tags:
         application, slash, group = tags[CODEDEPLOY].strip().partition("/")
-        if not slash or not application or not group:
+        if not slash or not application.strip() or not group.strip():
             raise InvalidConfigError(
                 f"{CODEDEPLOY} must be <application>/<deployment-group>, got {tags[CODEDEPLOY]!r}"
             )
-        codedeploy = CodeDeployTarget(application, group)
+        codedeploy = CodeDeployTarget(application.strip(), group.strip())
 
     return ServiceConfig(track=track, containers=containers, codedeploy=codedeploy)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from autopilot.domain.config import InvalidConfigError, read_config
+from autopilot.domain.config import InvalidConfigError, ServiceConfig, read_config
 from autopilot.domain.fleet import ImageFacts, ImagePush, Service, short_digest
 from autopilot.domain.images import InvalidImageReferenceError, parse_image, same_ecr_repository
-from autopilot.domain.tracking import PolicyKind, highest_version, parse_version
+from autopilot.domain.tracking import PolicyKind, TrackingPolicy, highest_version, parse_version
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,13 +44,8 @@ def containers_from_repository(service: Service, push: ImagePush) -> dict[str, s
     return found
 
 
-def decide_deploy(
-    push: ImagePush,
-    service: Service,
-    pushed_image: ImageFacts | None = None,
-    running_images: Mapping[str, ImageFacts] | None = None,
-) -> DeployDecision:
-    """`pushed_image` and `running_images` (by digest) are ECR's view; the planner may omit them."""
+def managed_config(service: Service) -> tuple[ServiceConfig, TrackingPolicy] | Skip:
+    """The service's configuration if the automation may change it at all, else why not."""
     try:
         config = read_config(service.tags)
     except InvalidConfigError as exc:
@@ -66,43 +61,69 @@ def decide_deploy(
             f"{service.deployment_controller} deployment controller is managed elsewhere",
             "external-controller",
         )
+    return config, config.track
+
+
+def decide_deploy(
+    push: ImagePush,
+    service: Service,
+    pushed_image: ImageFacts | None = None,
+    running_images: Mapping[str, ImageFacts] | None = None,
+) -> DeployDecision:
+    """`pushed_image` and `running_images` (by digest) are ECR's view; the planner may omit them."""
+    managed = managed_config(service)
+    if isinstance(managed, Skip):
+        return managed
+    config, track = managed
 
     targets = containers_from_repository(service, push)
     if config.containers is not None:
         targets = {name: image for name, image in targets.items() if name in config.containers}
     if not targets:
         return Skip(f"no container uses repository {push.repository}", "not-using-repository")
-    if not config.track.accepts(push.tag):
-        return Skip(f"tag {push.tag} does not match {config.track}", "tag-not-tracked")
+    if not track.accepts(push.tag):
+        return Skip(f"tag {push.tag} does not match {track}", "tag-not-tracked")
     if all(push.digest in image for image in targets.values()):
         return Skip(f"already runs {short_digest(push.digest)}", "already-running")
 
+    if track.kind is PolicyKind.SEMVER:
+        downgrade = _downgrade(push, targets, running_images or {})
+        if downgrade is not None:
+            return downgrade
     if pushed_image is not None and running_images is not None:
-        older = _newer_image_running(push, pushed_image, targets, running_images, config.track.kind)
+        older = _older_push(pushed_image, targets, running_images)
         if older is not None:
             return older
 
-    return Rollout(dict.fromkeys(sorted(targets), push.pinned_image))
+    # Pinned on the registry endpoint the container already pulls from (dual-stack, FIPS...).
+    return Rollout(
+        {name: str(parse_image(targets[name]).pinned(push.digest)) for name in sorted(targets)}
+    )
 
 
-def _newer_image_running(
-    push: ImagePush,
-    pushed: ImageFacts,
-    targets: Mapping[str, str],
-    running_images: Mapping[str, ImageFacts],
-    kind: PolicyKind,
+def _downgrade(
+    push: ImagePush, targets: Mapping[str, str], running_images: Mapping[str, ImageFacts]
+) -> Skip | None:
+    """Semver never goes down: the running version is read from ECR's tags of the running
+    digest, or from the image's own tag when it is not pinned yet."""
+    candidate = parse_version(push.tag)
+    for image in targets.values():
+        reference = parse_image(image)
+        facts = running_images.get(reference.digest) if reference.digest else None
+        tags = [*(facts.tags if facts else ()), *([reference.tag] if reference.tag else [])]
+        current = highest_version(tags)
+        if current is not None and candidate is not None and candidate < current:
+            return Skip(f"would downgrade {current} to {candidate}", "downgrade")
+    return None
+
+
+def _older_push(
+    pushed: ImageFacts, targets: Mapping[str, str], running_images: Mapping[str, ImageFacts]
 ) -> Skip | None:
     for image in targets.values():
         digest = parse_image(image).digest
         running = running_images.get(digest) if digest else None
-        if running is None:
-            continue
-        if kind is PolicyKind.SEMVER:
-            current = highest_version(running.tags)
-            candidate = parse_version(push.tag)
-            if current is not None and candidate is not None and candidate < current:
-                return Skip(f"would downgrade {current} to {candidate}", "downgrade")
-        if running.pushed_at > pushed.pushed_at:
+        if running is not None and running.pushed_at > pushed.pushed_at:
             return Skip(
                 f"older push: running image was pushed {running.pushed_at.isoformat()}, "
                 f"this one {pushed.pushed_at.isoformat()}",

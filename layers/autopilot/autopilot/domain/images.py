@@ -51,8 +51,8 @@ def parse_image(reference: str) -> ImageReference:
     text = reference.strip()
     if not text or any(ch.isspace() for ch in text):
         raise InvalidImageReferenceError(f"not an image reference: {reference!r}")
-    rest, _, digest = text.partition("@")
-    if digest and not _DIGEST.match(digest):
+    rest, at, digest = text.partition("@")
+    if at and not _DIGEST.match(digest):
         raise InvalidImageReferenceError(f"bad digest in image reference: {reference!r}")
 
     first, slash, remainder = rest.partition("/")
@@ -69,7 +69,13 @@ def parse_image(reference: str) -> ImageReference:
         path, tag = path[:colon], path[colon + 1 :]
         if not _TAG.match(tag):
             raise InvalidImageReferenceError(f"bad tag in image reference: {reference!r}")
-    if not path or path.startswith("/") or path.endswith("/") or "//" in path:
+    if (
+        not path
+        or path.startswith("/")
+        or path.endswith("/")
+        or "//" in path
+        or path != path.lower()
+    ):
         raise InvalidImageReferenceError(f"bad repository in image reference: {reference!r}")
     if registry == DOCKER_HUB and "/" not in path:
         path = f"library/{path}"

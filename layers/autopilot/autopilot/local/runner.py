@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from autopilot import wiring
 from autopilot.adapters import clients
 from autopilot.local.template import FunctionSpec, Template, load_template
+from autopilot.observability import logger
 
 if TYPE_CHECKING:
     from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
@@ -34,6 +35,7 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 NOTIFICATIONS_QUEUE = f"{STACK}-notifications"
 _MAX_RECEIVES = 10  # a safety stop: the redrive policy moves a poisoned message out sooner
+_ASYNC_ATTEMPTS = 3  # Lambda retries an asynchronous invocation twice
 
 
 class LocalRunnerError(RuntimeError):
@@ -54,7 +56,8 @@ class LambdaContext:
 
 
 class LocalApp:
-    def __init__(self, root: Path, endpoint: str) -> None:
+    def __init__(self, root: Path, endpoint: str | None) -> None:
+        """`endpoint` is the moto server; None when moto runs in-process (`mock_aws`)."""
         self.root = root
         self.endpoint = endpoint
         self.template: Template = load_template(root / "template.yaml")
@@ -172,8 +175,9 @@ class LocalApp:
     def aws_environment(self) -> Iterator[None]:
         """Point boto3 at the moto server with throwaway credentials, whatever the shell has."""
         saved = dict(os.environ)
+        if self.endpoint:
+            os.environ["AWS_ENDPOINT_URL"] = self.endpoint
         os.environ.update(
-            AWS_ENDPOINT_URL=self.endpoint,
             AWS_ACCESS_KEY_ID="testing",
             AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - moto's fake credentials
             AWS_DEFAULT_REGION=REGION,
@@ -193,11 +197,9 @@ class LocalApp:
         spec = self.template.functions[function]
         with self.aws_environment():
             os.environ.update(self.function_environment(spec))
-            os.environ.update(
-                POWERTOOLS_METRICS_DISABLED="true",
-                POWERTOOLS_TRACE_DISABLED="true",
-                POWERTOOLS_DEV="false",
-            )
+            # No CloudWatch locally: metrics would only clutter stdout (tests may turn them on).
+            os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+            os.environ["POWERTOOLS_TRACE_DISABLED"] = "true"
             wiring.reset()
             handler = self._handler(spec)
             context = LambdaContext(
@@ -249,7 +251,26 @@ class LocalApp:
                         QueueUrl=url["QueueUrl"], ReceiptHandle=message["ReceiptHandle"]
                     )
                     matched.append(route.function)
-        return [(function, self.invoke(function, event)) for function in matched]
+        return [(function, self._invoke_async(function, event)) for function in matched]
+
+    def _invoke_async(self, function: str, event: Mapping[str, Any]) -> Any:
+        """Lambda's asynchronous invocation: two retries, then the on-failure destination."""
+        for attempt in range(1, _ASYNC_ATTEMPTS + 1):
+            try:
+                return self.invoke(function, event)
+            except Exception as exc:  # noqa: BLE001 - Lambda's contract: any error is retried
+                logger.exception("invocation failed", extra={"attempt": attempt})
+                error = f"{type(exc).__name__}: {exc}"
+        with self.aws_environment():
+            clients.sqs().send_message(
+                QueueUrl=self._physical["EventsDeadLetterQueue"]["Ref"],
+                MessageBody=json.dumps(event, default=str),
+                MessageAttributes={
+                    "reason": {"DataType": "String", "StringValue": error[:1024]},
+                    "source": {"DataType": "String", "StringValue": function},
+                },
+            )
+        return {"status": "failed", "reason": error}
 
     def drain(self) -> list[ProcessedMessage]:
         """Feed each queue-triggered function until its queue is empty, as Lambda's poller does."""
@@ -271,8 +292,7 @@ class LocalApp:
                     )
                 if not batch:
                     break
-                result = self.invoke(route.function, _sqs_event(batch, arn))
-                failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
+                failed = self._invoke_batch(route.function, _sqs_event(batch, arn))
                 with self.aws_environment():
                     sqs = clients.sqs()
                     for message in batch:
@@ -288,6 +308,15 @@ class LocalApp:
                             )
                         processed.append(ProcessedMessage(route.function, message["Body"], ok))
         return processed
+
+    def _invoke_batch(self, function: str, event: dict[str, Any]) -> set[str]:
+        """Ids of the messages the function failed; an exception fails the whole batch."""
+        try:
+            result = self.invoke(function, event)
+        except Exception:  # noqa: BLE001 - Lambda's contract: an error fails every record
+            logger.exception("batch failed", extra={"function": function})
+            return {record["messageId"] for record in event["Records"]}
+        return {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
 
     def notifications(self) -> list[dict[str, str]]:
         """Messages published to the notification topic since the last call."""

@@ -36,7 +36,7 @@ def _route(app: LocalApp, event: Mapping[str, Any]) -> list[dict[str, Any]]:
     lines: list[dict[str, Any]] = []
     for function, result in routed:
         status = (result or {}).get("status", "handled")
-        if status in {"ignored", "rejected"}:
+        if status in {"ignored", "rejected", "failed"}:
             lines.append(
                 {
                     "type": status,

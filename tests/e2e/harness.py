@@ -1,0 +1,54 @@
+"""Running `autopilot local send` as an operator does, and reading what it prints."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from autopilot.local.runner import LocalApp
+
+ROOT = Path(__file__).resolve().parents[2]
+AUTOPILOT = Path(sys.executable).with_name("autopilot")
+
+
+@dataclass
+class Result:
+    code: int
+    lines: list[dict[str, Any]]
+    stderr: str
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        return [line for line in self.lines if line["type"] == kind]
+
+    def outcome(self, service: str) -> str | None:
+        for line in self.lines:
+            if line.get("service") == service and line["type"] == "action":
+                return str(line.get("code") or line["outcome"])
+            if line.get("service") == service and line["type"] == "skipped":
+                return str(line["code"])
+        return None
+
+
+@dataclass
+class Moto:
+    endpoint: str
+    app: LocalApp
+
+    def send(self, *files: Path | str, env: dict[str, str] | None = None) -> Result:
+        """Run `autopilot local send FILE...` in a fresh process, as an operator would."""
+        completed = subprocess.run(
+            [str(AUTOPILOT), "local", "send", *[str(f) for f in files]],
+            cwd=ROOT,
+            env={**os.environ, "AWS_ENDPOINT_URL": self.endpoint, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        lines = [json.loads(line) for line in completed.stdout.splitlines() if line.strip()]
+        return Result(completed.returncode, lines, completed.stderr)

@@ -1,0 +1,123 @@
+"""Deploy notifications: what, where, from what to what, and why, at a glance."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from autopilot.domain.ledger import LedgerEntry, Outcome
+from autopilot.domain.notifications import Notification, deploy_notification
+
+ARN_PREFIX = "arn:aws:ecs:eu-west-1:123456789012"
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+SHORT_DIGEST = "sha256:0123456789ab"
+LABEL = "prod/web"
+
+
+def ledger_entry(
+    outcome: Outcome,
+    *,
+    reason: str = "",
+    to_task_definition: str = f"{ARN_PREFIX}:task-definition/web:7",
+    deployment_id: str = "ecs-svc/1234567890123456789",
+) -> LedgerEntry:
+    return LedgerEntry(
+        service_arn=f"{ARN_PREFIX}:service/prod/web",
+        action_id="d18b6402bc0804c9fd5784fbbd07f262",
+        kind="deploy",
+        trigger="ecr-push",
+        trigger_id="evt-42",
+        trigger_time=datetime(2025, 5, 1, 12, 0, tzinfo=UTC),
+        recorded_at=datetime(2025, 5, 1, 12, 1, tzinfo=UTC),
+        outcome=outcome,
+        reason=reason,
+        repository="web",
+        digest=DIGEST,
+        tag="1.5.0",
+        from_task_definition=f"{ARN_PREFIX}:task-definition/web:6",
+        to_task_definition=to_task_definition,
+        deployment_id=deployment_id,
+        containers=("app", "worker"),
+    )
+
+
+def notify(outcome: Outcome, **changes: str) -> Notification:
+    notification = deploy_notification(ledger_entry(outcome, **changes), LABEL)
+    assert notification is not None, f"expected a notification for {outcome}"
+    return notification
+
+
+def test_a_deploy_says_what_where_and_from_which_revision_to_which() -> None:
+    # Given a deploy that went out
+    # When it is announced
+    notification = notify(Outcome.DEPLOYED)
+
+    # Then it is informational and names image, service, revisions, containers and deployment
+    assert notification.severity == "info"
+    assert notification.subject == "[autopilot] deploying prod/web: web:1.5.0"
+    assert f"web:1.5.0 ({SHORT_DIGEST})" in notification.text
+    assert "web:6 -> web:7" in notification.text
+    assert "app, worker" in notification.text
+    assert "ecs-svc/1234567890123456789" in notification.text
+    assert "ecr-push evt-42" in notification.text
+
+
+def test_a_deploy_without_a_deployment_id_says_so() -> None:
+    # Given a deploy whose deployment id is unknown
+    # When it is announced
+    notification = notify(Outcome.DEPLOYED, deployment_id="")
+
+    # Then the text says n/a instead of leaving a blank
+    assert "Deployment: n/a." in notification.text
+
+
+def test_a_dry_run_says_what_would_have_been_deployed_and_that_nothing_changed() -> None:
+    # Given a deploy decided in dry-run mode
+    # When it is announced
+    notification = notify(Outcome.DRY_RUN, to_task_definition="")
+
+    # Then it is informational, names what would have gone out, and says nothing changed
+    assert notification.severity == "info"
+    assert notification.subject == "[autopilot] dry run: would deploy prod/web"
+    assert f"web:1.5.0 ({SHORT_DIGEST})" in notification.text
+    assert "app, worker" in notification.text
+    assert "Nothing was changed." in notification.text
+
+
+def test_a_failure_is_critical_and_says_why_and_what_still_runs() -> None:
+    # Given a deploy that failed
+    # When it is announced
+    notification = notify(
+        Outcome.FAILED, to_task_definition="", reason="no such containers: worker"
+    )
+
+    # Then it is critical, gives the reason, and names the revision still running
+    assert notification.severity == "critical"
+    assert notification.subject == "[autopilot] FAILED to deploy prod/web"
+    assert "no such containers: worker" in notification.text
+    assert "The service still runs web:6." in notification.text
+
+
+@pytest.mark.parametrize("outcome", [Outcome.DEPLOYED, Outcome.DRY_RUN, Outcome.FAILED])
+def test_messages_show_the_short_digest_not_the_full_one(outcome: Outcome) -> None:
+    # Given any announced outcome
+    # When it is announced
+    notification = notify(outcome)
+
+    # Then the digest is shortened for reading
+    assert SHORT_DIGEST in notification.text
+    assert DIGEST not in notification.text
+    assert DIGEST not in notification.subject
+
+
+@pytest.mark.parametrize("outcome", [Outcome.SKIPPED, Outcome.STARTED])
+def test_skips_and_unfinished_actions_are_not_announced(outcome: Outcome) -> None:
+    # Given an outcome nobody needs to hear about (it is in the logs and the ledger)
+    entry = ledger_entry(outcome, reason="tag feature-x does not match tag:main")
+
+    # When a notification is asked for
+    notification = deploy_notification(entry, LABEL)
+
+    # Then there is none
+    assert notification is None

@@ -1,0 +1,117 @@
+"""template.yaml, checked against the code: permissions, routes, dependencies, sample events."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autopilot.local import fleet
+from autopilot.local.template import load_template
+from autopilot.permissions import FUNCTION_ACTIONS
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = load_template(ROOT / "template.yaml")
+
+
+def granted_actions(function: str) -> set[str]:
+    """Every IAM action template.yaml grants the function (both branches of a condition)."""
+    actions: set[str] = set()
+    for policy in TEMPLATE.resources[function]["Properties"].get("Policies", []):
+        for statement in policy.get("Statement", []):
+            for branch in _branches(statement):
+                if branch.get("Effect") == "Allow":
+                    action = branch["Action"]
+                    actions.update([action] if isinstance(action, str) else action)
+    return actions
+
+
+def _branches(statement: dict[str, Any]) -> list[dict[str, Any]]:
+    if "Fn::If" in statement:
+        _, when_true, when_false = statement["Fn::If"]
+        return [b for b in (when_true, when_false) if isinstance(b, dict) and "Effect" in b]
+    return [statement]
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTION_ACTIONS))
+def test_each_function_is_granted_exactly_what_its_adapters_call(function: str) -> None:
+    # Given the IAM actions the function's adapters declare
+    needed = FUNCTION_ACTIONS[function]
+
+    # When the template's grants for that function are read
+    granted = granted_actions(function)
+
+    # Then they are the same set: nothing missing, nothing extra
+    assert granted == needed
+
+
+def test_every_function_in_the_template_has_its_permissions_declared() -> None:
+    assert set(TEMPLATE.functions) == set(FUNCTION_ACTIONS)
+
+
+def test_no_function_may_deregister_or_delete_task_definitions() -> None:
+    # Rollbacks need old revisions: nothing in the automation may remove them.
+    for function in TEMPLATE.functions:
+        granted = granted_actions(function)
+        assert not {a for a in granted if "Deregister" in a or "DeleteTaskDefinitions" in a}
+
+
+def test_update_service_is_limited_to_services_that_opted_in() -> None:
+    statements = TEMPLATE.resources["ExecutorFunction"]["Properties"]["Policies"][0]["Statement"]
+    [update] = [s for s in statements if s.get("Action") == "ecs:UpdateService"]
+    assert update["Condition"] == {"Null": {"aws:ResourceTag/autopilot:track": "false"}}
+
+
+def test_the_ecr_rule_sends_every_image_action_to_the_planner() -> None:
+    [rule] = [r for r in TEMPLATE.rules if r.function == "EcrPushFunction"]
+    assert rule.pattern == {"source": ["aws.ecr"], "detail-type": ["ECR Image Action"]}
+
+
+def test_the_actions_queue_is_fifo_and_ends_in_a_dead_letter_queue() -> None:
+    actions = TEMPLATE.resources["ActionsQueue"]["Properties"]
+    assert actions["FifoQueue"] is True
+    assert actions["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["ActionsDeadLetterQueue", "Arn"]
+    }
+    executor_events = TEMPLATE.resources["ExecutorFunction"]["Properties"]["Events"]
+    assert executor_events["Actions"]["Properties"]["FunctionResponseTypes"] == [
+        "ReportBatchItemFailures"
+    ]
+
+
+def _requirement_names(lines: list[str]) -> dict[str, str]:
+    pins = {}
+    for line in lines:
+        text = line.split("#", 1)[0].strip()
+        if text:
+            name = re.split(r"[\[=<>~!]", text, maxsplit=1)[0].lower()
+            pins[name] = text
+    return pins
+
+
+def test_the_layer_installs_the_runtime_dependencies_pyproject_declares() -> None:
+    # Given the layer's requirements and the project's runtime dependencies
+    layer = _requirement_names(
+        (ROOT / "layers/autopilot/requirements.txt").read_text().splitlines()
+    )
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    declared = _requirement_names(project)
+
+    # Then every layer requirement is declared with the same pin (pyyaml is for the CLI only)
+    assert layer == {name: spec for name, spec in declared.items() if name != "pyyaml"}
+
+
+@pytest.mark.parametrize(
+    ("file", "repository", "build"),
+    [("ecr_image_push.json", "web", 2), ("ecr_image_push_semver.json", "api", 142)],
+)
+def test_sample_push_events_carry_the_digests_the_demo_fleet_pushes(
+    file: str, repository: str, build: int
+) -> None:
+    event = json.loads((ROOT / "events" / file).read_text())
+    assert event["detail"]["repository-name"] == repository
+    assert event["detail"]["image-digest"] == fleet.digest_of(repository, build)
