@@ -27,4 +27,4 @@ def _dead_letter(event: Any, reason: str) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return on_event(event, EcrImageActionEvent, _plan, _dead_letter)
+    return on_event(event, EcrImageActionEvent.model_validate, _plan, _dead_letter)

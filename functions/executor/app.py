@@ -12,13 +12,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from autopilot import wiring
 from autopilot.models.actions import parse_action
 from autopilot.observability import logger, metrics, tracer
+from autopilot.workflows.execute import execute
 
 # A failure holds back only the rest of that service's messages, not other services'.
 _processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 
 
 def _execute(record: SQSRecord) -> None:
-    wiring.executor().run(parse_action(record.body))
+    execute(wiring.executor(), parse_action(record.body))
 
 
 @logger.inject_lambda_context(clear_state=True)

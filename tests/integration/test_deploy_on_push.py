@@ -13,7 +13,7 @@ from autopilot.adapters.ecs import EcsGateway
 from autopilot.adapters.ledger import Ledger
 from autopilot.domain.ledger import Outcome
 from autopilot.domain.taskdef import READ_ONLY_FIELDS
-from autopilot.local import fleet
+from autopilot.local import fleet, sample_events
 from autopilot.local.runner import LocalApp
 
 WEB = "arn:aws:ecs:us-east-1:123456789012:service/prod/web"
@@ -24,7 +24,7 @@ LEGACY = "arn:aws:ecs:us-east-1:123456789012:service/prod/web-legacy"
 def push(app: LocalApp, repository: str, tag: str, build: int) -> dict[str, Any]:
     with app.aws_environment():
         digest = fleet.push_image(repository, tag, build)
-    return fleet.push_event(repository, tag, digest)
+    return sample_events.ecr_push(repository, tag, digest)
 
 
 def queued_messages(app: LocalApp) -> list[dict[str, Any]]:
@@ -321,7 +321,7 @@ def test_a_malformed_event_is_kept_in_the_dead_letter_queue_counted_and_not_retr
 
 
 def fleet_event_with_bad_digest() -> dict[str, Any]:
-    return fleet.push_event("web", "main", "sha256:not-a-digest")
+    return sample_events.ecr_push("web", "main", "sha256:not-a-digest")
 
 
 def test_code_deploy_services_get_a_codedeploy_deployment_not_an_update_service(

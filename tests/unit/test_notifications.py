@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from autopilot.domain.ledger import LedgerEntry, Outcome
-from autopilot.domain.notifications import Notification, deploy_notification
+from autopilot.domain.notifications import Notification, notification_for
 
 ARN_PREFIX = "arn:aws:ecs:eu-west-1:123456789012"
 DIGEST = "sha256:" + "0123456789abcdef" * 4
@@ -43,7 +43,7 @@ def ledger_entry(
 
 
 def notify(outcome: Outcome, **changes: str) -> Notification:
-    notification = deploy_notification(ledger_entry(outcome, **changes), LABEL)
+    notification = notification_for(ledger_entry(outcome, **changes))
     assert notification is not None, f"expected a notification for {outcome}"
     return notification
 
@@ -117,7 +117,7 @@ def test_skips_and_unfinished_actions_are_not_announced(outcome: Outcome) -> Non
     entry = ledger_entry(outcome, reason="tag feature-x does not match tag:main")
 
     # When a notification is asked for
-    notification = deploy_notification(entry, LABEL)
+    notification = notification_for(entry)
 
     # Then there is none
     assert notification is None

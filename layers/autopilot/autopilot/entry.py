@@ -9,22 +9,23 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from autopilot.models.events import IgnoredEvent
 from autopilot.observability import count, logger
 
-Model = TypeVar("Model", bound=BaseModel)
+Event = TypeVar("Event")
 
 
 def on_event(
     event: Mapping[str, Any],
-    model: type[Model],
-    work: Callable[[Model], dict[str, Any]],
+    parse: Callable[[Mapping[str, Any]], Event],
+    work: Callable[[Event], dict[str, Any]],
     dead_letter: Callable[[Mapping[str, Any], str], None],
 ) -> dict[str, Any]:
+    """`parse` is a model's validator (e.g. `Model.model_validate`); `work` gets its result."""
     try:
-        parsed = model.model_validate(event)
+        parsed = parse(event)
     except ValidationError as exc:
         reason = "; ".join(
             f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()

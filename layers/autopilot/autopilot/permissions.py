@@ -5,17 +5,25 @@ A test checks that template.yaml grants each function exactly these, no more, no
 
 from __future__ import annotations
 
-from autopilot.adapters import codedeploy, ecr, ecs, ledger, notifier, queues, tagging
+from autopilot.adapters import cloudwatch, codedeploy, ecr, ecs, ledger, notifier, queues, tagging
+
+_IMAGE_PLANNER = frozenset(
+    (*tagging.IAM_ACTIONS, *ecs.IAM_ACTIONS["read"], *queues.IAM_ACTIONS["actions"])
+)
 
 FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
-    "EcrPushFunction": frozenset(
-        (*tagging.IAM_ACTIONS, *ecs.IAM_ACTIONS["read"], *queues.IAM_ACTIONS["actions"])
+    "EcrPushFunction": _IMAGE_PLANNER,
+    "ScanEventsFunction": _IMAGE_PLANNER,
+    "DeploymentEventsFunction": frozenset(
+        (*codedeploy.IAM_ACTIONS["read"], *queues.IAM_ACTIONS["actions"])
     ),
+    "AlarmsFunction": frozenset((*cloudwatch.IAM_ACTIONS["tags"], *queues.IAM_ACTIONS["actions"])),
     "ExecutorFunction": frozenset(
         (
             *ecs.IAM_ACTIONS["deploy"],
             *ecr.IAM_ACTIONS,
-            *codedeploy.IAM_ACTIONS,
+            *codedeploy.IAM_ACTIONS["deploy"],
+            *cloudwatch.IAM_ACTIONS["firing"],
             *ledger.IAM_ACTIONS,
             *notifier.IAM_ACTIONS,
         )

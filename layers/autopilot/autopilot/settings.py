@@ -23,6 +23,7 @@ class Settings:
     chat_webhook_secret_arn: str | None
     dry_run: bool
     ledger_retention_days: int
+    freeze_after_rollbacks: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -35,6 +36,7 @@ class Settings:
             chat_webhook_secret_arn=source.get("CHAT_WEBHOOK_SECRET_ARN") or None,
             dry_run=_boolean(source, "DRY_RUN"),
             ledger_retention_days=_positive_int(source, "LEDGER_RETENTION_DAYS"),
+            freeze_after_rollbacks=_positive_int(source, "FREEZE_AFTER_ROLLBACKS"),
         )
 
 

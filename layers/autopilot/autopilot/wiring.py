@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from functools import cache
 
+from autopilot.adapters.cloudwatch import CloudWatchGateway
 from autopilot.adapters.codedeploy import CodeDeployGateway
 from autopilot.adapters.ecr import EcrGateway
 from autopilot.adapters.ecs import EcsGateway
@@ -13,7 +14,7 @@ from autopilot.adapters.notifier import Notifier
 from autopilot.adapters.queues import ActionQueue, DeadLetters
 from autopilot.adapters.tagging import TaggingGateway
 from autopilot.settings import Settings
-from autopilot.workflows.execute import Executor
+from autopilot.workflows.context import ExecutorContext
 
 
 def utc_now() -> datetime:
@@ -36,6 +37,16 @@ def tagging() -> TaggingGateway:
 
 
 @cache
+def cloudwatch() -> CloudWatchGateway:
+    return CloudWatchGateway()
+
+
+@cache
+def codedeploy() -> CodeDeployGateway:
+    return CodeDeployGateway()
+
+
+@cache
 def action_queue() -> ActionQueue:
     return ActionQueue(settings().actions_queue_url)
 
@@ -51,20 +62,35 @@ def ledger() -> Ledger:
 
 
 @cache
-def executor() -> Executor:
+def executor() -> ExecutorContext:
     config = settings()
-    return Executor(
+    return ExecutorContext(
         ecs=ecs(),
         ecr=EcrGateway(),
-        codedeploy=CodeDeployGateway(),
+        codedeploy=codedeploy(),
+        cloudwatch=cloudwatch(),
         ledger=ledger(),
         notifier=Notifier(config.notify_topic_arn, config.chat_webhook_secret_arn),
         dry_run=config.dry_run,
         clock=utc_now,
+        freeze_after=config.freeze_after_rollbacks,
     )
+
+
+_FACTORIES = (
+    settings,
+    ecs,
+    tagging,
+    cloudwatch,
+    codedeploy,
+    action_queue,
+    dead_letters,
+    ledger,
+    executor,
+)
 
 
 def reset() -> None:
     """Forget the wiring (settings, gateways); clients are kept, see `clients.reset`."""
-    for factory in (settings, ecs, tagging, action_queue, dead_letters, ledger, executor):
+    for factory in _FACTORIES:
         factory.cache_clear()

@@ -13,6 +13,8 @@ from botocore.config import Config
 
 if TYPE_CHECKING:
     from boto3.session import Session
+    from mypy_boto3_cloudformation import CloudFormationClient
+    from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_codedeploy import CodeDeployClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_ecr import ECRClient
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sts import STSClient
 
 _CONFIG = Config(
     retries={"mode": "adaptive", "max_attempts": 5},
@@ -50,6 +53,18 @@ def ecs() -> ECSClient:
 
 def ecr() -> ECRClient:
     return cast("ECRClient", _client("ecr"))
+
+
+def cloudformation() -> CloudFormationClient:
+    return cast("CloudFormationClient", _client("cloudformation"))
+
+
+def sts() -> STSClient:
+    return cast("STSClient", _client("sts"))
+
+
+def cloudwatch() -> CloudWatchClient:
+    return cast("CloudWatchClient", _client("cloudwatch"))
 
 
 def codedeploy() -> CodeDeployClient:

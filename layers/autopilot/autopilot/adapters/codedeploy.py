@@ -16,12 +16,16 @@ if TYPE_CHECKING:
 
 # CreateDeployment with an AppSpec revision also reads the deployment configuration and
 # registers the revision with the application.
-IAM_ACTIONS = (
-    "codedeploy:CreateDeployment",
-    "codedeploy:GetDeploymentConfig",
-    "codedeploy:GetApplicationRevision",
-    "codedeploy:RegisterApplicationRevision",
-)
+IAM_ACTIONS = {
+    "deploy": (
+        "codedeploy:CreateDeployment",
+        "codedeploy:GetApplicationRevision",
+        "codedeploy:GetDeploymentConfig",
+        "codedeploy:RegisterApplicationRevision",
+        "codedeploy:StopDeployment",
+    ),
+    "read": ("codedeploy:GetDeploymentGroup",),
+}
 
 
 def appspec(task_definition_arn: str, container_name: str, container_port: int) -> str:
@@ -63,3 +67,18 @@ class CodeDeployGateway:
             description=description[:100],
         )
         return response["deploymentId"]
+
+    def stop_deployment(self, deployment_id: str) -> None:
+        """Stop a blue/green deployment and let CodeDeploy shift traffic back."""
+        self._codedeploy.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
+
+    def ecs_services(self, application: str, deployment_group: str) -> list[tuple[str, str]]:
+        """(cluster, service) pairs the deployment group deploys to."""
+        response = self._codedeploy.get_deployment_group(
+            applicationName=application, deploymentGroupName=deployment_group
+        )
+        return [
+            (s["clusterName"], s["serviceName"])
+            for s in response["deploymentGroupInfo"].get("ecsServices", [])
+            if "clusterName" in s and "serviceName" in s
+        ]

@@ -9,11 +9,12 @@ from botocore.exceptions import ClientError
 from autopilot.adapters import clients
 from autopilot.adapters.aws_errors import is_code
 from autopilot.domain.fleet import ImageFacts
+from autopilot.domain.scan import ScanResult
 
 if TYPE_CHECKING:
     from mypy_boto3_ecr import ECRClient
 
-IAM_ACTIONS = ("ecr:DescribeImages",)
+IAM_ACTIONS = ("ecr:DescribeImageScanFindings", "ecr:DescribeImages")
 
 
 class EcrGateway:
@@ -44,3 +45,24 @@ class EcrGateway:
     def images(self, registry_id: str, repository: str, digests: set[str]) -> dict[str, ImageFacts]:
         found = {d: self.image(registry_id, repository, d) for d in sorted(digests)}
         return {d: facts for d, facts in found.items() if facts is not None}
+
+    def scan_result(self, registry_id: str, repository: str, digest: str) -> ScanResult:
+        """The image's scan status and its findings per severity (basic or enhanced scanning)."""
+        try:
+            response = self._ecr.describe_image_scan_findings(
+                registryId=registry_id,
+                repositoryName=repository,
+                imageId={"imageDigest": digest},
+                maxResults=1,
+            )
+        except ClientError as exc:
+            if is_code(exc, "ScanNotFoundException"):
+                return ScanResult(status="NOT_STARTED")
+            if is_code(exc, "ImageNotFoundException", "RepositoryNotFoundException"):
+                return ScanResult(status="IMAGE_NOT_FOUND")
+            raise
+        counts = response.get("imageScanFindings", {}).get("findingSeverityCounts", {})
+        return ScanResult(
+            status=response.get("imageScanStatus", {}).get("status", "UNKNOWN"),
+            counts={k: int(v) for k, v in counts.items()},
+        )

@@ -1,13 +1,16 @@
 """The ledger table (DynamoDB): every action, keyed by service, in time order.
 
-Keys: PK `SERVICE#<service arn>`, SK `ACTION#<trigger time>#<action id>`. The sort key is
-derived from the trigger, not from the clock, so a retried or replayed action finds its
-own entry instead of writing a second one.
+Items:
+- actions: PK `SERVICE#<service arn>`, SK `ACTION#<trigger time>#<action id>`. The sort key is
+  derived from the trigger, not from the clock, so a retried or replayed action finds its
+  own entry instead of writing a second one.
+- service state: PK `SERVICE#<service arn>`, SK `STATE`, written with a version check.
+- quarantine: PK `QUARANTINE`, SK `DIGEST#<digest>`: one partition, so listing it is a query.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -16,12 +19,15 @@ from botocore.exceptions import ClientError
 
 from autopilot.adapters import clients
 from autopilot.adapters.aws_errors import is_code
-from autopilot.domain.ledger import LedgerEntry, Outcome
+from autopilot.adapters.state_codec import dump_state, load_state
+from autopilot.domain.errors import ConflictError
+from autopilot.domain.ledger import LedgerEntry, Outcome, Quarantine
+from autopilot.domain.state import ServiceState
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-IAM_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query")
+IAM_ACTIONS = ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query")
 
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
@@ -93,6 +99,81 @@ class Ledger:
             Limit=limit,
         )
         return [_entry(item) for item in response.get("Items", [])]
+
+    def state(self, service_arn: str) -> ServiceState:
+        response = self._dynamodb.get_item(
+            TableName=self._table,
+            Key={"pk": {"S": _pk(service_arn)}, "sk": {"S": "STATE"}},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        if not item:
+            return ServiceState(service_arn=service_arn)
+        return load_state(item["state"]["S"], int(item["version"]["N"]))
+
+    def save_state(self, state: ServiceState) -> ServiceState:
+        """Write if nobody wrote since `state` was read; returns the state with its new version."""
+        condition = "attribute_not_exists(pk)" if state.version == 0 else "version = :read"
+        arguments: dict[str, Any] = {
+            "TableName": self._table,
+            "Item": {
+                "pk": {"S": _pk(state.service_arn)},
+                "sk": {"S": "STATE"},
+                "state": {"S": dump_state(state)},
+                "version": {"N": str(state.version + 1)},
+            },
+            "ConditionExpression": condition,
+        }
+        if state.version:
+            arguments["ExpressionAttributeValues"] = {":read": {"N": str(state.version)}}
+        try:
+            self._dynamodb.put_item(**arguments)
+        except ClientError as exc:
+            if is_code(exc, "ConditionalCheckFailedException"):
+                raise ConflictError(f"state of {state.service_arn} changed meanwhile") from exc
+            raise
+        return replace(state, version=state.version + 1)
+
+    def quarantine(self, entry: Quarantine) -> None:
+        item = {
+            "pk": "QUARANTINE",
+            "sk": f"DIGEST#{entry.digest}",
+            "digest": entry.digest,
+            "service_arn": entry.service_arn,
+            "reason": entry.reason,
+            "quarantined_at": entry.quarantined_at.astimezone(UTC).isoformat(),
+        }
+        self._dynamodb.put_item(
+            TableName=self._table, Item={k: _SERIALIZER.serialize(v) for k, v in item.items()}
+        )
+
+    def quarantined(self, digests: set[str] | None = None) -> dict[str, Quarantine]:
+        """Quarantined digests (all of them, or those among `digests`)."""
+        response = self._dynamodb.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": "QUARANTINE"}},
+            ConsistentRead=True,
+        )
+        found = {}
+        for item in response.get("Items", []):
+            raw = {k: _DESERIALIZER.deserialize(v) for k, v in item.items()}
+            if digests is None or raw["digest"] in digests:
+                found[raw["digest"]] = Quarantine(
+                    digest=raw["digest"],
+                    service_arn=raw["service_arn"],
+                    reason=raw["reason"],
+                    quarantined_at=datetime.fromisoformat(raw["quarantined_at"]),
+                )
+        return found
+
+    def release(self, digest: str) -> bool:
+        response = self._dynamodb.delete_item(
+            TableName=self._table,
+            Key={"pk": {"S": "QUARANTINE"}, "sk": {"S": f"DIGEST#{digest}"}},
+            ReturnValues="ALL_OLD",
+        )
+        return bool(response.get("Attributes"))
 
 
 def _entry(item: dict[str, Any]) -> LedgerEntry:

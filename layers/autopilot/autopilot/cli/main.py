@@ -7,10 +7,15 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
+if TYPE_CHECKING:
+    from autopilot.cli.operator import Backend
+
+EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
@@ -18,7 +23,35 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="autopilot", description="ECS Autopilot: deploys, rollbacks and schedules for ECS."
     )
+    parser.add_argument(
+        "--stack",
+        default=os.environ.get("AUTOPILOT_STACK", "ecs-autopilot"),
+        help="the deployed stack to operate on (default: $AUTOPILOT_STACK or ecs-autopilot); "
+        "ignored when AWS_ENDPOINT_URL points at a local moto server",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON lines for scripts")
     commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("status", help="managed services, last known good, quarantine, freezes")
+    history = commands.add_parser("history", help="the ledger of one service, newest first")
+    history.add_argument("service", metavar="SERVICE", help="cluster/service or service ARN")
+    history.add_argument("--limit", type=int, default=20)
+    rollback = commands.add_parser("rollback", help="roll a service back (to its last known good)")
+    rollback.add_argument("service", metavar="SERVICE")
+    rollback.add_argument(
+        "--to",
+        dest="revision",
+        metavar="REVISION",
+        help="family:revision, a revision number, or a task definition ARN",
+    )
+    for name, text in (
+        ("pause", "stop automatic deploys and rollbacks of a service"),
+        ("resume", "lift a pause or a freeze"),
+    ):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("service", metavar="SERVICE")
+    release = commands.add_parser("release", help="let a quarantined digest deploy again")
+    release.add_argument("digest", metavar="DIGEST")
 
     local = commands.add_parser("local", help="run the application on this machine against moto")
     local_commands = local.add_subparsers(dest="local_command", required=True)
@@ -42,10 +75,75 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Powertools names log lines after this; Lambda sets it from the template.
+    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "ecs-autopilot")
     args = _parser().parse_args(argv)
     if args.command == "local":
         return _local(args)
-    return EXIT_USAGE
+    from autopilot.cli.operator import OperatorError  # noqa: PLC0415
+    from autopilot.domain.errors import NotFoundError  # noqa: PLC0415
+
+    try:
+        return _operate(args)
+    except (OperatorError, NotFoundError) as exc:
+        print(f"autopilot: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _operate(args: argparse.Namespace) -> int:
+    from autopilot.cli import operator  # noqa: PLC0415
+
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "").strip()
+    if endpoint.startswith(("http://127.", "http://localhost")):
+        with _local_backend(endpoint) as backend:
+            return _run_operator_command(args, backend)
+    return _run_operator_command(args, operator.aws_backend(args.stack))
+
+
+@contextmanager
+def _local_backend(endpoint: str) -> Iterator[Backend]:
+    from autopilot.adapters.ecs import EcsGateway  # noqa: PLC0415
+    from autopilot.adapters.ledger import Ledger  # noqa: PLC0415
+    from autopilot.adapters.queues import ActionQueue  # noqa: PLC0415
+    from autopilot.adapters.tagging import TaggingGateway  # noqa: PLC0415
+    from autopilot.cli.operator import Backend  # noqa: PLC0415
+    from autopilot.local.runner import LocalApp, find_project_root, stderr_logs  # noqa: PLC0415
+
+    stderr_logs()
+    app = LocalApp(find_project_root(), endpoint)
+    app.ensure_resources()
+    with app.aws_environment():
+        yield Backend(
+            ledger=Ledger(app.physical("LedgerTable")["Ref"], retention_days=1),
+            queue=ActionQueue(app.physical("ActionsQueue")["Ref"]),
+            ecs=EcsGateway(),
+            tagging=TaggingGateway(),
+            operator="operator@local",
+            run_queue=app.drain,
+        )
+
+
+def _run_operator_command(args: argparse.Namespace, backend: Backend) -> int:
+    from autopilot.cli import operator  # noqa: PLC0415
+
+    if args.command == "status":
+        report = operator.status(backend)
+        print(json.dumps(report) if args.json else operator.render_status(report))
+        return 0
+    if args.command == "history":
+        lines = operator.history(backend, args.service, args.limit)
+        for line in lines:
+            print(json.dumps(line) if args.json else operator.render_entry(line))
+        return 0
+    if args.command == "rollback":
+        result = operator.rollback(backend, args.service, args.revision)
+    elif args.command == "release":
+        result = operator.release(backend, args.digest)
+    else:
+        kind: Literal["pause", "resume"] = "pause" if args.command == "pause" else "resume"
+        result = operator.operate(backend, kind, args.service)
+    print(json.dumps(result) if args.json else operator.render_entry(result))
+    return 0 if result["outcome"] not in {"failed", "skipped", "notified"} else EXIT_FAILED
 
 
 def _local(args: argparse.Namespace) -> int:

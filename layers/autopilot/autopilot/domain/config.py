@@ -12,6 +12,12 @@ TAG_PREFIX = "autopilot:"
 TRACK = "autopilot:track"
 CONTAINERS = "autopilot:containers"
 CODEDEPLOY = "autopilot:codedeploy"
+ROLLBACK = "autopilot:rollback"
+BAKE_MINUTES = "autopilot:bake-minutes"
+SCAN = "autopilot:scan"
+
+DEFAULT_BAKE_MINUTES = 30
+SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")  # most severe first
 
 # Comma or white space: commas read naturally, spaces are what ECS tag values allow.
 _LIST_SEPARATOR = re.compile(r"[,\s]+")
@@ -32,6 +38,9 @@ class ServiceConfig:
     track: TrackingPolicy | None
     containers: frozenset[str] | None
     codedeploy: CodeDeployTarget | None
+    rollback: bool = True
+    bake_minutes: int = DEFAULT_BAKE_MINUTES
+    scan_threshold: str | None = None  # None: no scan gate
 
     @property
     def opted_in(self) -> bool:
@@ -67,4 +76,40 @@ def read_config(tags: Mapping[str, str]) -> ServiceConfig:
             )
         codedeploy = CodeDeployTarget(application.strip(), group.strip())
 
-    return ServiceConfig(track=track, containers=containers, codedeploy=codedeploy)
+    return ServiceConfig(
+        track=track,
+        containers=containers,
+        codedeploy=codedeploy,
+        rollback=_on_off(tags, ROLLBACK, default=True),
+        bake_minutes=_minutes(tags.get(BAKE_MINUTES)),
+        scan_threshold=_scan_threshold(tags.get(SCAN)),
+    )
+
+
+def _on_off(tags: Mapping[str, str], key: str, *, default: bool) -> bool:
+    value = tags.get(key, "").strip().lower()
+    if not value:
+        return default
+    if value in {"on", "true", "yes"}:
+        return True
+    if value in {"off", "false", "no"}:
+        return False
+    raise InvalidConfigError(f"{key} must be on or off, got {tags[key]!r}")
+
+
+def _minutes(value: str | None) -> int:
+    if value is None or not value.strip():
+        return DEFAULT_BAKE_MINUTES
+    text = value.strip()
+    if not text.isdigit() or int(text) > 24 * 60:
+        raise InvalidConfigError(f"{BAKE_MINUTES} must be whole minutes, 0 to 1440; got {value!r}")
+    return int(text)
+
+
+def _scan_threshold(value: str | None) -> str | None:
+    if value is None or value.strip().lower() in {"", "off"}:
+        return None
+    severity = value.strip().upper()
+    if severity not in SEVERITIES:
+        raise InvalidConfigError(f"{SCAN} must be off, {', '.join(SEVERITIES)}; got {value!r}")
+    return severity

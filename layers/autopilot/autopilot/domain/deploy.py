@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from autopilot.domain.config import InvalidConfigError, ServiceConfig, read_config
 from autopilot.domain.fleet import ImageFacts, ImagePush, Service, short_digest
 from autopilot.domain.images import InvalidImageReferenceError, parse_image, same_ecr_repository
+from autopilot.domain.state import ServiceState
 from autopilot.domain.tracking import PolicyKind, TrackingPolicy, highest_version, parse_version
 
 
@@ -129,4 +130,20 @@ def _older_push(
                 f"this one {pushed.pushed_at.isoformat()}",
                 "older-push",
             )
+    return None
+
+
+def deploy_hold(
+    state: ServiceState, quarantined_digest: bool, alarms_firing: tuple[str, ...]
+) -> Skip | None:
+    """Reasons to keep a push away from a service even though its policy accepts it."""
+    if quarantined_digest:
+        return Skip("digest is quarantined after a rollback: autopilot release it", "quarantined")
+    if state.paused:
+        return Skip("service is paused: autopilot resume it", "paused")
+    if state.frozen:
+        return Skip(f"service is frozen ({state.frozen_reason}): autopilot resume it", "frozen")
+    if alarms_firing:
+        # ECS ignores deployment alarms already in ALARM, and a rollback would have no target.
+        return Skip(f"held: alarm {', '.join(alarms_firing)} is in ALARM", "alarm-firing")
     return None

@@ -96,3 +96,9 @@ def same_ecr_repository(image: ImageReference, account: str, region: str, reposi
         and match["region"] == region
         and image.repository == repository
     )
+
+
+def ecr_location(image: ImageReference) -> tuple[str, str] | None:
+    """(account, region) of the ECR registry the image lives in; None outside ECR."""
+    match = _ECR_REGISTRY.match(image.registry)
+    return (match["account"], match["region"]) if match else None

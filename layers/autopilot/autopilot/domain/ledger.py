@@ -14,6 +14,10 @@ class Outcome(StrEnum):
     DRY_RUN = "dry-run"
     SKIPPED = "skipped"
     FAILED = "failed"
+    COMPLETED = "completed"  # the deployment it started finished well
+    ROLLED_BACK = "rolled-back"
+    NOTIFIED = "notified"  # a person was told; the automation did not act on its own
+    APPLIED = "applied"  # an operator's pause, resume or release
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +39,16 @@ class LedgerEntry:
     to_task_definition: str = ""
     deployment_id: str = ""
     containers: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class Quarantine:
+    """A digest that must not be deployed again until an operator releases it."""
+
+    digest: str
+    service_arn: str
+    reason: str
+    quarantined_at: datetime
 
 
 def action_id(trigger_id: str, service_arn: str, kind: str) -> str:

@@ -1,4 +1,5 @@
-"""Messages an on-call engineer understands at a glance: what, where, from what to what, why."""
+"""Messages an on-call engineer understands at a glance: what, where, from what to what, why,
+and what to do next."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ from dataclasses import dataclass
 
 from autopilot.domain.fleet import short_digest, task_definition_label
 from autopilot.domain.ledger import LedgerEntry, Outcome
+
+# Skips a person should hear about: the push was meant for the service and did not go out.
+_HELD = {"alarm-firing", "scan-blocked", "quarantined", "frozen", "paused", "invalid-revision"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,41 +19,114 @@ class Notification:
     severity: str  # info | warning | critical
 
 
-def deploy_notification(entry: LedgerEntry, service_label: str) -> Notification | None:
-    """None for outcomes nobody needs to hear about (skips are in the logs and the ledger)."""
-    source = (
-        task_definition_label(entry.from_task_definition) if entry.from_task_definition else "?"
-    )
-    target = task_definition_label(entry.to_task_definition) if entry.to_task_definition else "?"
+def service_label(service_arn: str) -> str:
+    return "/".join(service_arn.rsplit("/", 2)[-2:])
+
+
+def _revision(arn: str) -> str:
+    return task_definition_label(arn) if arn else "?"
+
+
+def notification_for(entry: LedgerEntry, extra_text: str = "") -> Notification | None:
+    """None for outcomes nobody needs to hear about (they are in the logs and the ledger)."""
+    label = service_label(entry.service_arn)
+    builder = {
+        "deploy": _deploy,
+        "rollback": _rollback,
+        "track": _track,
+    }.get(entry.kind, _operator)
+    notification = builder(entry, label)
+    if notification is not None and extra_text:
+        notification = Notification(
+            notification.subject, f"{notification.text}\n{extra_text}", notification.severity
+        )
+    return notification
+
+
+def _deploy(entry: LedgerEntry, label: str) -> Notification | None:
     image = f"{entry.repository}:{entry.tag} ({short_digest(entry.digest)})"
+    source, target = _revision(entry.from_task_definition), _revision(entry.to_task_definition)
     if entry.outcome is Outcome.DEPLOYED:
         return Notification(
-            subject=f"[autopilot] deploying {service_label}: {entry.repository}:{entry.tag}",
-            text=(
-                f"Deploying {image} to {service_label}.\n"
-                f"Task definition {source} -> {target}; "
-                f"containers: {', '.join(entry.containers)}.\n"
-                f"Deployment: {entry.deployment_id or 'n/a'}. "
-                f"Trigger: {entry.trigger} {entry.trigger_id}."
-            ),
-            severity="info",
+            f"[autopilot] deploying {label}: {entry.repository}:{entry.tag}",
+            f"Deploying {image} to {label}.\n"
+            f"Task definition {source} -> {target}; containers: {', '.join(entry.containers)}.\n"
+            f"Deployment: {entry.deployment_id or 'n/a'}. "
+            f"Trigger: {entry.trigger} {entry.trigger_id}.",
+            "info",
         )
     if entry.outcome is Outcome.DRY_RUN:
         return Notification(
-            subject=f"[autopilot] dry run: would deploy {service_label}",
-            text=(
-                f"Dry run: would deploy {image} to {service_label} "
-                f"(containers: {', '.join(entry.containers)}). Nothing was changed."
-            ),
-            severity="info",
+            f"[autopilot] dry run: would deploy {label}",
+            f"Dry run: would deploy {image} to {label} "
+            f"(containers: {', '.join(entry.containers)}). Nothing was changed.",
+            "info",
         )
     if entry.outcome is Outcome.FAILED:
         return Notification(
-            subject=f"[autopilot] FAILED to deploy {service_label}",
-            text=(
-                f"Could not deploy {image} to {service_label}: {entry.reason}\n"
-                f"The service still runs {source}. Trigger: {entry.trigger} {entry.trigger_id}."
-            ),
-            severity="critical",
+            f"[autopilot] FAILED to deploy {label}",
+            f"Could not deploy {image} to {label}: {entry.reason}\n"
+            f"The service still runs {source}. Trigger: {entry.trigger} {entry.trigger_id}.",
+            "critical",
+        )
+    if entry.outcome is Outcome.SKIPPED and entry.code in _HELD:
+        return Notification(
+            f"[autopilot] not deploying {entry.repository}:{entry.tag} to {label}",
+            f"{image} was not deployed to {label}: {entry.reason}.\n"
+            f"The service still runs {source}.",
+            "warning",
+        )
+    return None
+
+
+def _rollback(entry: LedgerEntry, label: str) -> Notification | None:
+    source, target = _revision(entry.from_task_definition), _revision(entry.to_task_definition)
+    if entry.outcome is Outcome.ROLLED_BACK:
+        return Notification(
+            f"[autopilot] ROLLED BACK {label} to {target}",
+            f"Rolled back {label}: {source} -> {target} ({entry.reason}).\n"
+            f"Trigger: {entry.trigger} {entry.trigger_id}.",
+            "critical",
+        )
+    if entry.outcome is Outcome.NOTIFIED:
+        return Notification(
+            f"[autopilot] {label} needs a look: not rolling back",
+            f"{entry.trigger} {entry.trigger_id} concerns {label}, which runs {source}.\n"
+            f"Not rolling back on its own: {entry.reason}.\n"
+            f"To act: autopilot rollback {label} [--to REVISION].",
+            "warning",
+        )
+    if entry.outcome is Outcome.FAILED:
+        return Notification(
+            f"[autopilot] FAILED to roll back {label}",
+            f"Could not roll back {label} from {source}: {entry.reason}.",
+            "critical",
+        )
+    return None
+
+
+def _track(entry: LedgerEntry, label: str) -> Notification | None:
+    target = _revision(entry.to_task_definition)
+    if entry.outcome is Outcome.COMPLETED:
+        return Notification(
+            f"[autopilot] {label} is on {target}",
+            f"The deployment of {target} to {label} completed; it is now the last known good.",
+            "info",
+        )
+    if entry.outcome is Outcome.FAILED:
+        return Notification(
+            f"[autopilot] deployment FAILED on {label}",
+            f"The deployment of {target} to {label} failed: {entry.reason}.",
+            "critical",
+        )
+    return None
+
+
+def _operator(entry: LedgerEntry, label: str) -> Notification | None:
+    if entry.outcome is Outcome.APPLIED:
+        return Notification(
+            f"[autopilot] {entry.kind} {label}",
+            f"{entry.kind.title()} {label}: {entry.reason}. By {entry.trigger_id}.",
+            "info",
         )
     return None

@@ -11,8 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autopilot.adapters.ecs import EcsGateway
+from autopilot.adapters.ledger import Ledger
+from autopilot.adapters.queues import ActionQueue
+from autopilot.adapters.tagging import TaggingGateway
 from autopilot.domain.fleet import short_digest
-from autopilot.local import fleet
+from autopilot.local import fleet, sample_events
 from autopilot.local.runner import LocalApp
 from autopilot.local.server import start_moto_server
 from autopilot.local.session import send
@@ -32,7 +36,7 @@ class Story:
         with self.app.aws_environment():
             digest = fleet.push_image(repository, tag, build)
         print(f"   push {repository}:{tag} -> {short_digest(digest)}")
-        return fleet.push_event(repository, tag, digest)
+        return sample_events.ecr_push(repository, tag, digest)
 
     def send(self, event: Mapping[str, Any], expect: Mapping[str, str]) -> list[dict[str, Any]]:
         """Route the event; `expect` maps service -> the outcome it must have (or a skip code)."""
@@ -52,6 +56,28 @@ class Story:
                 self.failures.append(f"{service}: expected {outcome}, got {seen.get(service)}")
                 print(f"   !! expected {service} to be {outcome}, got {seen.get(service)}")
         return lines
+
+    def deployment_of(self, lines: list[dict[str, Any]], service: str) -> str:
+        for line in lines:
+            if line["type"] == "action" and line["service"] == service and line.get("deployment"):
+                return str(line["deployment"])
+        self.failures.append(f"{service}: no deployment id in {lines}")
+        return ""
+
+    def status(self) -> None:
+        from autopilot.cli.operator import Backend, render_status, status  # noqa: PLC0415
+
+        with self.app.aws_environment():
+            backend = Backend(
+                ledger=Ledger(self.app.physical("LedgerTable")["Ref"], retention_days=1),
+                queue=ActionQueue(self.app.physical("ActionsQueue")["Ref"]),
+                ecs=EcsGateway(),
+                tagging=TaggingGateway(),
+                operator="demo",
+            )
+            report = render_status(status(backend))
+        print("   $ autopilot status")
+        print("\n".join(f"   {line}" for line in report.splitlines()))
 
     def untouched(self, label: str, arn: str, why: str) -> None:
         with self.app.aws_environment():
@@ -89,6 +115,7 @@ def run_demo(root: Path) -> int:
         print("Fleet: " + ", ".join(sorted(services)))
         story = Story(app)
         _deploy_story(story, services)
+        _rollback_story(story, services)
         print()
         if story.failures:
             print("The demo did not go as expected:\n  " + "\n  ".join(story.failures))
@@ -136,11 +163,38 @@ def _deploy_story(story: Story, services: Mapping[str, str]) -> None:
 
     story.step("Events that deploy nothing")
     digest = fleet.digest_of("web", 4)
-    story.send(fleet.push_event("web", "pr-417", digest, action="DELETE"), {"(event)": "ignored"})
-    story.send(fleet.push_event("web", None, digest), {"(event)": "ignored"})
-    malformed = fleet.push_event("web", "main", "sha256:not-a-digest")
+    story.send(
+        sample_events.ecr_push("web", "pr-417", digest, action="DELETE"), {"(event)": "ignored"}
+    )
+    story.send(sample_events.ecr_push("web", None, digest), {"(event)": "ignored"})
+    malformed = sample_events.ecr_push("web", "main", "sha256:not-a-digest")
     story.send(malformed, {"(event)": "rejected"})
     print(
         f"   {'dead-letter':<{_WIDTH}}{story.app.queue_depth('EventsDeadLetterQueue')} "
         "event(s) kept in the events dead-letter queue"
     )
+
+
+def _rollback_story(story: Story, services: Mapping[str, str]) -> None:
+    web = services["prod/web"]
+    story.step("A good build of web goes out and ECS reports the deployment completed")
+    lines = story.send(story.push("web", "main", 5), {"prod/web": "deployed"})
+    completed = sample_events.ecs_deployment(web, story.deployment_of(lines, "prod/web"))
+    story.send(completed, {"prod/web": "completed"})
+
+    story.step("A bad build goes out; while it rolls out, its CPU alarm fires")
+    lines = story.send(story.push("web", "main", 6), {"prod/web": "deployed"})
+    story.send(sample_events.alarm("prod-web-cpu-high", "prod", "web"), {"prod/web": "rolled-back"})
+
+    story.step("The alarm fires again, and another one joins: still one rollback")
+    story.send(
+        sample_events.alarm("prod-web-cpu-high", "prod", "web"), {"prod/web": "already-rolled-back"}
+    )
+    story.send(
+        sample_events.alarm("prod-web-5xx", "prod", "web"), {"prod/web": "already-rolled-back"}
+    )
+
+    story.step("The bad digest is pushed again: quarantined, refused")
+    bad = fleet.digest_of("web", 6)
+    story.send(sample_events.ecr_push("web", "main", bad), {"prod/web": "quarantined"})
+    story.status()

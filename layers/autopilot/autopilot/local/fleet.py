@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -70,38 +68,6 @@ def push_image(repository: str, tag: str, build: int) -> str:
         except ecr.exceptions.ImageAlreadyExistsException:
             continue
     return digest
-
-
-def push_event(
-    repository: str,
-    tag: str | None,
-    digest: str,
-    *,
-    action: str = "PUSH",
-    result: str = "SUCCESS",
-    time: datetime | None = None,
-    event_id: str | None = None,
-) -> dict[str, Any]:
-    """The `ECR Image Action` event ECR sends for this push, in its documented shape."""
-    detail: dict[str, Any] = {
-        "result": result,
-        "repository-name": repository,
-        "image-digest": digest,
-        "action-type": action,
-    }
-    if tag is not None:
-        detail["image-tag"] = tag
-    return {
-        "version": "0",
-        "id": event_id or str(uuid.uuid4()),
-        "detail-type": "ECR Image Action",
-        "source": "aws.ecr",
-        "account": ACCOUNT,
-        "time": (time or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": REGION,
-        "resources": [],
-        "detail": detail,
-    }
 
 
 @dataclass(frozen=True)

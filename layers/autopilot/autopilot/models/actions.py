@@ -1,13 +1,18 @@
-"""Messages on the actions queue: what the planners ask the executor to do."""
+"""Messages on the actions queue: what planners and operators ask the executor to do.
+
+Every message names one service; it is the FIFO message group, so actions on one service
+run one at a time and in order, whoever asked for them.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from autopilot.domain.fleet import ImagePush
+from autopilot.domain.scan import ScanResult
 
 
 class ActionBase(BaseModel):
@@ -15,7 +20,7 @@ class ActionBase(BaseModel):
 
     action_id: str
     service_arn: str
-    trigger: str  # what asked for it: ecr-push, alarm, schedule, operator
+    trigger: str  # what asked: ecr-push, ecr-scan, alarm, ecs-deployment, codedeploy, operator
     trigger_id: str  # the event id (or operator request id) behind it
     trigger_time: datetime
 
@@ -25,10 +30,38 @@ class DeployRequest(ActionBase):
 
     kind: Literal["deploy"] = "deploy"
     push: ImagePush
+    scan: ScanResult | None = None  # the scan result the trigger carried, if any
 
 
-ActionRequest = DeployRequest
+class TrackRequest(ActionBase):
+    """A deployment ended: if the automation started it, record how."""
+
+    kind: Literal["track"] = "track"
+    deployment_id: str
+    result: Literal["completed", "failed", "stopped"]
+    reason: str = ""
+
+
+class RollbackRequest(ActionBase):
+    """Return the service to a known-good revision (automatic after an alarm, or an operator's)."""
+
+    kind: Literal["rollback"] = "rollback"
+    automatic: bool
+    alarm: str = ""
+    to_revision: str | None = None  # operator: family:revision or ARN; else the last known good
+
+
+class OperatorRequest(ActionBase):
+    kind: Literal["pause", "resume", "release"]
+    digest: str | None = None  # for release
+    operator: str = ""
+
+
+ActionRequest = Annotated[
+    DeployRequest | TrackRequest | RollbackRequest | OperatorRequest, Field(discriminator="kind")
+]
+_ACTIONS: TypeAdapter[ActionRequest] = TypeAdapter(ActionRequest)
 
 
 def parse_action(body: str) -> ActionRequest:
-    return DeployRequest.model_validate_json(body)
+    return _ACTIONS.validate_json(body)

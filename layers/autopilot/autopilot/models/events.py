@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from autopilot.domain.fleet import ImagePush
+from autopilot.domain.scan import ScanResult
 
 Digest = Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
 
@@ -57,3 +58,153 @@ def image_push(event: EcrImageActionEvent) -> ImagePush:
         digest=detail.image_digest,
         tag=detail.image_tag,
     )
+
+
+# -- deployments ------------------------------------------------------------------------------
+
+
+class EcsDeploymentDetail(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    eventType: str  # noqa: N815 - AWS's field names
+    eventName: str  # noqa: N815
+    deploymentId: str = Field(min_length=1)  # noqa: N815
+    reason: str = ""
+
+
+class EcsDeploymentStateChangeEvent(EventBridgeModel):
+    detail_type: Literal["ECS Deployment State Change"] = Field(alias="detail-type")
+    source: Literal["aws.ecs"]
+    resources: list[str] = Field(min_length=1)
+    detail: EcsDeploymentDetail
+
+
+class CodeDeployDetail(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    application: str
+    deploymentGroup: str  # noqa: N815
+    deploymentId: str = Field(min_length=1)  # noqa: N815
+    state: str
+
+
+class CodeDeployStateChangeEvent(EventBridgeModel):
+    detail_type: Literal["CodeDeploy Deployment State-change Notification"] = Field(
+        alias="detail-type"
+    )
+    source: Literal["aws.codedeploy"]
+    detail: CodeDeployDetail
+
+
+# -- alarms -----------------------------------------------------------------------------------
+
+
+class AlarmMetric(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str = ""
+    namespace: str = ""
+    dimensions: dict[str, str] = Field(default_factory=dict)
+
+
+class AlarmMetricStat(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    metric: AlarmMetric
+
+
+class AlarmQuery(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str = ""
+    metricStat: AlarmMetricStat | None = None  # noqa: N815
+    expression: str | None = None
+
+
+class AlarmConfiguration(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    metrics: list[AlarmQuery] = Field(default_factory=list)
+    alarmRule: str | None = None  # noqa: N815 - composite alarms
+
+
+class AlarmStateValue(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    value: str
+    reason: str = ""
+    timestamp: str = ""
+
+
+class AlarmDetail(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    alarmName: str  # noqa: N815
+    state: AlarmStateValue
+    previousState: AlarmStateValue | None = None  # noqa: N815
+    configuration: AlarmConfiguration = Field(default_factory=AlarmConfiguration)
+
+    def dimensions(self) -> list[dict[str, str]]:
+        return [q.metricStat.metric.dimensions for q in self.configuration.metrics if q.metricStat]
+
+
+class AlarmStateChangeEvent(EventBridgeModel):
+    detail_type: Literal["CloudWatch Alarm State Change"] = Field(alias="detail-type")
+    source: Literal["aws.cloudwatch"]
+    resources: list[str] = Field(min_length=1)
+    detail: AlarmDetail
+
+    @property
+    def alarm_arn(self) -> str:
+        return self.resources[0]
+
+
+# -- scans ------------------------------------------------------------------------------------
+
+
+class ScanDetail(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, frozen=True)
+
+    scan_status: str = Field(alias="scan-status")
+    repository_name: str = Field(alias="repository-name", min_length=1)
+    image_digest: Digest = Field(alias="image-digest")
+    image_tags: list[str] = Field(default_factory=list, alias="image-tags")
+    finding_severity_counts: dict[str, int] = Field(
+        default_factory=dict, alias="finding-severity-counts"
+    )
+
+    @property
+    def repository(self) -> str:
+        """Inspector2 names the repository by ARN, ECR by name."""
+        return self.repository_name.rsplit("repository/", 1)[-1]
+
+
+class ImageScanEvent(EventBridgeModel):
+    detail_type: Literal["ECR Image Scan", "Inspector2 Scan"] = Field(alias="detail-type")
+    source: Literal["aws.ecr", "aws.inspector2"]
+    detail: ScanDetail
+
+
+def scanned_images(event: ImageScanEvent) -> tuple[list[ImagePush], ScanResult]:
+    """The scanned image once per tag it carries, and the scan's result."""
+    detail = event.detail
+    if not detail.image_tags:
+        raise IgnoredEvent("scanned image has no tag: nothing follows it")
+    complete = detail.scan_status in {"COMPLETE", "INITIAL_SCAN_COMPLETE"}
+    pushes = [
+        ImagePush(
+            event_id=event.id,
+            time=event.time,
+            account=event.account,
+            region=event.region,
+            repository=detail.repository,
+            digest=detail.image_digest,
+            tag=tag,
+        )
+        for tag in detail.image_tags
+    ]
+    result = ScanResult(
+        status="COMPLETE" if complete else detail.scan_status,
+        counts={k: v for k, v in detail.finding_severity_counts.items() if k != "TOTAL"},
+    )
+    return pushes, result

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from autopilot.adapters.ecs import EcsGateway
 from autopilot.adapters.queues import ActionQueue
 from autopilot.adapters.tagging import TaggingGateway
-from autopilot.domain.config import TRACK
+from autopilot.domain.config import TRACK, InvalidConfigError, read_config
 from autopilot.domain.deploy import Rollout, decide_deploy
-from autopilot.domain.fleet import ImagePush
+from autopilot.domain.fleet import ImagePush, Service
 from autopilot.domain.ledger import action_id
+from autopilot.domain.scan import ScanResult
 from autopilot.models.actions import DeployRequest
 from autopilot.observability import count, logger
 
@@ -26,18 +28,53 @@ class PlanLine:
 def plan_push(
     push: ImagePush, ecs: EcsGateway, tagging: TaggingGateway, queue: ActionQueue
 ) -> list[PlanLine]:
+    """Queue a deploy for every opted-in service whose policy accepts the pushed tag."""
+    return _plan(ecs.describe_services(tagging.services_tagged(TRACK)), [push], None, queue)
+
+
+def plan_scan(
+    pushes: list[ImagePush],
+    scan: ScanResult,
+    ecs: EcsGateway,
+    tagging: TaggingGateway,
+    queue: ActionQueue,
+) -> list[PlanLine]:
+    """A scan finished: services with a scan gate get the deploy their push was held for.
+
+    `pushes` holds the image once per tag it carries; each service takes the first its policy
+    accepts. Services without a gate deployed on push and are left alone."""
+    gated = [
+        s for s in ecs.describe_services(tagging.services_tagged(TRACK)) if _scan_gated(s.tags)
+    ]
+    return _plan(gated, pushes, scan, queue)
+
+
+def _scan_gated(tags: Mapping[str, str]) -> bool:
+    try:
+        return read_config(tags).scan_threshold is not None
+    except InvalidConfigError:
+        return False
+
+
+def _plan(
+    services: list[Service], pushes: list[ImagePush], scan: ScanResult | None, queue: ActionQueue
+) -> list[PlanLine]:
     lines: list[PlanLine] = []
-    for service in ecs.describe_services(tagging.services_tagged(TRACK)):
-        decision = decide_deploy(push, service)
+    for service in services:
+        decisions = [(push, decide_deploy(push, service)) for push in pushes]
+        push, decision = next(
+            ((p, d) for p, d in decisions if isinstance(d, Rollout)), decisions[0]
+        )
         if isinstance(decision, Rollout):
             queue.send(
                 DeployRequest(
                     action_id=action_id(push.event_id, service.arn, "deploy"),
                     service_arn=service.arn,
-                    trigger="ecr-push",
+                    trigger="ecr-scan" if scan else "ecr-push",
                     trigger_id=push.event_id,
                     trigger_time=push.time,
                     push=push,
+                    scan=scan,
                 )
             )
             logger.info(

@@ -1,0 +1,29 @@
+"""CloudWatch alarm to ALARM -> consider rolling back each service the alarm is tied to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from autopilot import wiring
+from autopilot.entry import on_event
+from autopilot.models.events import AlarmStateChangeEvent
+from autopilot.observability import logger, metrics, tracer
+from autopilot.workflows.plan_alarm import plan_alarm
+
+
+def _plan(event: AlarmStateChangeEvent) -> dict[str, Any]:
+    plan = plan_alarm(event, wiring.cloudwatch(), wiring.action_queue())
+    return {"alarm": plan.alarm, "services": list(plan.services)}
+
+
+def _dead_letter(event: Any, reason: str) -> None:
+    wiring.dead_letters().send(event, reason, source="alarms")
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return on_event(event, AlarmStateChangeEvent.model_validate, _plan, _dead_letter)

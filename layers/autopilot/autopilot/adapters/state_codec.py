@@ -1,0 +1,59 @@
+"""ServiceState to and from JSON: one attribute in the STATE item, versioned as a whole."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from autopilot.domain.state import Deployment, DeploymentState, KnownGood, ServiceState
+
+
+def dump_state(state: ServiceState) -> str:
+    body = asdict(state)
+    body.pop("version")
+    return json.dumps(body, default=_encode, sort_keys=True)
+
+
+def load_state(text: str, version: int) -> ServiceState:
+    body: dict[str, Any] = json.loads(text)
+    latest = body.get("latest")
+    return ServiceState(
+        service_arn=body["service_arn"],
+        known_good=tuple(
+            KnownGood(
+                task_definition=k["task_definition"],
+                images=tuple(k["images"]),
+                recorded_at=datetime.fromisoformat(k["recorded_at"]),
+                source=k["source"],
+            )
+            for k in body.get("known_good", [])
+        ),
+        latest=_deployment(latest) if latest else None,
+        rollbacks=tuple(datetime.fromisoformat(t) for t in body.get("rollbacks", [])),
+        paused=bool(body.get("paused", False)),
+        frozen=bool(body.get("frozen", False)),
+        frozen_reason=str(body.get("frozen_reason", "")),
+        version=version,
+    )
+
+
+def _deployment(raw: dict[str, Any]) -> Deployment:
+    finished = raw.get("finished_at")
+    return Deployment(
+        action_id=raw["action_id"],
+        kind=raw["kind"],
+        deployment_id=raw["deployment_id"],
+        task_definition=raw["task_definition"],
+        images=tuple(raw["images"]),
+        started_at=datetime.fromisoformat(raw["started_at"]),
+        state=DeploymentState(raw["state"]),
+        finished_at=datetime.fromisoformat(finished) if finished else None,
+    )
+
+
+def _encode(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot encode {type(value).__name__}")

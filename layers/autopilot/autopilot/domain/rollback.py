@@ -1,0 +1,108 @@
+"""Rolling a service back to a revision that worked, and nothing else.
+
+When in doubt the decision is to notify, never to guess: no known-good revision, outside the
+bake window, rollback turned off, a frozen service, all end in a notification.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from autopilot.domain.deploy import Skip, managed_config
+from autopilot.domain.fleet import Service, task_definition_label
+from autopilot.domain.state import DeploymentState, KnownGood, ServiceState, digests_of
+
+FREEZE_WINDOW = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class RollBack:
+    target: KnownGood
+    bad_digests: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyOnly:
+    """Someone should look; the automation will not act on its own."""
+
+    reason: str
+    code: str
+
+
+RollbackDecision = RollBack | NotifyOnly | Skip
+
+
+def decide_automatic_rollback(
+    service: Service, state: ServiceState, now: datetime, quarantined: set[str]
+) -> RollbackDecision:
+    """An alarm fired for this service: roll back only what the automation just deployed."""
+    managed = managed_config(service)
+    if isinstance(managed, Skip):
+        return managed
+    config, _ = managed
+    latest = state.latest
+    if latest is not None and latest.kind == "rollback":
+        # The same alarm again, another alarm, or flapping: one rollback is enough.
+        return Skip("already rolled back; waiting for an operator", "already-rolled-back")
+    if not config.rollback:
+        return NotifyOnly("autopilot:rollback is off", "rollback-off")
+    if state.paused:
+        return NotifyOnly("service is paused", "paused")
+    if state.frozen:
+        return NotifyOnly(f"service is frozen: {state.frozen_reason}", "frozen")
+    if latest is None or latest.task_definition != service.task_definition_arn:
+        return NotifyOnly(
+            "the service does not run a revision the automation deployed", "not-automated"
+        )
+    if latest.state is DeploymentState.FAILED:
+        return NotifyOnly("the deployment already failed; ECS handles its own rollback", "failed")
+    if not state.in_bake_window(now, config.bake_minutes):
+        return NotifyOnly(
+            f"outside the bake window ({config.bake_minutes} minutes after the last "
+            "automated deployment): not rolling back on its own",
+            "outside-bake-window",
+        )
+    return _roll_back_from(service, state, quarantined, current_digests=latest_digests(state))
+
+
+def decide_operator_rollback(
+    service: Service,
+    state: ServiceState,
+    quarantined: set[str],
+    current_digests: frozenset[str],
+    requested: KnownGood | None = None,
+) -> RollbackDecision:
+    """An operator asked: bake window, pause and freeze do not apply; the target must exist."""
+    if requested is not None:
+        if requested.task_definition == service.task_definition_arn:
+            return Skip("the service already runs that revision", "already-running")
+        bad = tuple(sorted(current_digests - requested.digests))
+        return RollBack(requested, bad)
+    return _roll_back_from(service, state, quarantined, current_digests)
+
+
+def _roll_back_from(
+    service: Service,
+    state: ServiceState,
+    quarantined: set[str],
+    current_digests: frozenset[str],
+) -> RollbackDecision:
+    for good in state.known_good:
+        if good.task_definition == service.task_definition_arn:
+            continue
+        if quarantined.intersection(good.digests):
+            continue
+        bad = tuple(sorted(current_digests - good.digests))
+        return RollBack(good, bad)
+    current = task_definition_label(service.task_definition_arn)
+    return NotifyOnly(f"no known-good revision to return to from {current}", "no-known-good")
+
+
+def latest_digests(state: ServiceState) -> frozenset[str]:
+    return digests_of(state.latest.images) if state.latest else frozenset()
+
+
+def should_freeze(state: ServiceState, now: datetime, limit: int) -> bool:
+    """After `limit` rollbacks within an hour (this one included), stop deploying on its own."""
+    return len(state.rollbacks_since(now - FREEZE_WINDOW)) >= limit

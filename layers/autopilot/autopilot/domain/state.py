@@ -1,0 +1,103 @@
+"""What the automation remembers about a service between events (the ledger's STATE item)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from autopilot.domain.images import InvalidImageReferenceError, parse_image
+
+KNOWN_GOOD_KEPT = 5  # enough to step back past a bad release or two
+
+
+class DeploymentState(StrEnum):
+    IN_PROGRESS = "in-progress"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class KnownGood:
+    """A revision that ran well: a completed deployment, or what ran before the first one."""
+
+    task_definition: str
+    images: tuple[str, ...]  # the revision's images that are pinned by digest
+    recorded_at: datetime
+    source: str  # deployment-completed | baseline | operator
+
+    @property
+    def digests(self) -> frozenset[str]:
+        return digests_of(self.images)
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """The latest deployment the automation started on the service."""
+
+    action_id: str
+    kind: str  # deploy | rollback
+    deployment_id: str
+    task_definition: str
+    images: tuple[str, ...]
+    started_at: datetime
+    state: DeploymentState = DeploymentState.IN_PROGRESS
+    finished_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceState:
+    service_arn: str
+    known_good: tuple[KnownGood, ...] = ()  # newest first
+    latest: Deployment | None = None
+    rollbacks: tuple[datetime, ...] = ()
+    paused: bool = False
+    frozen: bool = False
+    frozen_reason: str = ""
+    version: int = 0  # optimistic lock: a write must see the version it read
+
+    def remember_good(self, good: KnownGood) -> ServiceState:
+        others = tuple(k for k in self.known_good if k.task_definition != good.task_definition)
+        return replace(self, known_good=(good, *others)[:KNOWN_GOOD_KEPT])
+
+    def forget_digests(self, digests: frozenset[str] | set[str]) -> ServiceState:
+        """Revisions that contain a bad digest are no longer good."""
+        kept = tuple(k for k in self.known_good if not digests.intersection(k.digests))
+        return replace(self, known_good=kept)
+
+    def rollbacks_since(self, since: datetime) -> tuple[datetime, ...]:
+        return tuple(t for t in self.rollbacks if t >= since)
+
+    def in_bake_window(self, now: datetime, bake_minutes: int) -> bool:
+        """An automated deploy is in progress, or completed less than `bake_minutes` ago."""
+        latest = self.latest
+        if latest is None or latest.kind != "deploy":
+            return False
+        if latest.state is DeploymentState.IN_PROGRESS:
+            return True
+        return (
+            latest.state is DeploymentState.COMPLETED
+            and latest.finished_at is not None
+            and now - latest.finished_at <= timedelta(minutes=bake_minutes)
+        )
+
+    def completed_at(self) -> datetime | None:
+        latest = self.latest
+        return latest.finished_at if latest and latest.state is DeploymentState.COMPLETED else None
+
+
+def digests_of(images: tuple[str, ...] | list[str]) -> frozenset[str]:
+    found = set()
+    for image in images:
+        try:
+            digest = parse_image(image).digest
+        except InvalidImageReferenceError:
+            continue
+        if digest:
+            found.add(digest)
+    return frozenset(found)
+
+
+def pinned_images(images: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """The images among these that name a digest, sorted."""
+    return tuple(sorted(i for i in images if digests_of([i])))

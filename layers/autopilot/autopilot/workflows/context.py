@@ -1,0 +1,105 @@
+"""What every executor action needs: the gateways, the clock, and one way to record an outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from autopilot.adapters.cloudwatch import CloudWatchGateway
+from autopilot.adapters.codedeploy import CodeDeployGateway
+from autopilot.adapters.ecr import EcrGateway
+from autopilot.adapters.ecs import EcsGateway
+from autopilot.adapters.ledger import Ledger
+from autopilot.adapters.notifier import Notifier
+from autopilot.domain.ledger import LedgerEntry, Outcome
+from autopilot.domain.notifications import notification_for
+from autopilot.models.actions import ActionBase
+from autopilot.observability import count, logger
+
+
+@dataclass
+class ExecutorContext:
+    ecs: EcsGateway
+    ecr: EcrGateway
+    codedeploy: CodeDeployGateway
+    cloudwatch: CloudWatchGateway
+    ledger: Ledger
+    notifier: Notifier
+    dry_run: bool
+    clock: Callable[[], datetime]
+    freeze_after: int = 3
+
+    def entry(
+        self,
+        request: ActionBase,
+        kind: str,
+        *,
+        repository: str = "",
+        digest: str = "",
+        tag: str = "",
+        reason: str = "",
+        deployment_id: str = "",
+    ) -> LedgerEntry:
+        """The ledger entry this action will end with, before anything is decided."""
+        return LedgerEntry(
+            service_arn=request.service_arn,
+            action_id=request.action_id,
+            kind=kind,
+            trigger=request.trigger,
+            trigger_id=request.trigger_id,
+            trigger_time=request.trigger_time,
+            recorded_at=self.clock(),
+            outcome=Outcome.STARTED,
+            repository=repository,
+            digest=digest,
+            tag=tag,
+            reason=reason,
+            deployment_id=deployment_id,
+        )
+
+    def already_done(self, request: ActionBase) -> LedgerEntry | None:
+        """The finished entry of this very action, if a replay brought it here again."""
+        previous = self.ledger.find(request.service_arn, request.trigger_time, request.action_id)
+        if previous is not None and previous.outcome is not Outcome.STARTED:
+            logger.info("action already done: replay ignored", extra={"outcome": previous.outcome})
+            count("DuplicateAction")
+            return previous
+        return None
+
+    def finish(
+        self,
+        entry: LedgerEntry,
+        outcome: Outcome,
+        *,
+        reason: str = "",
+        code: str = "",
+        to_task_definition: str = "",
+        deployment_id: str = "",
+        extra_text: str = "",
+    ) -> LedgerEntry:
+        """Record how the action ended, log it, count it, and tell people who need to know."""
+        done = replace(
+            entry,
+            outcome=outcome,
+            recorded_at=self.clock(),
+            reason=reason or entry.reason,
+            code=code or entry.code,
+            to_task_definition=to_task_definition or entry.to_task_definition,
+            deployment_id=deployment_id or entry.deployment_id,
+        )
+        self.ledger.write(done)
+        logger.info(
+            "action finished",
+            extra={
+                "kind": done.kind,
+                "outcome": outcome.value,
+                "reason": done.reason,
+                "code": done.code,
+            },
+        )
+        count(f"{done.kind.title()}{outcome.value.title().replace('-', '')}")
+        notification = notification_for(done, extra_text)
+        if notification is not None:
+            self.notifier.send(notification)
+        return done

@@ -1,0 +1,36 @@
+"""An operator's pause, resume or release, taken through the same queue and ledger."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from autopilot.domain.fleet import short_digest
+from autopilot.domain.ledger import LedgerEntry, Outcome
+from autopilot.models.actions import OperatorRequest
+from autopilot.workflows.context import ExecutorContext
+
+
+def operate(ctx: ExecutorContext, request: OperatorRequest) -> LedgerEntry:
+    done = ctx.already_done(request)
+    if done is not None:
+        return done
+    entry = ctx.entry(request, request.kind, digest=request.digest or "")
+    if request.kind == "release":
+        if request.digest is None or not ctx.ledger.release(request.digest):
+            return ctx.finish(
+                entry, Outcome.SKIPPED, reason="digest was not quarantined", code="not-quarantined"
+            )
+        return ctx.finish(
+            entry,
+            Outcome.APPLIED,
+            reason=f"released {short_digest(request.digest)}: pushes of it may deploy again",
+        )
+    state = ctx.ledger.state(request.service_arn)
+    if request.kind == "pause":
+        ctx.ledger.save_state(replace(state, paused=True))
+        return ctx.finish(entry, Outcome.APPLIED, reason="no automatic deploys or rollbacks")
+    # resume: lifts a pause and a freeze, and forgets the rollbacks that caused the freeze.
+    ctx.ledger.save_state(
+        replace(state, paused=False, frozen=False, frozen_reason="", rollbacks=())
+    )
+    return ctx.finish(entry, Outcome.APPLIED, reason="automatic deploys and rollbacks resume")

@@ -1,0 +1,43 @@
+"""Pointing a service at a revision: UpdateService, or a CodeDeploy deployment for blue/green."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from autopilot.adapters.codedeploy import appspec
+from autopilot.domain.config import InvalidConfigError, read_config
+from autopilot.domain.fleet import Service
+
+if TYPE_CHECKING:
+    from autopilot.workflows.context import ExecutorContext
+
+
+class PermanentFailureError(Exception):
+    """The action cannot succeed as asked; retrying would fail the same way."""
+
+
+def codedeploy_target(service: Service) -> tuple[str, str]:
+    """Application and deployment group: the tag, else the names the ECS console gives them."""
+    try:
+        target = read_config(service.tags).codedeploy
+    except InvalidConfigError as exc:
+        raise PermanentFailureError(str(exc)) from exc
+    if target is not None:
+        return target.application, target.deployment_group
+    return (
+        f"AppECS-{service.cluster_name}-{service.name}",
+        f"DgpECS-{service.cluster_name}-{service.name}",
+    )
+
+
+def roll_out(ctx: ExecutorContext, service: Service, task_definition_arn: str, why: str) -> str:
+    """Start the deployment of `task_definition_arn`; returns the deployment's id."""
+    if service.deployment_controller != "CODE_DEPLOY":
+        return ctx.ecs.update_service(service, task_definition_arn)
+    application, group = codedeploy_target(service)
+    if not service.load_balancers:
+        raise PermanentFailureError("CODE_DEPLOY service has no load balancer to shift traffic on")
+    container, port = service.load_balancers[0]
+    return ctx.codedeploy.create_deployment(
+        application, group, appspec(task_definition_arn, container, port), description=why
+    )
