@@ -38,11 +38,16 @@ class Result:
 class Moto:
     endpoint: str
     app: LocalApp
+    tmp: Path = Path()  # where a test writes its event files
 
     def send(self, *files: Path | str, env: dict[str, str] | None = None) -> Result:
         """Run `autopilot local send FILE...` in a fresh process, as an operator would."""
+        return self.autopilot("local", "send", *[str(f) for f in files], env=env)
+
+    def autopilot(self, *args: str, env: dict[str, str] | None = None) -> Result:
+        """Run `autopilot ARGS...` against the moto server; JSON lines are parsed."""
         completed = subprocess.run(
-            [str(AUTOPILOT), "local", "send", *[str(f) for f in files]],
+            [str(AUTOPILOT), *args],
             cwd=ROOT,
             env={**os.environ, "AWS_ENDPOINT_URL": self.endpoint, **(env or {})},
             capture_output=True,
@@ -50,5 +55,9 @@ class Moto:
             timeout=120,
             check=False,
         )
-        lines = [json.loads(line) for line in completed.stdout.splitlines() if line.strip()]
+        lines = [
+            json.loads(line)
+            for line in completed.stdout.splitlines()
+            if line.strip().startswith("{")
+        ]
         return Result(completed.returncode, lines, completed.stderr)

@@ -39,7 +39,13 @@ def _pk(service_arn: str) -> str:
 
 
 def _sk(entry: LedgerEntry) -> str:
-    return f"ACTION#{entry.trigger_time.astimezone(UTC).isoformat()}#{entry.action_id}"
+    return _action_key(entry.trigger_time, entry.action_id)
+
+
+def _action_key(trigger_time: datetime, action_id: str) -> str:
+    # Fixed width (microseconds always present) so that keys sort in time order.
+    stamp = trigger_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return f"ACTION#{stamp}#{action_id}"
 
 
 class Ledger:
@@ -51,7 +57,7 @@ class Ledger:
         self._dynamodb = client or clients.dynamodb()
 
     def find(self, service_arn: str, trigger_time: datetime, action_id: str) -> LedgerEntry | None:
-        probe = f"ACTION#{trigger_time.astimezone(UTC).isoformat()}#{action_id}"
+        probe = _action_key(trigger_time, action_id)
         response = self._dynamodb.get_item(
             TableName=self._table,
             Key={"pk": {"S": _pk(service_arn)}, "sk": {"S": probe}},
@@ -87,7 +93,7 @@ class Ledger:
         return True
 
     def history(self, service_arn: str, limit: int = 50) -> list[LedgerEntry]:
-        """The newest entries first."""
+        """The newest entries first, in the order the automation recorded them."""
         response = self._dynamodb.query(
             TableName=self._table,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
@@ -98,7 +104,8 @@ class Ledger:
             ScanIndexForward=False,
             Limit=limit,
         )
-        return [_entry(item) for item in response.get("Items", [])]
+        entries = [_entry(item) for item in response.get("Items", [])]
+        return sorted(entries, key=lambda e: e.recorded_at, reverse=True)
 
     def state(self, service_arn: str) -> ServiceState:
         response = self._dynamodb.get_item(
