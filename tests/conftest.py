@@ -8,7 +8,6 @@ import os
 os.environ.update(
     POWERTOOLS_SERVICE_NAME="ecs-autopilot",
     POWERTOOLS_METRICS_NAMESPACE="ECSAutopilot",
-    POWERTOOLS_TRACE_DISABLED="true",
     AWS_ACCESS_KEY_ID="testing",
     AWS_SECRET_ACCESS_KEY="testing",
     AWS_DEFAULT_REGION="us-east-1",

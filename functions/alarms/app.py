@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from autopilot import wiring
 from autopilot.entry import on_event
 from autopilot.models.events import AlarmStateChangeEvent
-from autopilot.observability import logger, metrics, tracer
+from autopilot.observability import logger, metrics
 from autopilot.workflows.plan_alarm import plan_alarm
 
 
@@ -23,7 +23,6 @@ def _dead_letter(event: Any, reason: str) -> None:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return on_event(event, AlarmStateChangeEvent.model_validate, _plan, _dead_letter)

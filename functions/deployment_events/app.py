@@ -10,7 +10,7 @@ from pydantic import Field, TypeAdapter
 from autopilot import wiring
 from autopilot.entry import on_event
 from autopilot.models.events import CodeDeployStateChangeEvent, EcsDeploymentStateChangeEvent
-from autopilot.observability import logger, metrics, tracer
+from autopilot.observability import logger, metrics
 from autopilot.workflows.plan_deployment import plan_deployment
 
 DeploymentEvent = Annotated[
@@ -30,7 +30,6 @@ def _dead_letter(event: Any, reason: str) -> None:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return on_event(event, _PARSER.validate_python, _plan, _dead_letter)

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from autopilot import wiring
 from autopilot.entry import on_event
 from autopilot.models.events import EcrImageActionEvent, image_push
-from autopilot.observability import logger, metrics, tracer
+from autopilot.observability import logger, metrics
 from autopilot.workflows.plan_push import plan_push
 
 
@@ -24,7 +24,6 @@ def _dead_letter(event: Any, reason: str) -> None:
 
 
 @logger.inject_lambda_context(clear_state=True)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return on_event(event, EcrImageActionEvent.model_validate, _plan, _dead_letter)

@@ -132,13 +132,6 @@ def test_an_entry_that_is_not_a_service_is_refused(entry: str) -> None:
         services(f"prod/api {entry}")
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: alarms._from_tag accepts any 'arn:' entry containing ':service/' and two "
-        "slashes, so an empty cluster or service name, or a non-ECS ARN, passes as a service"
-    ),
-    strict=True,
-)
 @pytest.mark.parametrize(
     "entry",
     [
@@ -178,13 +171,6 @@ def test_service_arns_are_in_the_regions_partition(region: str, partition: str) 
     assert by_tag == expected
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: alarms.service_arn knows only the aws-cn partition; a GovCloud alarm yields "
-        "arn:aws:ecs:us-gov-... which matches no service"
-    ),
-    strict=True,
-)
 def test_govcloud_service_arns_are_in_the_aws_us_gov_partition() -> None:
     # Given an alarm in a GovCloud region
     # When its services are read

@@ -82,14 +82,6 @@ def test_bake_minutes_out_of_range_or_not_whole_are_invalid(value: str) -> None:
         read_config(tags)
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: config._minutes checks str.isdigit(), which is true for '²' (a valid ECS tag "
-        "value, \\p{N}); int('²') then raises a bare ValueError, not InvalidConfigError"
-    ),
-    raises=ValueError,
-    strict=True,
-)
 def test_a_superscript_digit_in_bake_minutes_is_invalid_config() -> None:
     # Given an autopilot:bake-minutes tag of a digit Python's isdigit accepts but int refuses
     tags = {**TRACK_MAIN, "autopilot:bake-minutes": "²"}
@@ -100,14 +92,6 @@ def test_a_superscript_digit_in_bake_minutes_is_invalid_config() -> None:
         read_config(tags)
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: an autopilot:bake-minutes of '²' escapes managed_config as ValueError, so the "
-        "deploy and rollback decisions crash instead of skipping with invalid-config"
-    ),
-    raises=ValueError,
-    strict=True,
-)
 def test_a_superscript_digit_in_bake_minutes_skips_the_service_as_invalid() -> None:
     # Given a service whose bake-minutes tag is '²'
     svc = Service(

@@ -309,13 +309,6 @@ def test_a_repository_arn_with_a_namespace_keeps_the_whole_name() -> None:
     assert pushes[0].repository == "team/web"
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: ScanDetail.repository splits on the last 'repository/' anywhere in the name, "
-        "so repositories whose name contains 'repository/' lose their prefix"
-    ),
-    strict=True,
-)
 @pytest.mark.parametrize(
     ("name", "source", "repository"),
     [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 
 from autopilot.domain.config import split_list
@@ -13,9 +14,21 @@ class InvalidAlarmTagError(ValueError):
     """The alarm's autopilot:service tag names something that is not a service."""
 
 
+_SERVICE_ARN = re.compile(r"^arn:aws[\w-]*:ecs:[a-z0-9-]+:\d{12}:service/[^/]+/[^/]+$")
+_PARTITIONS = (
+    ("cn-", "aws-cn"),
+    ("us-gov-", "aws-us-gov"),
+    ("us-iso-", "aws-iso"),
+    ("us-isob-", "aws-iso-b"),
+)
+
+
+def partition_of(region: str) -> str:
+    return next((p for prefix, p in _PARTITIONS if region.startswith(prefix)), "aws")
+
+
 def service_arn(cluster: str, service: str, account: str, region: str) -> str:
-    partition = "aws-cn" if region.startswith("cn-") else "aws"
-    return f"arn:{partition}:ecs:{region}:{account}:service/{cluster}/{service}"
+    return f"arn:{partition_of(region)}:ecs:{region}:{account}:service/{cluster}/{service}"
 
 
 def alarm_services(
@@ -39,7 +52,7 @@ def alarm_services(
 
 def _from_tag(entry: str, account: str, region: str) -> str:
     if entry.startswith("arn:"):
-        if ":service/" not in entry or entry.count("/") != 2:
+        if not _SERVICE_ARN.match(entry):
             raise InvalidAlarmTagError(f"{SERVICE_TAG}: not a long-form service ARN: {entry}")
         return entry
     cluster, slash, name = entry.partition("/")

@@ -101,7 +101,7 @@ def _minutes(value: str | None) -> int:
     if value is None or not value.strip():
         return DEFAULT_BAKE_MINUTES
     text = value.strip()
-    if not text.isdigit() or int(text) > 24 * 60:
+    if not re.fullmatch(r"[0-9]+", text) or int(text) > 24 * 60:
         raise InvalidConfigError(f"{BAKE_MINUTES} must be whole minutes, 0 to 1440; got {value!r}")
     return int(text)
 

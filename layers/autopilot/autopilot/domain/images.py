@@ -83,7 +83,7 @@ def parse_image(reference: str) -> ImageReference:
 
 
 def ecr_registry(account: str, region: str) -> str:
-    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"  # GovCloud too
     return f"{account}.dkr.ecr.{region}.{suffix}"
 
 

@@ -199,7 +199,6 @@ class LocalApp:
             os.environ.update(self.function_environment(spec))
             # No CloudWatch locally: metrics would only clutter stdout (tests may turn them on).
             os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-            os.environ["POWERTOOLS_TRACE_DISABLED"] = "true"
             wiring.reset()
             handler = self._handler(spec)
             context = LambdaContext(

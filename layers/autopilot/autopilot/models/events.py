@@ -176,7 +176,10 @@ class ScanDetail(BaseModel):
     @property
     def repository(self) -> str:
         """Inspector2 names the repository by ARN, ECR by name."""
-        return self.repository_name.rsplit("repository/", 1)[-1]
+        name = self.repository_name
+        if name.startswith("arn:"):
+            return name.split(":", 5)[-1].removeprefix("repository/")
+        return name
 
 
 class ImageScanEvent(EventBridgeModel):
