@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from autopilot import wiring
-from autopilot.entry import on_event
+from autopilot.entry import handle_event
 from autopilot.models.events import AlarmStateChangeEvent
 from autopilot.observability import logger, metrics
 from autopilot.workflows.plan_alarm import plan_alarm
@@ -18,11 +18,7 @@ def _plan(event: AlarmStateChangeEvent) -> dict[str, Any]:
     return {"alarm": plan.alarm, "services": list(plan.services)}
 
 
-def _dead_letter(event: Any, reason: str) -> None:
-    wiring.dead_letters().send(event, reason, source="alarms")
-
-
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return on_event(event, AlarmStateChangeEvent.model_validate, _plan, _dead_letter)
+    return handle_event(event, AlarmStateChangeEvent.model_validate, _plan, source="alarms")

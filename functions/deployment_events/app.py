@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field, TypeAdapter
 
 from autopilot import wiring
-from autopilot.entry import on_event
+from autopilot.entry import handle_event
 from autopilot.models.events import CodeDeployStateChangeEvent, EcsDeploymentStateChangeEvent
 from autopilot.observability import logger, metrics
 from autopilot.workflows.plan_deployment import plan_deployment
@@ -25,11 +25,7 @@ def _plan(event: DeploymentEvent) -> dict[str, Any]:
     return {"tracked": services}
 
 
-def _dead_letter(event: Any, reason: str) -> None:
-    wiring.dead_letters().send(event, reason, source="deployment_events")
-
-
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return on_event(event, _PARSER.validate_python, _plan, _dead_letter)
+    return handle_event(event, _PARSER.validate_python, _plan, source="deployment_events")

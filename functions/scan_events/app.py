@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from autopilot import wiring
-from autopilot.entry import on_event
+from autopilot.entry import handle_event
 from autopilot.models.events import ImageScanEvent, scanned_images
 from autopilot.observability import logger, metrics
 from autopilot.workflows.plan_push import plan_scan
@@ -20,11 +20,7 @@ def _plan(event: ImageScanEvent) -> dict[str, Any]:
     return {"decisions": [asdict(line) for line in lines]}
 
 
-def _dead_letter(event: Any, reason: str) -> None:
-    wiring.dead_letters().send(event, reason, source="scan_events")
-
-
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return on_event(event, ImageScanEvent.model_validate, _plan, _dead_letter)
+    return handle_event(event, ImageScanEvent.model_validate, _plan, source="scan_events")

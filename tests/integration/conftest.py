@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import pytest
 from moto import mock_aws
 
@@ -38,3 +39,45 @@ def services(app: LocalApp) -> dict[str, str]:
     """Given the demo fleet: service label -> service ARN."""
     with app.aws_environment():
         return seed_fleet()
+
+
+def create_blue_green_service(app: LocalApp, image: str) -> str:
+    """A CODE_DEPLOY service prod/checkout following web:main, with its CodeDeploy application
+    and deployment group under the console's default names; returns its ARN."""
+    with app.aws_environment():
+        ecs, codedeploy = boto3.client("ecs"), boto3.client("codedeploy")
+        definition = ecs.register_task_definition(
+            family="checkout",
+            containerDefinitions=[
+                {
+                    "name": "web",
+                    "image": image,
+                    "memory": 512,
+                    "portMappings": [{"containerPort": 8080}],
+                }
+            ],
+        )["taskDefinition"]["taskDefinitionArn"]
+        service = ecs.create_service(
+            cluster="prod",
+            serviceName="checkout",
+            taskDefinition=definition,
+            desiredCount=2,
+            deploymentController={"type": "CODE_DEPLOY"},
+            loadBalancers=[
+                {
+                    "targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:"
+                    "123456789012:targetgroup/blue/abc",
+                    "containerName": "web",
+                    "containerPort": 8080,
+                }
+            ],
+            tags=[{"key": "autopilot:track", "value": "tag:main"}],
+        )["service"]["serviceArn"]
+        codedeploy.create_application(applicationName="AppECS-prod-checkout", computePlatform="ECS")
+        codedeploy.create_deployment_group(
+            applicationName="AppECS-prod-checkout",
+            deploymentGroupName="DgpECS-prod-checkout",
+            serviceRoleArn="arn:aws:iam::123456789012:role/codedeploy",
+            ecsServices=[{"serviceName": "checkout", "clusterName": "prod"}],
+        )
+    return str(service)

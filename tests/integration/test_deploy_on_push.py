@@ -15,6 +15,7 @@ from autopilot.domain.ledger import Outcome
 from autopilot.domain.taskdef import READ_ONLY_FIELDS
 from autopilot.local import fleet, sample_events
 from autopilot.local.runner import LocalApp
+from tests.integration.conftest import create_blue_green_service
 
 WEB = "arn:aws:ecs:us-east-1:123456789012:service/prod/web"
 STAGING_WEB = "arn:aws:ecs:us-east-1:123456789012:service/staging/web"
@@ -328,49 +329,14 @@ def test_code_deploy_services_get_a_codedeploy_deployment_not_an_update_service(
     app: LocalApp, services: dict[str, str]
 ) -> None:
     # Given a blue/green service (CODE_DEPLOY controller) that follows web:main
-    with app.aws_environment():
-        ecs = boto3.client("ecs")
-        codedeploy = boto3.client("codedeploy")
-        definition = ecs.register_task_definition(
-            family="checkout",
-            containerDefinitions=[
-                {
-                    "name": "web",
-                    "image": f"{fleet.REGISTRY}/web:main",
-                    "memory": 512,
-                    "portMappings": [{"containerPort": 8080}],
-                }
-            ],
-        )["taskDefinition"]["taskDefinitionArn"]
-        service = ecs.create_service(
-            cluster="prod",
-            serviceName="checkout",
-            taskDefinition=definition,
-            desiredCount=2,
-            deploymentController={"type": "CODE_DEPLOY"},
-            loadBalancers=[
-                {
-                    "targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:"
-                    "123456789012:targetgroup/blue/abc",
-                    "containerName": "web",
-                    "containerPort": 8080,
-                }
-            ],
-            tags=[{"key": "autopilot:track", "value": "tag:main"}],
-        )["service"]
-        codedeploy.create_application(applicationName="AppECS-prod-checkout", computePlatform="ECS")
-        codedeploy.create_deployment_group(
-            applicationName="AppECS-prod-checkout",
-            deploymentGroupName="DgpECS-prod-checkout",
-            serviceRoleArn="arn:aws:iam::123456789012:role/codedeploy",
-        )
+    service_arn = create_blue_green_service(app, f"{fleet.REGISTRY}/web:main")
 
     # When web:main is pushed
     app.invoke("EcrPushFunction", push(app, "web", "main", 2))
     app.drain()
 
     # Then CodeDeploy got a deployment with an AppSpec for the new revision
-    [entry] = ledger_history(app, service["serviceArn"])
+    [entry] = ledger_history(app, service_arn)
     assert entry.outcome is Outcome.DEPLOYED
     with app.aws_environment():
         deployment = boto3.client("codedeploy").get_deployment(deploymentId=entry.deployment_id)
@@ -380,4 +346,4 @@ def test_code_deploy_services_get_a_codedeploy_deployment_not_an_update_service(
     assert target["TaskDefinition"] == entry.to_task_definition
     assert target["LoadBalancerInfo"] == {"ContainerName": "web", "ContainerPort": 8080}
     # And the service itself was not pointed at the new revision behind CodeDeploy's back
-    assert service_task_definition(app, service["serviceArn"])["taskDefinition"]["revision"] == 1
+    assert service_task_definition(app, service_arn)["taskDefinition"]["revision"] == 1

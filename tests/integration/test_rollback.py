@@ -20,7 +20,7 @@ from autopilot.domain.state import DeploymentState, ServiceState
 from autopilot.local import fleet, sample_events
 from autopilot.local.runner import LocalApp
 from autopilot.local.session import send
-from tests.integration.conftest import ROOT
+from tests.integration.conftest import ROOT, create_blue_green_service
 
 WEB = "arn:aws:ecs:us-east-1:123456789012:service/prod/web"
 API = "arn:aws:ecs:us-east-1:123456789012:service/prod/api"
@@ -443,35 +443,7 @@ def test_operators_pause_roll_back_to_a_revision_and_read_the_history(story: Sce
 
 def test_codedeploy_success_marks_the_blue_green_deployment_good(story: Scenario) -> None:
     # Given a CODE_DEPLOY service whose deployment group deploys it, and a push it follows
-    with story.app.aws_environment():
-        ecs, codedeploy = boto3.client("ecs"), boto3.client("codedeploy")
-        definition = ecs.register_task_definition(
-            family="checkout",
-            containerDefinitions=[{"name": "web", "image": image(1), "memory": 512}],
-        )["taskDefinition"]["taskDefinitionArn"]
-        checkout = ecs.create_service(
-            cluster="prod",
-            serviceName="checkout",
-            taskDefinition=definition,
-            desiredCount=1,
-            deploymentController={"type": "CODE_DEPLOY"},
-            loadBalancers=[
-                {
-                    "targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:"
-                    "123456789012:targetgroup/blue/abc",
-                    "containerName": "web",
-                    "containerPort": 8080,
-                }
-            ],
-            tags=[{"key": "autopilot:track", "value": "tag:main"}],
-        )["service"]["serviceArn"]
-        codedeploy.create_application(applicationName="AppECS-prod-checkout", computePlatform="ECS")
-        codedeploy.create_deployment_group(
-            applicationName="AppECS-prod-checkout",
-            deploymentGroupName="DgpECS-prod-checkout",
-            serviceRoleArn="arn:aws:iam::123456789012:role/codedeploy",
-            ecsServices=[{"serviceName": "checkout", "clusterName": "prod"}],
-        )
+    checkout = create_blue_green_service(story.app, image(1))
     story.push("web", "main", 2)
     event = json.loads((ROOT / "events" / "codedeploy_deployment_success.json").read_text())
     event["detail"]["deploymentId"] = story.latest(checkout)

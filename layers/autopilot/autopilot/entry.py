@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from autopilot import wiring
+
 from autopilot.models.events import IgnoredEvent
 from autopilot.observability import count, logger
 
@@ -49,3 +51,16 @@ def on_event(
         logger.info("event ignored", extra={"reason": str(ignored)})
         count("IgnoredEvent")
         return {"status": "ignored", "reason": str(ignored)}
+
+
+def handle_event(
+    event: Mapping[str, Any],
+    parse: Callable[[Mapping[str, Any]], Event],
+    work: Callable[[Event], dict[str, Any]],
+    source: str,
+) -> dict[str, Any]:
+    """`on_event` with the application's events dead-letter queue; `source` names the function."""
+    def dead_letter(bad: Mapping[str, Any], reason: str) -> None:
+        wiring.dead_letters().send(bad, reason, source=source)
+
+    return on_event(event, parse, work, dead_letter)

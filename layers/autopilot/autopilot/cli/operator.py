@@ -21,6 +21,7 @@ from autopilot.adapters.ecs import EcsGateway
 from autopilot.adapters.ledger import Ledger
 from autopilot.adapters.queues import ActionQueue
 from autopilot.adapters.tagging import TaggingGateway
+from autopilot.cli.lines import ledger_line
 from autopilot.domain.config import TRACK
 from autopilot.domain.fleet import short_digest, task_definition_label
 from autopilot.domain.ledger import LedgerEntry, Outcome, action_id
@@ -117,31 +118,12 @@ def _outcome(entry: LedgerEntry | None, service_arn: str, kind: str) -> dict[str
             "outcome": "queued",
             "reason": "the executor has not recorded it yet: see autopilot history",
         }
-    return entry_line(entry)
-
-
-def entry_line(entry: LedgerEntry) -> dict[str, Any]:
-    line = {
-        "time": entry.recorded_at.isoformat(timespec="seconds"),
-        "service": service_label(entry.service_arn),
-        "kind": entry.kind,
-        "outcome": entry.outcome.value,
-        "code": entry.code,
-        "reason": entry.reason,
-        "from": task_definition_label(entry.from_task_definition)
-        if entry.from_task_definition
-        else "",
-        "to": task_definition_label(entry.to_task_definition) if entry.to_task_definition else "",
-        "image": f"{entry.repository}:{entry.tag}" if entry.repository else "",
-        "digest": entry.digest,
-        "trigger": f"{entry.trigger} {entry.trigger_id}",
-    }
-    return {k: v for k, v in line.items() if v}
+    return ledger_line(entry)
 
 
 def history(backend: Backend, service: str, limit: int) -> list[dict[str, Any]]:
     arn = backend.service_arn(service)
-    return [entry_line(e) for e in backend.ledger.history(arn, limit)]
+    return [ledger_line(e) for e in backend.ledger.history(arn, limit)]
 
 
 def status(backend: Backend) -> dict[str, Any]:
@@ -214,11 +196,9 @@ def render_status(report: dict[str, Any]) -> str:
 def render_entry(line: dict[str, Any]) -> str:
     parts = [line.get("time", ""), line["service"], line["kind"], line["outcome"]]
     change = f"{line.get('from', '')} -> {line.get('to', '')}" if line.get("to") else ""
-    details = [
-        v
-        for v in (change, line.get("image", ""), line.get("reason", ""), line.get("trigger", ""))
-        if v
-    ]
+    image = f"{line['repository']}:{line.get('tag', '')}" if line.get("repository") else ""
+    trigger = f"{line.get('trigger', '')} {line.get('trigger_id', '')}".strip()
+    details = [v for v in (change, image, line.get("reason", ""), trigger) if v]
     return "  ".join(p for p in parts if p) + ("  " + "; ".join(details) if details else "")
 
 

@@ -6,8 +6,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from autopilot.adapters.ledger import Ledger
-from autopilot.domain.fleet import task_definition_label
+from autopilot.cli.lines import ledger_line
 from autopilot.domain.ledger import LedgerEntry
+from autopilot.domain.notifications import service_label
 from autopilot.local.runner import LocalApp
 from autopilot.models.actions import ActionRequest, parse_action
 
@@ -73,7 +74,7 @@ def _run_actions(app: LocalApp) -> list[dict[str, Any]]:
                     {
                         "type": "action",
                         "kind": request.kind,
-                        "service": _label(request.service_arn),
+                        "service": service_label(request.service_arn),
                         "outcome": "dead-lettered",
                         "reason": "every attempt failed: the message is in the actions "
                         "dead-letter queue (see the function logs on stderr)",
@@ -83,30 +84,7 @@ def _run_actions(app: LocalApp) -> list[dict[str, Any]]:
 
 
 def action_line(entry: LedgerEntry) -> dict[str, Any]:
-    line: dict[str, Any] = {
-        "type": "action",
-        "kind": entry.kind,
-        "service": _label(entry.service_arn),
-        "outcome": entry.outcome.value,
-        "reason": entry.reason,
-        "code": entry.code,
-        "repository": entry.repository,
-        "tag": entry.tag,
-        "digest": entry.digest,
-        "from": task_definition_label(entry.from_task_definition)
-        if entry.from_task_definition
-        else "",
-        "to": task_definition_label(entry.to_task_definition) if entry.to_task_definition else "",
-        "containers": list(entry.containers),
-        "deployment": entry.deployment_id,
-        "trigger": entry.trigger,
-        "trigger_id": entry.trigger_id,
-    }
-    return {k: v for k, v in line.items() if v not in ("", [])}
-
-
-def _label(service_arn: str) -> str:
-    return "/".join(service_arn.rsplit("/", 2)[-2:])
+    return {"type": "action", **ledger_line(entry)}
 
 
 def _plain(decision: Mapping[str, Any]) -> dict[str, Any]:
