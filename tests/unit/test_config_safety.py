@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from autopilot.domain.config import DEFAULT_BAKE_MINUTES, InvalidConfigError, read_config
-from autopilot.domain.deploy import Skip, managed_config
+from autopilot.domain.decisions import Skip
+from autopilot.domain.deploy import managed_config
 from autopilot.domain.fleet import Container, Service
 
 TRACK_MAIN = {"autopilot:track": "tag:main"}

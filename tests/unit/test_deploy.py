@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from autopilot.domain.deploy import DeployDecision, Rollout, Skip, decide_deploy
+from autopilot.domain.decisions import Skip
+from autopilot.domain.deploy import DeployDecision, Rollout, decide_deploy
 from autopilot.domain.fleet import Container, ImageFacts, ImagePush, Service
 from autopilot.domain.images import parse_image
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from autopilot.domain.deploy import Skip
+from autopilot.domain.decisions import Skip
 from autopilot.domain.scan import ScanResult, scan_verdict
 
 

@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from autopilot import wiring
-
 from autopilot.models.events import IgnoredEvent
 from autopilot.observability import count, logger
 
@@ -60,6 +59,7 @@ def handle_event(
     source: str,
 ) -> dict[str, Any]:
     """`on_event` with the application's events dead-letter queue; `source` names the function."""
+
     def dead_letter(bad: Mapping[str, Any], reason: str) -> None:
         wiring.dead_letters().send(bad, reason, source=source)
 

@@ -5,7 +5,18 @@ A test checks that template.yaml grants each function exactly these, no more, no
 
 from __future__ import annotations
 
-from autopilot.adapters import cloudwatch, codedeploy, ecr, ecs, ledger, notifier, queues, tagging
+from autopilot.adapters import (
+    autoscaling,
+    cloudwatch,
+    codedeploy,
+    ecr,
+    ecs,
+    ledger,
+    notifier,
+    queues,
+    scheduler,
+    tagging,
+)
 
 _IMAGE_PLANNER = frozenset(
     (*tagging.IAM_ACTIONS, *ecs.IAM_ACTIONS["read"], *queues.IAM_ACTIONS["actions"])
@@ -13,6 +24,7 @@ _IMAGE_PLANNER = frozenset(
 
 FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
     "EcrPushFunction": _IMAGE_PLANNER,
+    "ScheduleFunction": _IMAGE_PLANNER,
     "ScanEventsFunction": _IMAGE_PLANNER,
     "DeploymentEventsFunction": frozenset(
         (*codedeploy.IAM_ACTIONS["read"], *queues.IAM_ACTIONS["actions"])
@@ -26,6 +38,8 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
             *cloudwatch.IAM_ACTIONS["firing"],
             *ledger.IAM_ACTIONS,
             *notifier.IAM_ACTIONS,
+            *autoscaling.IAM_ACTIONS,
+            *scheduler.IAM_ACTIONS,
         )
     ),
 }

@@ -40,6 +40,24 @@ class Settings:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ScheduleSettings:
+    """Where one-off schedules go (the executor creates one to end a peak)."""
+
+    group: str
+    function_arn: str
+    role_arn: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ScheduleSettings:
+        source = os.environ if env is None else env
+        return cls(
+            group=_required(source, "SCHEDULE_GROUP_NAME"),
+            function_arn=_required(source, "SCHEDULE_FUNCTION_ARN"),
+            role_arn=_required(source, "SCHEDULER_ROLE_ARN"),
+        )
+
+
 def _required(env: Mapping[str, str], name: str) -> str:
     value = env.get(name, "").strip()
     if not value:

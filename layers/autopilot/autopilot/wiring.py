@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from functools import cache
 
+from autopilot.adapters.autoscaling import AutoScalingGateway
 from autopilot.adapters.cloudwatch import CloudWatchGateway
 from autopilot.adapters.codedeploy import CodeDeployGateway
 from autopilot.adapters.ecr import EcrGateway
@@ -12,8 +13,9 @@ from autopilot.adapters.ecs import EcsGateway
 from autopilot.adapters.ledger import Ledger
 from autopilot.adapters.notifier import Notifier
 from autopilot.adapters.queues import ActionQueue, DeadLetters
+from autopilot.adapters.scheduler import SchedulerGateway
 from autopilot.adapters.tagging import TaggingGateway
-from autopilot.settings import Settings
+from autopilot.settings import ScheduleSettings, Settings
 from autopilot.workflows.context import ExecutorContext
 
 
@@ -62,6 +64,12 @@ def ledger() -> Ledger:
 
 
 @cache
+def scheduler() -> SchedulerGateway:
+    schedules = ScheduleSettings.from_env()
+    return SchedulerGateway(schedules.group, schedules.function_arn, schedules.role_arn)
+
+
+@cache
 def executor() -> ExecutorContext:
     config = settings()
     return ExecutorContext(
@@ -71,6 +79,8 @@ def executor() -> ExecutorContext:
         cloudwatch=cloudwatch(),
         ledger=ledger(),
         notifier=Notifier(config.notify_topic_arn, config.chat_webhook_secret_arn),
+        autoscaling=AutoScalingGateway(),
+        scheduler=scheduler,
         dry_run=config.dry_run,
         clock=utc_now,
         freeze_after=config.freeze_after_rollbacks,
@@ -86,6 +96,7 @@ _FACTORIES = (
     action_queue,
     dead_letters,
     ledger,
+    scheduler,
     executor,
 )
 

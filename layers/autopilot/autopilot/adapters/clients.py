@@ -13,6 +13,7 @@ from botocore.config import Config
 
 if TYPE_CHECKING:
     from boto3.session import Session
+    from mypy_boto3_application_autoscaling import ApplicationAutoScalingClient
     from mypy_boto3_cloudformation import CloudFormationClient
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_codedeploy import CodeDeployClient
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_resourcegroupstaggingapi import ResourceGroupsTaggingAPIClient
+    from mypy_boto3_scheduler import EventBridgeSchedulerClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
@@ -93,6 +95,14 @@ def secretsmanager() -> SecretsManagerClient:
 
 def tagging() -> ResourceGroupsTaggingAPIClient:
     return cast("ResourceGroupsTaggingAPIClient", _client("resourcegroupstaggingapi"))
+
+
+def autoscaling() -> ApplicationAutoScalingClient:
+    return cast("ApplicationAutoScalingClient", _client("application-autoscaling"))
+
+
+def scheduler() -> EventBridgeSchedulerClient:
+    return cast("EventBridgeSchedulerClient", _client("scheduler"))
 
 
 def reset() -> None:

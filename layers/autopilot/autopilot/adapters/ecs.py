@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from autopilot.adapters import clients
 from autopilot.adapters.aws_errors import is_code
+from autopilot.domain.capacity import TaskSize
 from autopilot.domain.errors import NotFoundError
 from autopilot.domain.fleet import Container, Service
 
@@ -114,12 +115,24 @@ class EcsGateway:
                 return deployment.get("id", "")
         return ""
 
+    def set_desired_count(self, service: Service, desired: int) -> None:
+        try:
+            self._ecs.update_service(
+                cluster=service.cluster_arn, service=service.arn, desiredCount=desired
+            )
+        except ClientError as exc:
+            if is_code(exc, "ServiceNotFoundException", "ServiceNotActiveException"):
+                raise NotFoundError(f"service not found or inactive: {service.arn}") from exc
+            raise
+
     def _to_service(self, raw: ServiceTypeDef) -> Service:
         task_definition_arn = raw["taskDefinition"]
         definition, _ = self.task_definition(task_definition_arn)
         containers = tuple(
             Container(c["name"], c.get("image", "")) for c in definition["containerDefinitions"]
         )
+        platform = definition.get("runtimePlatform", {})
+        providers = [p["capacityProvider"] for p in raw.get("capacityProviderStrategy", [])]
         return Service(
             arn=raw["serviceArn"],
             cluster_arn=raw["clusterArn"],
@@ -131,6 +144,12 @@ class EcsGateway:
             scheduling_strategy=raw.get("schedulingStrategy", "REPLICA"),
             desired_count=raw.get("desiredCount", 0),
             tags={t["key"]: t.get("value", "") for t in raw.get("tags", [])},
+            task_size=TaskSize(
+                vcpu=int(definition.get("cpu") or 0) / 1024,
+                memory_gb=int(definition.get("memory") or 0) / 1024,
+                arm=platform.get("cpuArchitecture") == "ARM64",
+                spot=bool(providers) and all(p == "FARGATE_SPOT" for p in providers),
+            ),
             load_balancers=tuple(
                 (lb["containerName"], lb["containerPort"])
                 for lb in raw.get("loadBalancers", [])

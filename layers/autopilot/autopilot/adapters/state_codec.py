@@ -7,6 +7,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from autopilot.domain.capacity import Capacity, Parked, Scaled
 from autopilot.domain.state import Deployment, DeploymentState, KnownGood, ServiceState
 
 
@@ -35,7 +36,31 @@ def load_state(text: str, version: int) -> ServiceState:
         paused=bool(body.get("paused", False)),
         frozen=bool(body.get("frozen", False)),
         frozen_reason=str(body.get("frozen_reason", "")),
+        parked=_parked(body["parked"]) if body.get("parked") else None,
+        scaled=_scaled(body["scaled"]) if body.get("scaled") else None,
         version=version,
+    )
+
+
+def _capacity(raw: dict[str, Any]) -> Capacity:
+    return Capacity(
+        desired=int(raw["desired"]),
+        min=raw.get("min"),
+        max=raw.get("max"),
+        suspended=raw.get("suspended"),
+    )
+
+
+def _parked(raw: dict[str, Any]) -> Parked:
+    return Parked(_capacity(raw["capacity"]), datetime.fromisoformat(raw["parked_at"]))
+
+
+def _scaled(raw: dict[str, Any]) -> Scaled:
+    until = raw.get("until")
+    return Scaled(
+        previous=_capacity(raw["previous"]),
+        scale_id=raw["scale_id"],
+        until=datetime.fromisoformat(until) if until else None,
     )
 
 

@@ -26,6 +26,8 @@ def ledger_line(entry: LedgerEntry) -> dict[str, Any]:
         "deployment": entry.deployment_id,
         "trigger": entry.trigger,
         "trigger_id": entry.trigger_id,
+        "hours_parked": entry.hours_parked,
+        "saved_usd": entry.saved_usd,
     }
     return {k: v for k, v in line.items() if v not in ("", [])}
 

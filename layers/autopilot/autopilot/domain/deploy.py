@@ -10,16 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from autopilot.domain.config import InvalidConfigError, ServiceConfig, read_config
+from autopilot.domain.decisions import Skip
 from autopilot.domain.fleet import ImageFacts, ImagePush, Service, short_digest
 from autopilot.domain.images import InvalidImageReferenceError, parse_image, same_ecr_repository
 from autopilot.domain.state import ServiceState
 from autopilot.domain.tracking import PolicyKind, TrackingPolicy, highest_version, parse_version
-
-
-@dataclass(frozen=True, slots=True)
-class Skip:
-    reason: str
-    code: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from autopilot.domain.capacity import TaskSize
 from autopilot.domain.images import ecr_registry
 
 
@@ -48,6 +49,7 @@ class Service:
     scheduling_strategy: str = "REPLICA"
     desired_count: int = 0
     tags: Mapping[str, str] = field(default_factory=dict)
+    task_size: TaskSize = field(default_factory=lambda: TaskSize(0, 0))
     load_balancers: tuple[tuple[str, int], ...] = ()
 
     @property

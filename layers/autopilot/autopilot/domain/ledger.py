@@ -39,6 +39,8 @@ class LedgerEntry:
     to_task_definition: str = ""
     deployment_id: str = ""
     containers: tuple[str, ...] = field(default_factory=tuple)
+    hours_parked: str = ""  # unpark: decimal hours, for the weekly report
+    saved_usd: str = ""  # unpark: estimated Fargate cost avoided, USD
 
 
 @dataclass(frozen=True, slots=True)

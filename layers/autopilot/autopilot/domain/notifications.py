@@ -34,6 +34,10 @@ def notification_for(entry: LedgerEntry, extra_text: str = "") -> Notification |
         "deploy": _deploy,
         "rollback": _rollback,
         "track": _track,
+        "park": _capacity,
+        "unpark": _capacity,
+        "scale": _capacity,
+        "restore": _capacity,
     }.get(entry.kind, _operator)
     notification = builder(entry, label)
     if notification is not None and extra_text:
@@ -117,6 +121,17 @@ def _track(entry: LedgerEntry, label: str) -> Notification | None:
         return Notification(
             f"[autopilot] deployment FAILED on {label}",
             f"The deployment of {target} to {label} failed: {entry.reason}.",
+            "critical",
+        )
+    return None
+
+
+def _capacity(entry: LedgerEntry, label: str) -> Notification | None:
+    """Nightly parking is routine: in the ledger and the weekly report, not in on-call's inbox."""
+    if entry.outcome is Outcome.FAILED:
+        return Notification(
+            f"[autopilot] FAILED to {entry.kind} {label}",
+            f"Could not {entry.kind} {label}: {entry.reason}.",
             "critical",
         )
     return None

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from autopilot.domain.deploy import Skip, managed_config
+from autopilot.domain.decisions import Skip
+from autopilot.domain.deploy import managed_config
 from autopilot.domain.fleet import Service, task_definition_label
 from autopilot.domain.state import DeploymentState, KnownGood, ServiceState, digests_of
 

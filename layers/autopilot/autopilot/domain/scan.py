@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from autopilot.domain.config import SEVERITIES
-from autopilot.domain.deploy import Skip
+from autopilot.domain.decisions import Skip
 
 COMPLETE = "COMPLETE"
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from autopilot.domain.capacity import Parked, Scaled
 from autopilot.domain.images import InvalidImageReferenceError, parse_image
 
 KNOWN_GOOD_KEPT = 5  # enough to step back past a bad release or two
@@ -54,6 +55,8 @@ class ServiceState:
     paused: bool = False
     frozen: bool = False
     frozen_reason: str = ""
+    parked: Parked | None = None
+    scaled: Scaled | None = None
     version: int = 0  # optimistic lock: a write must see the version it read
 
     def remember_good(self, good: KnownGood) -> ServiceState:

@@ -8,8 +8,10 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from autopilot.adapters.ecs import EcsGateway
 from autopilot.adapters.ledger import Ledger
@@ -79,6 +81,26 @@ class Story:
         print("   $ autopilot status")
         print("\n".join(f"   {line}" for line in report.splitlines()))
 
+    def at(self, moment: datetime) -> None:
+        """From now on the automation's clock reads `moment`."""
+        self.app.clock = lambda: moment
+        print(f"   (clock: {moment.strftime('%A %H:%M %Z')})")
+
+    def capacity(self, label: str, arn: str) -> tuple[int, int | None, int | None, bool | None]:
+        """(desired, min, max, any scaling suspended) as ECS and Auto Scaling report them."""
+        with self.app.aws_environment():
+            desired = fleet.desired_count(arn)
+            target = fleet.scalable_target(arn)
+        print(
+            f"   {'capacity':<{_WIDTH}}{label:<16} desired {desired}"
+            + (
+                f", min {target[0]}, max {target[1]}, scaling suspended: {target[2]}"
+                if target
+                else ""
+            )
+        )
+        return (desired, *target) if target else (desired, None, None, None)
+
     def untouched(self, label: str, arn: str, why: str) -> None:
         with self.app.aws_environment():
             images = fleet.running_images(arn)
@@ -116,6 +138,7 @@ def run_demo(root: Path) -> int:
         story = Story(app)
         _deploy_story(story, services)
         _rollback_story(story, services)
+        _schedule_story(story, services)
         print()
         if story.failures:
             print("The demo did not go as expected:\n  " + "\n  ".join(story.failures))
@@ -198,3 +221,50 @@ def _rollback_story(story: Story, services: Mapping[str, str]) -> None:
     bad = fleet.digest_of("web", 6)
     story.send(sample_events.ecr_push("web", "main", bad), {"prod/web": "quarantined"})
     story.status()
+
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def _schedule_story(story: Story, services: Mapping[str, str]) -> None:
+    staging_web, api = services["staging/web"], services["prod/api"]
+    story.step("Friday 20:00 Europe/Berlin: the nightly group is parked")
+    before = story.capacity("staging/web", staging_web)
+    story.at(datetime(2026, 11, 20, 20, 0, tzinfo=BERLIN))
+    park = {"action": "park", "group": "nightly", "timezone": "Europe/Berlin"}
+    story.send(park, {"staging/web": "applied", "staging/worker": "applied"})
+    story.capacity("staging/web", staging_web)
+    story.step("Scheduler delivers the park again: the saved capacity is not overwritten")
+    story.send(park, {"staging/web": "already-parked"})
+
+    story.step("Saturday: a push deploys to the parked staging/web without starting tasks")
+    story.at(datetime(2026, 11, 21, 11, 0, tzinfo=BERLIN))
+    story.send(story.push("web", "main", 7), {"staging/web": "deployed"})
+    story.capacity("staging/web", staging_web)
+
+    story.step("Monday 07:00: unpark restores exactly what was saved, on the newest revision")
+    story.at(datetime(2026, 11, 23, 7, 0, tzinfo=BERLIN))
+    story.send({"action": "unpark", "group": "nightly"}, {"staging/web": "applied"})
+    after = story.capacity("staging/web", staging_web)
+    if after != before:
+        story.failures.append(f"staging/web: capacity {after} after unpark, {before} before park")
+
+    story.step("Monday 07:30: prod/api gets peak capacity until 11:30; then it is restored")
+    before = story.capacity("prod/api", api)
+    story.at(datetime(2026, 11, 23, 7, 30, tzinfo=BERLIN))
+    peak = {
+        "action": "scale",
+        "group": "peak",
+        "min": 6,
+        "max": 30,
+        "until": "2026-11-23T11:30:00+01:00",
+    }
+    story.send(peak, {"prod/api": "applied"})
+    story.capacity("prod/api", api)
+    [restore] = story.app.schedules()
+    print(f"   {'scheduled':<{_WIDTH}}{restore['expression']} (UTC): restore prod/api")
+    story.at(datetime(2026, 11, 23, 11, 30, tzinfo=BERLIN))
+    delivered = sample_events.scheduler_delivery(restore["input"], datetime.now(BERLIN))
+    story.send(delivered, {"prod/api": "applied"})
+    if story.capacity("prod/api", api) != before:
+        story.failures.append("prod/api: capacity after the peak differs from before it")

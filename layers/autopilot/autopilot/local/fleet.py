@@ -98,7 +98,11 @@ SERVICES = (
         "web",
         "web-staging",
         (("web", image("web", 1)),),
-        (("autopilot:track", "tag:main"), ("autopilot:containers", "web")),
+        (
+            ("autopilot:track", "tag:main"),
+            ("autopilot:containers", "web"),
+            ("autopilot:schedule", "nightly"),
+        ),
     ),
     ServiceSeed(
         "prod",
@@ -112,7 +116,7 @@ SERVICES = (
         "api",
         "api",
         (("api", image("api", 140)),),
-        (("autopilot:track", "semver:1.4 - 1"),),
+        (("autopilot:track", "semver:1.4 - 1"), ("autopilot:schedule", "peak")),
         desired=3,
     ),
     ServiceSeed(
@@ -120,7 +124,7 @@ SERVICES = (
         "worker",
         "worker",
         (("worker", image("worker", 1)),),
-        (("autopilot:track", "glob:release-+"),),
+        (("autopilot:track", "glob:release-+"), ("autopilot:schedule", "nightly")),
         desired=1,
     ),
 )
@@ -201,6 +205,16 @@ def seed_fleet() -> dict[str, str]:
             tags=[{"key": k, "value": v} for k, v in seed.tags],
         )["service"]
         arns[f"{seed.cluster}/{seed.name}"] = service["serviceArn"]
+    # Two services scale with Application Auto Scaling: parking must save and restore that too.
+    autoscaling = boto3.client("application-autoscaling")
+    for resource, low, high in (("service/staging/web", 1, 4), ("service/prod/api", 2, 10)):
+        autoscaling.register_scalable_target(
+            ServiceNamespace="ecs",
+            ResourceId=resource,
+            ScalableDimension="ecs:service:DesiredCount",
+            MinCapacity=low,
+            MaxCapacity=high,
+        )
     return arns
 
 
@@ -211,3 +225,23 @@ def running_images(service_arn: str) -> dict[str, str]:
     service = ecs.describe_services(cluster=cluster, services=[service_arn])["services"][0]
     definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])
     return {c["name"]: c["image"] for c in definition["taskDefinition"]["containerDefinitions"]}
+
+
+def desired_count(service_arn: str) -> int:
+    cluster = service_arn.rsplit("/", 2)[-2]
+    [service] = boto3.client("ecs").describe_services(cluster=cluster, services=[service_arn])[
+        "services"
+    ]
+    return int(service["desiredCount"])
+
+
+def scalable_target(service_arn: str) -> tuple[int, int, bool] | None:
+    """(min, max, any scaling suspended) of the service's scalable target, if it has one."""
+    resource = "service/" + "/".join(service_arn.rsplit("/", 2)[-2:])
+    targets = boto3.client("application-autoscaling").describe_scalable_targets(
+        ServiceNamespace="ecs", ResourceIds=[resource]
+    )["ScalableTargets"]
+    if not targets:
+        return None
+    suspended = targets[0].get("SuspendedState", {})
+    return targets[0]["MinCapacity"], targets[0]["MaxCapacity"], any(suspended.values())

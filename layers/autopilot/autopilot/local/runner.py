@@ -63,6 +63,8 @@ class LocalApp:
         self.template: Template = load_template(root / "template.yaml")
         self._physical: dict[str, dict[str, str]] = {}
         self._modules: dict[str, ModuleType] = {}
+        # The demo tells its story over days: handlers read this clock instead of the real one.
+        self.clock: Callable[[], datetime] | None = None
         # Clients built from here on point at the moto server; they are kept for the run.
         with self.aws_environment():
             clients.reset()
@@ -76,6 +78,7 @@ class LocalApp:
             self._create_tables()
             self._create_topics()
             self._create_rules()
+            self._create_scheduling()
 
     def _name(self, logical_id: str) -> str:
         return f"{STACK}-{logical_id}"
@@ -149,6 +152,41 @@ class LocalApp:
                 Rule=rule, Targets=[{"Id": "inbox", "Arn": arn["Attributes"]["QueueArn"]}]
             )
 
+    def _create_scheduling(self) -> None:
+        """Schedule groups exist for real (the executor creates one-off schedules in them);
+        functions and roles get the ARNs they would have."""
+        scheduler = clients.scheduler()
+        for logical_id in self.template.of_type("AWS::Scheduler::ScheduleGroup"):
+            name = self._name(logical_id)
+            existing = {g["Name"] for g in scheduler.list_schedule_groups()["ScheduleGroups"]}
+            if name not in existing:
+                scheduler.create_schedule_group(Name=name)
+            self._physical[logical_id] = {"Ref": name}
+        for logical_id in self.template.functions:
+            arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{self._name(logical_id)}"
+            self._physical[logical_id] = {"Ref": self._name(logical_id), "Arn": arn}
+        for logical_id in self.template.of_type("AWS::IAM::Role"):
+            arn = f"arn:aws:iam::{ACCOUNT}:role/{self._name(logical_id)}"
+            self._physical[logical_id] = {"Ref": self._name(logical_id), "Arn": arn}
+
+    def schedules(self) -> list[dict[str, Any]]:
+        """One-off schedules the application created (Scheduler would fire them later)."""
+        with self.aws_environment():
+            scheduler = clients.scheduler()
+            found = []
+            for group in self.template.of_type("AWS::Scheduler::ScheduleGroup"):
+                name = self._physical[group]["Ref"]
+                for summary in scheduler.list_schedules(GroupName=name)["Schedules"]:
+                    detail = scheduler.get_schedule(GroupName=name, Name=summary["Name"])
+                    found.append(
+                        {
+                            "name": detail["Name"],
+                            "expression": detail["ScheduleExpression"],
+                            "input": json.loads(detail["Target"].get("Input", "{}")),
+                        }
+                    )
+            return found
+
     def _rule_name(self, function: str, event_name: str) -> str:
         return f"{STACK}-{function}-{event_name}"
 
@@ -200,6 +238,9 @@ class LocalApp:
             # No CloudWatch locally: metrics would only clutter stdout (tests may turn them on).
             os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
             wiring.reset()
+            real_clock = wiring.utc_now
+            if self.clock is not None:
+                wiring.utc_now = self.clock
             handler = self._handler(spec)
             context = LambdaContext(
                 function_name=function,
@@ -209,6 +250,7 @@ class LocalApp:
             try:
                 return handler(dict(event), context)
             finally:
+                wiring.utc_now = real_clock
                 wiring.reset()
 
     def _handler(self, spec: FunctionSpec) -> Callable[[dict[str, Any], Any], Any]:
@@ -230,7 +272,15 @@ class LocalApp:
     # -- routing --------------------------------------------------------------------------
 
     def route(self, event: Mapping[str, Any]) -> list[tuple[str, Any]]:
-        """Put the event on moto's bus; invoke the function of every rule that matched it."""
+        """Put the event on moto's bus; invoke the function of every rule that matched it.
+
+        A schedule document (no detail-type, an action) goes where the template's Scheduler
+        schedules deliver theirs."""
+        if "detail-type" not in event and "action" in event:
+            return [
+                (function, self._invoke_async(function, event))
+                for function in self.template.scheduled
+            ]
         with self.aws_environment():
             events, sqs = clients.events(), clients.sqs()
             entry: PutEventsRequestEntryTypeDef = {

@@ -88,3 +88,12 @@ def alarm(name: str, cluster: str, service: str, state: str = "ALARM") -> dict[s
     detail["state"]["value"] = state
     detail["previousState"]["value"] = "OK" if state == "ALARM" else "ALARM"
     return event
+
+
+def scheduler_delivery(document: dict[str, Any], at: datetime) -> dict[str, Any]:
+    """The document as Scheduler delivers it at `at`, its context attributes filled in."""
+    text = json.dumps(document)
+    text = text.replace("<aws.scheduler.execution-id>", str(uuid.uuid4()))
+    text = text.replace("<aws.scheduler.scheduled-time>", at.astimezone(UTC).isoformat())
+    delivered: dict[str, Any] = json.loads(text)
+    return delivered

@@ -94,6 +94,7 @@ class Template:
     functions: dict[str, FunctionSpec] = field(default_factory=dict)
     rules: list[RuleRoute] = field(default_factory=list)
     queue_routes: list[QueueRoute] = field(default_factory=list)
+    scheduled: list[str] = field(default_factory=list)  # functions Scheduler schedules invoke
 
     @property
     def resources(self) -> Mapping[str, Mapping[str, Any]]:
@@ -132,4 +133,10 @@ def load_template(path: Path) -> Template:
                 template.queue_routes.append(
                     QueueRoute(logical_id, queue, int(event_props.get("BatchSize", 10)))
                 )
+    for props in template.of_type("AWS::Scheduler::Schedule").values():
+        target = props["Target"]["Arn"]
+        if isinstance(target, dict) and "Fn::GetAtt" in target:
+            function = target["Fn::GetAtt"][0]
+            if function not in template.scheduled:
+                template.scheduled.append(function)
     return template

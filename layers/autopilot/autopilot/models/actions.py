@@ -6,7 +6,7 @@ run one at a time and in order, whoever asked for them.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -51,6 +51,19 @@ class RollbackRequest(ActionBase):
     to_revision: str | None = None  # operator: family:revision or ARN; else the last known good
 
 
+class CapacityRequest(ActionBase):
+    """Park, unpark, scale for a peak, or restore after one (from a schedule)."""
+
+    kind: Literal["park", "unpark", "scale", "restore"]
+    timezone: str = "UTC"  # the schedule's: skip dates and overrides are read in it
+    skip_dates: tuple[date, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    desired: int | None = None
+    until: datetime | None = None
+    scale_id: str | None = None  # restore: which peak it ends
+
+
 class OperatorRequest(ActionBase):
     kind: Literal["pause", "resume", "release"]
     digest: str | None = None  # for release
@@ -58,7 +71,8 @@ class OperatorRequest(ActionBase):
 
 
 ActionRequest = Annotated[
-    DeployRequest | TrackRequest | RollbackRequest | OperatorRequest, Field(discriminator="kind")
+    DeployRequest | TrackRequest | RollbackRequest | CapacityRequest | OperatorRequest,
+    Field(discriminator="kind"),
 ]
 _ACTIONS: TypeAdapter[ActionRequest] = TypeAdapter(ActionRequest)
 

@@ -6,10 +6,19 @@ way (pydantic ignores them), so an AWS addition never breaks parsing.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from autopilot.domain.fleet import ImagePush
 from autopilot.domain.scan import ScanResult
@@ -211,3 +220,47 @@ def scanned_images(event: ImageScanEvent) -> tuple[list[ImagePush], ScanResult]:
         counts={k: v for k, v in detail.finding_severity_counts.items() if k != "TOTAL"},
     )
     return pushes, result
+
+
+# -- schedules --------------------------------------------------------------------------------
+
+
+class ScheduleDocument(BaseModel):
+    """What an EventBridge Scheduler schedule delivers, e.g. {"action": "park", "group": "nightly"}.
+
+    The template's schedules add `timezone`, `skip_dates`, and Scheduler's own execution id
+    and scheduled time (context attributes), which make a retried delivery the same trigger."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    action: Literal["park", "unpark", "scale", "restore"]
+    group: str | None = Field(default=None, min_length=1)
+    service_arn: str | None = None  # restore: the one service whose peak ends
+    scale_id: str | None = None
+    min: int | None = Field(default=None, ge=0)
+    max: int | None = Field(default=None, ge=0)
+    desired: int | None = Field(default=None, ge=0)
+    until: AwareDatetime | None = None
+    hours: float | None = Field(default=None, gt=0, le=24 * 14)
+    timezone: str = "UTC"
+    skip_dates: list[date] = Field(default_factory=list)
+    execution_id: str | None = None
+    scheduled_time: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> ScheduleDocument:
+        if self.action in {"park", "unpark", "scale"} and not self.group:
+            raise ValueError(f"{self.action} needs a group")
+        if self.action == "scale" and (self.min is None or self.max is None):
+            raise ValueError("scale needs min and max")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min is above max")
+        if self.action == "restore" and not (self.service_arn and self.scale_id):
+            raise ValueError("restore needs service_arn and scale_id")
+        if self.until is not None and self.hours is not None:
+            raise ValueError("give until or hours, not both")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {self.timezone!r}") from exc
+        return self

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from autopilot.adapters.autoscaling import AutoScalingGateway
 from autopilot.adapters.cloudwatch import CloudWatchGateway
 from autopilot.adapters.codedeploy import CodeDeployGateway
 from autopilot.adapters.ecr import EcrGateway
 from autopilot.adapters.ecs import EcsGateway
 from autopilot.adapters.ledger import Ledger
 from autopilot.adapters.notifier import Notifier
+from autopilot.adapters.scheduler import SchedulerGateway
+from autopilot.domain.capacity import FargatePrices
 from autopilot.domain.ledger import LedgerEntry, Outcome
 from autopilot.domain.notifications import notification_for
 from autopilot.models.actions import ActionBase
@@ -26,9 +29,12 @@ class ExecutorContext:
     cloudwatch: CloudWatchGateway
     ledger: Ledger
     notifier: Notifier
+    autoscaling: AutoScalingGateway
+    scheduler: Callable[[], SchedulerGateway]  # built on first use: only peaks with `until` need it
     dry_run: bool
     clock: Callable[[], datetime]
     freeze_after: int = 3
+    prices: FargatePrices = field(default_factory=FargatePrices)
 
     def entry(
         self,

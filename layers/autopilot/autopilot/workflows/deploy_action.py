@@ -6,9 +6,9 @@ from dataclasses import replace
 from datetime import datetime
 
 from autopilot.domain.config import read_config
+from autopilot.domain.decisions import Skip
 from autopilot.domain.deploy import (
     Rollout,
-    Skip,
     containers_from_repository,
     decide_deploy,
     deploy_hold,

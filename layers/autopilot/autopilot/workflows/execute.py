@@ -5,11 +5,13 @@ from __future__ import annotations
 from autopilot.domain.ledger import LedgerEntry
 from autopilot.models.actions import (
     ActionRequest,
+    CapacityRequest,
     DeployRequest,
     OperatorRequest,
     RollbackRequest,
     TrackRequest,
 )
+from autopilot.workflows.capacity_action import change_capacity
 from autopilot.workflows.context import ExecutorContext
 from autopilot.workflows.deploy_action import deploy
 from autopilot.workflows.operator_action import operate
@@ -25,5 +27,7 @@ def execute(ctx: ExecutorContext, request: ActionRequest) -> LedgerEntry:
             return rollback(ctx, request)
         case TrackRequest():
             return track(ctx, request)
+        case CapacityRequest():
+            return change_capacity(ctx, request)
         case OperatorRequest():
             return operate(ctx, request)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from autopilot.domain.deploy import Skip
+from autopilot.domain.decisions import Skip
 from autopilot.domain.errors import NotFoundError
 from autopilot.domain.fleet import Service, short_digest, task_definition_label
 from autopilot.domain.images import ecr_location, parse_image

@@ -1,0 +1,65 @@
+"""A schedule fired: queue park, unpark, scale or restore for every service in its group."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from autopilot.adapters.ecs import EcsGateway
+from autopilot.adapters.queues import ActionQueue
+from autopilot.adapters.tagging import TaggingGateway
+from autopilot.domain.capacity import SCHEDULE, groups_of
+from autopilot.domain.ledger import action_id
+from autopilot.models.actions import CapacityRequest
+from autopilot.models.events import IgnoredEvent, ScheduleDocument
+from autopilot.observability import count, logger
+
+
+def plan_schedule(
+    document: ScheduleDocument,
+    ecs: EcsGateway,
+    tagging: TaggingGateway,
+    queue: ActionQueue,
+    now: datetime,
+) -> list[str]:
+    """Service ARNs an action was queued for."""
+    # Scheduler's execution id makes a retried delivery the same trigger; a hand-sent document
+    # gets one of its own.
+    trigger_id = document.execution_id or f"schedule-{uuid.uuid4()}"
+    trigger_time = document.scheduled_time or now
+    until = document.until
+    if until is None and document.hours is not None:
+        until = trigger_time + timedelta(hours=document.hours)
+
+    if document.action == "restore":
+        services = [str(document.service_arn)]
+    else:
+        members = [
+            s
+            for s in ecs.describe_services(tagging.services_tagged(SCHEDULE))
+            if document.group in groups_of(s.tags)
+        ]
+        services = [s.arn for s in members]
+    if not services:
+        raise IgnoredEvent(f"no service is in schedule group {document.group}")
+    for arn in services:
+        queue.send(
+            CapacityRequest(
+                action_id=action_id(trigger_id, arn, document.action),
+                service_arn=arn,
+                trigger="schedule",
+                trigger_id=trigger_id,
+                trigger_time=trigger_time,
+                kind=document.action,
+                timezone=document.timezone,
+                skip_dates=tuple(document.skip_dates),
+                minimum=document.min,
+                maximum=document.max,
+                desired=document.desired,
+                until=until,
+                scale_id=document.scale_id,
+            )
+        )
+        logger.info("capacity change queued", extra={"ecs_service": arn, "kind": document.action})
+        count("CapacityQueued")
+    return services
