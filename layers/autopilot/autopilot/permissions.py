@@ -9,9 +9,11 @@ from autopilot.adapters import (
     autoscaling,
     cloudwatch,
     codedeploy,
+    costexplorer,
     ecr,
     ecs,
     ledger,
+    mailer,
     notifier,
     queues,
     scheduler,
@@ -30,6 +32,16 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
         (*codedeploy.IAM_ACTIONS["read"], *queues.IAM_ACTIONS["actions"])
     ),
     "AlarmsFunction": frozenset((*cloudwatch.IAM_ACTIONS["tags"], *queues.IAM_ACTIONS["actions"])),
+    "CostReportFunction": frozenset(
+        (
+            *costexplorer.IAM_ACTIONS,
+            *cloudwatch.IAM_ACTIONS["utilization"],
+            *ecs.IAM_ACTIONS["read"],
+            *ledger.READ_HISTORY,
+            *mailer.IAM_ACTIONS,
+            *queues.IAM_ACTIONS["dead-letters"],
+        )
+    ),
     "ExecutorFunction": frozenset(
         (
             *ecs.IAM_ACTIONS["deploy"],

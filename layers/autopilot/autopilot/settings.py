@@ -58,6 +58,25 @@ class ScheduleSettings:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ReportSettings:
+    """Who gets the weekly cost report, from whom, and where copies are kept."""
+
+    sender: str
+    recipients: tuple[str, ...]
+    bucket: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ReportSettings:
+        source = os.environ if env is None else env
+        recipients = tuple(r.strip() for r in _required(source, "REPORT_RECIPIENTS").split(","))
+        return cls(
+            sender=_required(source, "REPORT_SENDER"),
+            recipients=tuple(r for r in recipients if r),
+            bucket=_required(source, "REPORTS_BUCKET"),
+        )
+
+
 def _required(env: Mapping[str, str], name: str) -> str:
     value = env.get(name, "").strip()
     if not value:

@@ -5,18 +5,22 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from functools import cache
 
+from autopilot.adapters import clients
 from autopilot.adapters.autoscaling import AutoScalingGateway
 from autopilot.adapters.cloudwatch import CloudWatchGateway
 from autopilot.adapters.codedeploy import CodeDeployGateway
+from autopilot.adapters.costexplorer import CostExplorerGateway
 from autopilot.adapters.ecr import EcrGateway
 from autopilot.adapters.ecs import EcsGateway
 from autopilot.adapters.ledger import Ledger
+from autopilot.adapters.mailer import Mailer
 from autopilot.adapters.notifier import Notifier
 from autopilot.adapters.queues import ActionQueue, DeadLetters
 from autopilot.adapters.scheduler import SchedulerGateway
 from autopilot.adapters.tagging import TaggingGateway
-from autopilot.settings import ScheduleSettings, Settings
+from autopilot.settings import ReportSettings, ScheduleSettings, Settings
 from autopilot.workflows.context import ExecutorContext
+from autopilot.workflows.cost_report import ReportSources
 
 
 def utc_now() -> datetime:
@@ -70,6 +74,24 @@ def scheduler() -> SchedulerGateway:
 
 
 @cache
+def report_sources() -> ReportSources:
+    return ReportSources(
+        costs=CostExplorerGateway(),
+        cloudwatch=cloudwatch(),
+        ecs=ecs(),
+        ledger=ledger(),
+        account=clients.sts().get_caller_identity()["Account"],
+        region=clients.region(),
+    )
+
+
+@cache
+def mailer() -> Mailer:
+    config = ReportSettings.from_env()
+    return Mailer(config.sender, list(config.recipients), config.bucket)
+
+
+@cache
 def executor() -> ExecutorContext:
     config = settings()
     return ExecutorContext(
@@ -97,6 +119,8 @@ _FACTORIES = (
     dead_letters,
     ledger,
     scheduler,
+    report_sources,
+    mailer,
     executor,
 )
 

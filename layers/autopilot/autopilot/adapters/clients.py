@@ -14,6 +14,7 @@ from botocore.config import Config
 if TYPE_CHECKING:
     from boto3.session import Session
     from mypy_boto3_application_autoscaling import ApplicationAutoScalingClient
+    from mypy_boto3_ce import CostExplorerClient
     from mypy_boto3_cloudformation import CloudFormationClient
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_codedeploy import CodeDeployClient
@@ -22,8 +23,10 @@ if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_resourcegroupstaggingapi import ResourceGroupsTaggingAPIClient
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_scheduler import EventBridgeSchedulerClient
     from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_ses import SESClient
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sts import STSClient
@@ -103,6 +106,22 @@ def autoscaling() -> ApplicationAutoScalingClient:
 
 def scheduler() -> EventBridgeSchedulerClient:
     return cast("EventBridgeSchedulerClient", _client("scheduler"))
+
+
+def costexplorer() -> CostExplorerClient:
+    return cast("CostExplorerClient", _client("ce"))
+
+
+def ses() -> SESClient:
+    return cast("SESClient", _client("ses"))
+
+
+def s3() -> S3Client:
+    return cast("S3Client", _client("s3"))
+
+
+def region() -> str:
+    return str(_session().region_name or "us-east-1")
 
 
 def reset() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
@@ -9,11 +10,16 @@ from botocore.exceptions import ClientError
 from autopilot.adapters import clients
 from autopilot.adapters.aws_errors import is_code
 from autopilot.domain.alarms import InvalidAlarmTagError, alarm_services
+from autopilot.domain.report import Utilization
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_cloudwatch.type_defs import MetricDataQueryTypeDef
+
+_METRIC_QUERIES_PER_CALL = 500
 
 IAM_ACTIONS = {
+    "utilization": ("cloudwatch:GetMetricData",),
     "tags": ("cloudwatch:ListTagsForResource",),
     "firing": ("cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"),
 }
@@ -66,3 +72,59 @@ class CloudWatchGateway:
             return service_arn in alarm_services(tags, dimensions, account, region)
         except InvalidAlarmTagError:
             return False
+
+    def utilization(
+        self, services: list[tuple[str, str]], start: datetime, end: datetime
+    ) -> dict[tuple[str, str], Utilization]:
+        """Container Insights CPU and memory, used against reserved, per (cluster, service)."""
+        queries: list[MetricDataQueryTypeDef] = []
+        for index, (cluster, service) in enumerate(services):
+            for metric in ("CpuUtilized", "CpuReserved", "MemoryUtilized", "MemoryReserved"):
+                queries.append(
+                    {
+                        "Id": f"{metric.lower()}_{index}",
+                        "MetricStat": {
+                            "Metric": {
+                                "Namespace": "ECS/ContainerInsights",
+                                "MetricName": metric,
+                                "Dimensions": [
+                                    {"Name": "ClusterName", "Value": cluster},
+                                    {"Name": "ServiceName", "Value": service},
+                                ],
+                            },
+                            "Period": 3600,
+                            "Stat": "Average",
+                        },
+                    }
+                )
+        values: dict[str, list[float]] = {}
+        for start_index in range(0, len(queries), _METRIC_QUERIES_PER_CALL):
+            paginator = self._cloudwatch.get_paginator("get_metric_data")
+            for page in paginator.paginate(
+                MetricDataQueries=queries[start_index : start_index + _METRIC_QUERIES_PER_CALL],
+                StartTime=start,
+                EndTime=end,
+            ):
+                for result in page.get("MetricDataResults", []):
+                    values.setdefault(result["Id"], []).extend(result.get("Values", []))
+        found = {}
+        for index, key in enumerate(services):
+            cpu = _ratios(values.get(f"cpuutilized_{index}"), values.get(f"cpureserved_{index}"))
+            memory = _ratios(
+                values.get(f"memoryutilized_{index}"), values.get(f"memoryreserved_{index}")
+            )
+            if cpu and memory:
+                found[key] = Utilization(
+                    cpu_average=sum(cpu) / len(cpu),
+                    cpu_peak=max(cpu),
+                    memory_average=sum(memory) / len(memory),
+                    memory_peak=max(memory),
+                )
+        return found
+
+
+def _ratios(used: list[float] | None, reserved: list[float] | None) -> list[float]:
+    if not used or not reserved:
+        return []
+    capacity = max(reserved)
+    return [u / capacity for u in used] if capacity > 0 else []

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 IAM_ACTIONS = ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query")
+READ_HISTORY = ("dynamodb:Query",)
 
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
@@ -106,6 +107,16 @@ class Ledger:
         )
         entries = [_entry(item) for item in response.get("Items", [])]
         return sorted(entries, key=lambda e: e.recorded_at, reverse=True)
+
+    def recorded_between(
+        self, service_arn: str, kind: str, start: datetime, end: datetime
+    ) -> list[LedgerEntry]:
+        """Entries of one kind the automation recorded in [start, end)."""
+        return [
+            e
+            for e in self.history(service_arn, limit=200)
+            if e.kind == kind and start <= e.recorded_at < end
+        ]
 
     def state(self, service_arn: str) -> ServiceState:
         response = self._dynamodb.get_item(

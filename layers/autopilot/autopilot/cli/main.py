@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from autopilot.cli.operator import OperatorError
+
 if TYPE_CHECKING:
     from autopilot.cli.operator import Backend
 
@@ -50,6 +52,11 @@ def _parser() -> argparse.ArgumentParser:
     ):
         command = commands.add_parser(name, help=text)
         command.add_argument("service", metavar="SERVICE")
+    report = commands.add_parser(
+        "report", help="render the weekly cost report locally (no email is sent)"
+    )
+    report.add_argument("--week", help="ISO week, e.g. 2026-W46 (default: the last full week)")
+    report.add_argument("--out", type=Path, default=Path("report.html"), help="HTML file to write")
     release = commands.add_parser("release", help="let a quarantined digest deploy again")
     release.add_argument("digest", metavar="DIGEST")
 
@@ -80,7 +87,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "local":
         return _local(args)
-    from autopilot.cli.operator import OperatorError  # noqa: PLC0415
     from autopilot.domain.errors import NotFoundError  # noqa: PLC0415
 
     try:
@@ -123,9 +129,52 @@ def _local_backend(endpoint: str) -> Iterator[Backend]:
         )
 
 
+def _report(args: argparse.Namespace, backend: Backend) -> int:
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from autopilot.adapters import clients  # noqa: PLC0415
+    from autopilot.adapters.cloudwatch import CloudWatchGateway  # noqa: PLC0415
+    from autopilot.adapters.costexplorer import CostExplorerGateway  # noqa: PLC0415
+    from autopilot.domain.report import Week, money  # noqa: PLC0415
+    from autopilot.reporting import render  # noqa: PLC0415
+    from autopilot.workflows.cost_report import ReportSources, gather  # noqa: PLC0415
+
+    now = datetime.now(UTC)
+    try:
+        week = Week.parse(args.week) if args.week else Week.last_full(now.date())
+    except ValueError as exc:
+        raise OperatorError(str(exc)) from exc
+    sources = ReportSources(
+        costs=CostExplorerGateway(),
+        cloudwatch=CloudWatchGateway(),
+        ecs=backend.ecs,
+        ledger=backend.ledger,
+        account=clients.sts().get_caller_identity()["Account"],
+        region=clients.region(),
+    )
+    report = gather(sources, week, now)
+    args.out.write_text(render.html(report), encoding="utf-8")
+    summary = {
+        "week": str(week),
+        "total": str(report.total),
+        "currency": report.currency,
+        "out": str(args.out.resolve()),
+        "cost_explorer_requests": report.requests,
+    }
+    print(
+        json.dumps(summary)
+        if args.json
+        else f"{render.subject(report)}\nwrote {args.out.resolve()} "
+        f"({report.requests} Cost Explorer request(s), {money(report.total, report.currency)})"
+    )
+    return 0
+
+
 def _run_operator_command(args: argparse.Namespace, backend: Backend) -> int:
     from autopilot.cli import operator  # noqa: PLC0415
 
+    if args.command == "report":
+        return _report(args, backend)
     if args.command == "status":
         report = operator.status(backend)
         print(json.dumps(report) if args.json else operator.render_status(report))

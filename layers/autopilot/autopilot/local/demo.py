@@ -5,7 +5,9 @@ if the automation did anything else.
 
 from __future__ import annotations
 
+import json
 import time
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,12 +15,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import boto3
+
 from autopilot.adapters.ecs import EcsGateway
 from autopilot.adapters.ledger import Ledger
 from autopilot.adapters.queues import ActionQueue
 from autopilot.adapters.tagging import TaggingGateway
 from autopilot.domain.fleet import short_digest
-from autopilot.local import fleet, sample_events
+from autopilot.domain.report import Week
+from autopilot.local import costs, fleet, sample_events
 from autopilot.local.runner import LocalApp
 from autopilot.local.server import start_moto_server
 from autopilot.local.session import send
@@ -45,8 +50,9 @@ class Story:
         lines = send(self.app, [event])
         seen: dict[str, str] = {}
         for line in lines:
-            if line.get("code") != "not-using-repository":  # true of most services: noise here
-                print(render(line))
+            shown = render(line)
+            if line.get("code") != "not-using-repository" and shown:  # most services: noise
+                print(shown)
             if line["type"] == "action":
                 seen[line["service"]] = line.get("code") or line["outcome"]
             elif line["type"] == "skipped":
@@ -121,8 +127,14 @@ def render(line: Mapping[str, Any]) -> str:
         return f"   {outcome:<{_WIDTH}}{line['service']:<16} {detail}"
     if kind == "skipped":
         return f"   {'skipped':<{_WIDTH}}{line['service']:<16} {line['reason']}"
+    if kind == "result" and "message_id" in line:
+        return (
+            f"   {'emailed':<{_WIDTH}}{line['week']}: total ${line['total']}; kept {line['html']}"
+        )
     if kind == "notification":
         return f"   {'notified':<{_WIDTH}}{line['subject']}"
+    if kind == "result":
+        return ""
     return f"   {kind:<{_WIDTH}}{line.get('reason', '')}"
 
 
@@ -139,6 +151,7 @@ def run_demo(root: Path) -> int:
         _deploy_story(story, services)
         _rollback_story(story, services)
         _schedule_story(story, services)
+        _report_story(story, endpoint, root)
         print()
         if story.failures:
             print("The demo did not go as expected:\n  " + "\n  ".join(story.failures))
@@ -268,3 +281,35 @@ def _schedule_story(story: Story, services: Mapping[str, str]) -> None:
     story.send(delivered, {"prod/api": "applied"})
     if story.capacity("prod/api", api) != before:
         story.failures.append("prod/api: capacity after the peak differs from before it")
+
+
+def _report_story(story: Story, endpoint: str, root: Path) -> None:
+    story.step("Monday 30 November 08:00: the weekly cost report for 2026-W48")
+    week = Week.parse("2026-W48")
+    story.at(datetime(2026, 11, 30, 8, 0, tzinfo=BERLIN))
+    costs.load_costs(endpoint, week)
+    with story.app.aws_environment():
+        costs.load_utilization(week)
+    lines = story.send({"action": "cost-report", "week": str(week)}, {})
+    [result] = [line for line in lines if line["type"] == "result" and "html" in line]
+    bucket, _, key = result["html"].removeprefix("s3://").partition("/")
+    with story.app.aws_environment():
+        html = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    out = root / "demo-output" / f"cost-report-{week}.html"
+    out.parent.mkdir(exist_ok=True)
+    out.write_bytes(html)
+    sent = _sent_mail(endpoint)
+    print(f"   {'local SES':<{_WIDTH}}{len(sent)} email(s) sent; subject: {_subject(sent[-1])}")
+    print(f"   open file://{out} in a browser to read it")
+    if "parked" not in html.decode():
+        story.failures.append("the cost report does not show the hours parked")
+
+
+def _sent_mail(endpoint: str) -> list[str]:
+    with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=10) as response:  # noqa: S310 - local moto
+        data = json.loads(response.read())
+    return [m["raw_data"] for m in data.get("ses", {}).get("RawMessage", [])]
+
+
+def _subject(raw: str) -> str:
+    return next((line[9:] for line in raw.splitlines() if line.startswith("Subject: ")), "?")

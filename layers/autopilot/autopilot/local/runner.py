@@ -34,6 +34,11 @@ STACK = "autopilot-local"
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 NOTIFICATIONS_QUEUE = f"{STACK}-notifications"
+# Locally, the report goes from and to addresses moto's SES accepts (the sender is verified).
+LOCAL_PARAMETERS = {
+    "ReportSender": "cost-report@ecs-autopilot.local",
+    "ReportRecipients": "platform-team@ecs-autopilot.local",
+}
 _MAX_RECEIVES = 10  # a safety stop: the redrive policy moves a poisoned message out sooner
 _ASYNC_ATTEMPTS = 3  # Lambda retries an asynchronous invocation twice
 
@@ -79,6 +84,8 @@ class LocalApp:
             self._create_topics()
             self._create_rules()
             self._create_scheduling()
+            self._create_buckets()
+            clients.ses().verify_email_identity(EmailAddress=LOCAL_PARAMETERS["ReportSender"])
 
     def _name(self, logical_id: str) -> str:
         return f"{STACK}-{logical_id}"
@@ -169,6 +176,15 @@ class LocalApp:
             arn = f"arn:aws:iam::{ACCOUNT}:role/{self._name(logical_id)}"
             self._physical[logical_id] = {"Ref": self._name(logical_id), "Arn": arn}
 
+    def _create_buckets(self) -> None:
+        s3 = clients.s3()
+        existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+        for logical_id in self.template.of_type("AWS::S3::Bucket"):
+            name = self._name(logical_id).lower()
+            if name not in existing:
+                s3.create_bucket(Bucket=name)
+            self._physical[logical_id] = {"Ref": name, "Arn": f"arn:aws:s3:::{name}"}
+
     def schedules(self) -> list[dict[str, Any]]:
         """One-off schedules the application created (Scheduler would fire them later)."""
         with self.aws_environment():
@@ -202,7 +218,8 @@ class LocalApp:
         if isinstance(value, dict) and "Ref" in value:
             name = value["Ref"]
             if name in parameters:
-                return os.environ.get(f"AUTOPILOT_PARAMETER_{name}", parameters[name])
+                default = parameters[name] or LOCAL_PARAMETERS.get(name, "")
+                return os.environ.get(f"AUTOPILOT_PARAMETER_{name}", default)
             return self._physical[name]["Ref"]
         if isinstance(value, dict) and "Fn::GetAtt" in value:
             logical_id, attribute = value["Fn::GetAtt"]
@@ -277,10 +294,8 @@ class LocalApp:
         A schedule document (no detail-type, an action) goes where the template's Scheduler
         schedules deliver theirs."""
         if "detail-type" not in event and "action" in event:
-            return [
-                (function, self._invoke_async(function, event))
-                for function in self.template.scheduled
-            ]
+            function = self.template.schedule_routes.get(str(event["action"]))
+            return [(function, self._invoke_async(function, event))] if function else []
         with self.aws_environment():
             events, sqs = clients.events(), clients.sqs()
             entry: PutEventsRequestEntryTypeDef = {

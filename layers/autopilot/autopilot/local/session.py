@@ -26,12 +26,16 @@ def _route(app: LocalApp, event: Mapping[str, Any]) -> list[dict[str, Any]]:
     event_id = event.get("id", "")
     routed = app.route(event)
     if not routed:
+        what = (
+            f"action={event.get('action')!r}"
+            if "detail-type" not in event
+            else f"source={event.get('source')!r} detail-type={event.get('detail-type')!r}"
+        )
         return [
             {
                 "type": "unrouted",
                 "event": event_id,
-                "reason": f"no rule in template.yaml matches source={event.get('source')!r} "
-                f"detail-type={event.get('detail-type')!r}",
+                "reason": f"nothing in template.yaml takes {what}",
             }
         ]
     lines: list[dict[str, Any]] = []
@@ -47,9 +51,14 @@ def _route(app: LocalApp, event: Mapping[str, Any]) -> list[dict[str, Any]]:
                 }
             )
             continue
+        if "decisions" not in (result or {}):
+            # What the function did, when it is not a list of per-service decisions.
+            extra = {k: v for k, v in (result or {}).items() if k != "status"}
+            lines.append({"type": "result", "function": function, "event": event_id, **extra})
+            continue
         lines.extend(
             {"type": "skipped", "function": function, "event": event_id, **_plain(decision)}
-            for decision in (result or {}).get("decisions", [])
+            for decision in result.get("decisions", [])
             if decision.get("decision") == "skipped"
         )
     return lines

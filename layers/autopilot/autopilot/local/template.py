@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,7 +95,8 @@ class Template:
     functions: dict[str, FunctionSpec] = field(default_factory=dict)
     rules: list[RuleRoute] = field(default_factory=list)
     queue_routes: list[QueueRoute] = field(default_factory=list)
-    scheduled: list[str] = field(default_factory=list)  # functions Scheduler schedules invoke
+    # schedule document action -> the function a Scheduler schedule delivers it to
+    schedule_routes: dict[str, str] = field(default_factory=dict)
 
     @property
     def resources(self) -> Mapping[str, Mapping[str, Any]]:
@@ -135,8 +137,19 @@ def load_template(path: Path) -> Template:
                 )
     for props in template.of_type("AWS::Scheduler::Schedule").values():
         target = props["Target"]["Arn"]
-        if isinstance(target, dict) and "Fn::GetAtt" in target:
-            function = target["Fn::GetAtt"][0]
-            if function not in template.scheduled:
-                template.scheduled.append(function)
+        document = props["Target"].get("Input", "")
+        if isinstance(document, dict) and "Fn::Sub" in document:
+            document = document["Fn::Sub"]
+            document = document[0] if isinstance(document, list) else document
+        action = _ACTION.search(str(document))
+        if isinstance(target, dict) and "Fn::GetAtt" in target and action:
+            template.schedule_routes[action["action"]] = target["Fn::GetAtt"][0]
+    # One-off schedules the code creates go to the function named by SCHEDULE_FUNCTION_ARN.
+    for spec in template.functions.values():
+        one_off = spec.environment.get("SCHEDULE_FUNCTION_ARN")
+        if isinstance(one_off, dict) and "Fn::GetAtt" in one_off:
+            template.schedule_routes.setdefault("restore", one_off["Fn::GetAtt"][0])
     return template
+
+
+_ACTION = re.compile(r'"action":\s*"(?P<action>[\w-]+)"')

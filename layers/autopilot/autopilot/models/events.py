@@ -264,3 +264,15 @@ class ScheduleDocument(BaseModel):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {self.timezone!r}") from exc
         return self
+
+
+class CostReportDocument(BaseModel):
+    """{"action": "cost-report"}: the weekly schedule's document; `week` for a re-run."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    action: Literal["cost-report"]
+    week: str | None = Field(default=None, pattern=r"^\d{4}-W\d{2}$")
+    timezone: str = "UTC"
+    execution_id: str | None = None
+    scheduled_time: AwareDatetime | None = None

@@ -1,0 +1,393 @@
+"""The weekly cost report: what each cluster and service cost, week over week, and where money
+can be saved. Pure: Cost Explorer rows, utilization and ledger facts in, a report out."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+CLUSTER_TAG = "aws:ecs:clusterName"
+SERVICE_TAG = "aws:ecs:serviceName"
+UNTAGGED = "(no ECS tags)"
+BIG_MOVER_SHARE = Decimal("0.20")  # a change of 20% or more...
+BIG_MOVER_FLOOR = Decimal("5")  # ...and of at least $5 makes a service a big mover
+SPOT_DISCOUNT = Decimal("0.70")
+PRODUCTION = {"prod", "production", "prd", "live"}
+# Fargate task sizes: vCPU units -> memory (MiB) choices.
+FARGATE_SIZES: tuple[tuple[int, tuple[int, ...]], ...] = (
+    (256, (512, 1024, 2048)),
+    (512, tuple(range(1024, 4097, 1024))),
+    (1024, tuple(range(2048, 8193, 1024))),
+    (2048, tuple(range(4096, 16385, 1024))),
+    (4096, tuple(range(8192, 30721, 1024))),
+    (8192, tuple(range(16384, 61441, 4096))),
+    (16384, tuple(range(32768, 122881, 8192))),
+)
+HEADROOM = 1.3
+
+
+@dataclass(frozen=True, slots=True)
+class Week:
+    """An ISO week, Monday to Sunday."""
+
+    year: int
+    number: int
+
+    @classmethod
+    def parse(cls, text: str) -> Week:
+        year, _, number = text.upper().partition("-W")
+        if not year.isdigit() or not number.isdigit():
+            raise ValueError(f"not an ISO week like 2026-W46: {text!r}")
+        week = cls(int(year), int(number))
+        week.start  # noqa: B018 - validates the week number
+        return week
+
+    @classmethod
+    def last_full(cls, today: date) -> Week:
+        iso = (today - timedelta(days=7)).isocalendar()
+        return cls(iso.year, iso.week)
+
+    @property
+    def start(self) -> date:
+        return date.fromisocalendar(self.year, self.number, 1)
+
+    @property
+    def end(self) -> date:
+        """The day after Sunday (Cost Explorer's end is exclusive)."""
+        return self.start + timedelta(days=7)
+
+    @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
+
+    @property
+    def previous(self) -> Week:
+        iso = (self.start - timedelta(days=7)).isocalendar()
+        return Week(iso.year, iso.week)
+
+    def __str__(self) -> str:
+        return f"{self.year}-W{self.number:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class CostLine:
+    """One day's cost of one group, as Cost Explorer reported it."""
+
+    day: date
+    keys: tuple[str, ...]
+    amount: Decimal
+    unit: str
+    estimated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Utilization:
+    """Container Insights over the week: averages and peaks, as fractions of what is reserved."""
+
+    cpu_average: float
+    cpu_peak: float
+    memory_average: float
+    memory_peak: float
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceFacts:
+    """What ECS says of a service: its task size and how it runs."""
+
+    cluster: str
+    service: str
+    cpu_units: int
+    memory_mib: int
+    spot: bool
+    environment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ParkedTime:
+    cluster: str
+    service: str
+    hours: Decimal
+    saved: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceCost:
+    cluster: str
+    service: str
+    this_week: Decimal
+    last_week: Decimal
+    daily: tuple[Decimal, ...]  # this week, Monday first
+
+    @property
+    def label(self) -> str:
+        return UNTAGGED if self.cluster == UNTAGGED else f"{self.cluster}/{self.service}"
+
+    @property
+    def change(self) -> Decimal:
+        return self.this_week - self.last_week
+
+    @property
+    def change_share(self) -> Decimal | None:
+        return None if self.last_week == 0 else self.change / self.last_week
+
+    @property
+    def big_mover(self) -> bool:
+        share = self.change_share
+        moved = abs(self.change) >= BIG_MOVER_FLOOR
+        return moved and (share is None or abs(share) >= BIG_MOVER_SHARE)
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterCost:
+    cluster: str
+    this_week: Decimal
+    last_week: Decimal
+
+    @property
+    def change(self) -> Decimal:
+        return self.this_week - self.last_week
+
+
+@dataclass(frozen=True, slots=True)
+class Saving:
+    kind: str  # rightsizing | spot | parked
+    cluster: str
+    service: str
+    detail: str
+    amount: Decimal  # per week
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    week: Week
+    currency: str
+    total: Decimal
+    last_total: Decimal
+    clusters: tuple[ClusterCost, ...]
+    services: tuple[ServiceCost, ...]
+    savings: tuple[Saving, ...]
+    notes: tuple[str, ...]
+    requests: int  # Cost Explorer requests this report made ($0.01 each)
+    daily_totals: tuple[Decimal, ...] = field(default_factory=tuple)
+
+    @property
+    def change(self) -> Decimal:
+        return self.total - self.last_total
+
+    @property
+    def change_share(self) -> Decimal | None:
+        return None if self.last_total == 0 else self.change / self.last_total
+
+    @property
+    def parked(self) -> tuple[Saving, ...]:
+        return tuple(s for s in self.savings if s.kind == "parked")
+
+
+def money(amount: Decimal, currency: str = "USD") -> str:
+    """$1,234.56 (cents under $1,000, whole units above $100,000)."""
+    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency, f"{currency} ")
+    places = Decimal("1") if abs(amount) >= 100_000 else Decimal("0.01")
+    rounded = amount.quantize(places, rounding=ROUND_HALF_UP)
+    sign = "-" if rounded < 0 else ""
+    text = f"{abs(rounded):,.0f}" if places == 1 else f"{abs(rounded):,.2f}"
+    return f"{sign}{symbol}{text}"
+
+
+def signed_money(amount: Decimal, currency: str = "USD") -> str:
+    return ("+" if amount > 0 else "") + money(amount, currency)
+
+
+def percent(share: Decimal | None) -> str:
+    if share is None:
+        return "new"
+    return f"{share * 100:+.1f}%"
+
+
+def tag_value(key: str) -> str:
+    """`aws:ecs:clusterName$prod` -> `prod`; an empty value -> ''."""
+    return key.split("$", 1)[1] if "$" in key else key
+
+
+def build_report(
+    *,
+    week: Week,
+    by_service: Iterable[CostLine],
+    requests: int,
+    now: datetime,
+    utilization: Mapping[tuple[str, str], Utilization] | None = None,
+    facts: Mapping[tuple[str, str], ServiceFacts] | None = None,
+    parked: Iterable[ParkedTime] = (),
+) -> Report:
+    lines = list(by_service)
+    currency = next((line.unit for line in lines), "USD")
+    days = [week.start + timedelta(days=i) for i in range(7)]
+    this_days = set(days)
+    last_days = {week.previous.start + timedelta(days=i) for i in range(7)}
+
+    this: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    last: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    daily: dict[tuple[str, str], dict[date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    estimated = False
+    for line in lines:
+        cluster = tag_value(line.keys[0]) if line.keys else ""
+        service = tag_value(line.keys[1]) if len(line.keys) > 1 else ""
+        key = (cluster or UNTAGGED, service or (UNTAGGED if not cluster else "(cluster only)"))
+        if line.day in this_days:
+            this[key] += line.amount
+            daily[key][line.day] += line.amount
+            estimated = estimated or line.estimated
+        elif line.day in last_days:
+            last[key] += line.amount
+
+    services = tuple(
+        sorted(
+            (
+                ServiceCost(
+                    cluster=k[0],
+                    service=k[1],
+                    this_week=this.get(k, Decimal(0)),
+                    last_week=last.get(k, Decimal(0)),
+                    daily=tuple(daily[k][d] for d in days),
+                )
+                for k in set(this) | set(last)
+            ),
+            key=lambda s: (-s.this_week, s.cluster, s.service),
+        )
+    )
+    clusters: dict[str, list[ServiceCost]] = defaultdict(list)
+    for cost in services:
+        clusters[cost.cluster].append(cost)
+    cluster_costs = tuple(
+        sorted(
+            (
+                ClusterCost(
+                    name,
+                    sum((s.this_week for s in members), Decimal(0)),
+                    sum((s.last_week for s in members), Decimal(0)),
+                )
+                for name, members in clusters.items()
+            ),
+            key=lambda c: -c.this_week,
+        )
+    )
+    savings = [
+        *_rightsizing(services, utilization or {}, facts or {}),
+        *_spot(services, facts or {}),
+        *(
+            Saving("parked", p.cluster, p.service, f"parked {p.hours:.1f} h by schedule", p.saved)
+            for p in parked
+        ),
+    ]
+    notes = _notes(week=week, now=now, estimated=estimated, services=services, requests=requests)
+    return Report(
+        week=week,
+        currency=currency,
+        total=sum((s.this_week for s in services), Decimal(0)),
+        last_total=sum((s.last_week for s in services), Decimal(0)),
+        clusters=cluster_costs,
+        services=services,
+        savings=tuple(sorted(savings, key=lambda s: -s.amount)),
+        notes=notes,
+        requests=requests,
+        daily_totals=tuple(sum((s.daily[i] for s in services), Decimal(0)) for i in range(7)),
+    )
+
+
+def _notes(
+    *, week: Week, now: datetime, estimated: bool, services: tuple[ServiceCost, ...], requests: int
+) -> tuple[str, ...]:
+    notes = []
+    week_end = datetime.combine(week.end, datetime.min.time(), tzinfo=UTC)
+    if estimated or now - week_end < timedelta(hours=48):
+        notes.append(
+            "Incomplete data: Cost Explorer's last 24 to 48 hours are estimates and may still "
+            "change. Figures for the last days of the week can grow."
+        )
+    total = sum((s.this_week for s in services), Decimal(0))
+    untagged = sum((s.this_week for s in services if s.cluster == UNTAGGED), Decimal(0))
+    if total > 0 and untagged / total > Decimal("0.5"):
+        notes.append(
+            "Most of the cost carries no ECS cluster or service: split cost allocation data is "
+            "probably not enabled. Turn it on in the Billing console (Cost Management "
+            "preferences > Split cost allocation data > Amazon ECS) and activate the cost "
+            "allocation tags aws:ecs:clusterName and aws:ecs:serviceName; it applies from then on."
+        )
+    return tuple(notes)
+
+
+def _rightsizing(
+    services: tuple[ServiceCost, ...],
+    utilization: Mapping[tuple[str, str], Utilization],
+    facts: Mapping[tuple[str, str], ServiceFacts],
+) -> list[Saving]:
+    found = []
+    for cost in services:
+        key = (cost.cluster, cost.service)
+        use, fact = utilization.get(key), facts.get(key)
+        if use is None or fact is None or cost.this_week <= 0:
+            continue
+        need_cpu = fact.cpu_units * use.cpu_peak * HEADROOM
+        need_memory = fact.memory_mib * use.memory_peak * HEADROOM
+        size = smallest_size(need_cpu, need_memory)
+        if size is None or (size[0] >= fact.cpu_units and size[1] >= fact.memory_mib):
+            continue
+        ratio = Decimal(str(_size_weight(*size) / _size_weight(fact.cpu_units, fact.memory_mib)))
+        saving = (cost.this_week * (1 - ratio)).quantize(Decimal("0.01"))
+        if saving <= 0:
+            continue
+        found.append(
+            Saving(
+                "rightsizing",
+                cost.cluster,
+                cost.service,
+                f"uses at most {use.cpu_peak:.0%} CPU and {use.memory_peak:.0%} memory of "
+                f"{_size(fact.cpu_units, fact.memory_mib)}: {_size(*size)} is enough",
+                saving,
+            )
+        )
+    return found
+
+
+def _spot(
+    services: tuple[ServiceCost, ...], facts: Mapping[tuple[str, str], ServiceFacts]
+) -> list[Saving]:
+    found = []
+    for cost in services:
+        fact = facts.get((cost.cluster, cost.service))
+        if fact is None or fact.spot or cost.this_week <= 0:
+            continue
+        environment = (fact.environment or fact.cluster).lower()
+        if environment in PRODUCTION:
+            continue
+        found.append(
+            Saving(
+                "spot",
+                cost.cluster,
+                cost.service,
+                "not production: Fargate Spot costs about 70% less (tasks can be interrupted)",
+                (cost.this_week * SPOT_DISCOUNT).quantize(Decimal("0.01")),
+            )
+        )
+    return found
+
+
+def smallest_size(cpu_units: float, memory_mib: float) -> tuple[int, int] | None:
+    for cpu, memories in FARGATE_SIZES:
+        if cpu < cpu_units:
+            continue
+        for memory in memories:
+            if memory >= memory_mib:
+                return cpu, memory
+    return None
+
+
+def _size_weight(cpu_units: int, memory_mib: int) -> float:
+    """Relative Fargate price of a size (vCPU-hour and GB-hour list prices)."""
+    return cpu_units / 1024 * 0.04048 + memory_mib / 1024 * 0.004445
+
+
+def _size(cpu_units: int, memory_mib: int) -> str:
+    return f"{cpu_units / 1024:g} vCPU / {memory_mib / 1024:g} GB"
