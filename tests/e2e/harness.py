@@ -21,6 +21,7 @@ class Result:
     code: int
     lines: list[dict[str, Any]]
     stderr: str
+    raw_stdout: str = ""
 
     def of_type(self, kind: str) -> list[dict[str, Any]]:
         return [line for line in self.lines if line["type"] == kind]
@@ -60,4 +61,4 @@ class Moto:
             for line in completed.stdout.splitlines()
             if line.strip().startswith("{")
         ]
-        return Result(completed.returncode, lines, completed.stderr)
+        return Result(completed.returncode, lines, completed.stderr, completed.stdout)

@@ -121,6 +121,18 @@ def _datum(name: str, dimensions: list[dict[str, str]], stamp: datetime, value: 
     return {"MetricName": name, "Dimensions": dimensions, "Timestamp": stamp, "Value": value}
 
 
+def weekly_total(week: Week) -> Decimal:
+    """This week's total of the data above, summed independently of the report code."""
+    return sum(
+        (
+            daily_cost(cluster, service, week.start + timedelta(days=i), this_week=True)
+            for cluster, service in DAILY_COST
+            for i in range(7)
+        ),
+        Decimal(0),
+    )
+
+
 def daily_cost(cluster: str, service: str, day: date, *, this_week: bool) -> Decimal:
     """Staging runs less at weekends (it is parked); production does not."""
     base = DAILY_COST[(cluster, service)][1 if this_week else 0]
