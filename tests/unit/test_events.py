@@ -20,6 +20,7 @@ from autopilot.models.events import (
     EcsDeploymentStateChangeEvent,
     IgnoredEvent,
     ImageScanEvent,
+    ScheduleDocument,
     image_push,
     scanned_images,
 )
@@ -50,6 +51,7 @@ def scan_event(name: str = "ecr_image_scan.json", /, **detail: object) -> ImageS
 
 # Every sample file parses with its model.
 
+SCHEDULE_DOCUMENTS = ["schedule_park.json", "schedule_unpark.json", "schedule_scale.json"]
 SAMPLES: list[tuple[str, type[BaseModel]]] = [
     ("ecr_image_push.json", EcrImageActionEvent),
     ("ecr_image_push_semver.json", EcrImageActionEvent),
@@ -89,7 +91,18 @@ def test_every_sample_file_is_covered() -> None:
     names = {path.name for path in EVENTS.glob("*.json")}
 
     # Then each one is in the table above (a new sample needs a model and a line there)
-    assert names == {name for name, _ in SAMPLES}
+    assert names == {name for name, _ in SAMPLES} | set(SCHEDULE_DOCUMENTS)
+
+
+@pytest.mark.parametrize("name", SCHEDULE_DOCUMENTS)
+def test_each_sample_schedule_document_parses(name: str) -> None:
+    # Given a schedule document as Scheduler delivers it (no EventBridge envelope)
+    # When it is parsed
+    document = ScheduleDocument.model_validate(sample(name))
+
+    # Then it names its action and group
+    assert document.action in {"park", "unpark", "scale"}
+    assert document.group
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@ can be saved. Pure: Cost Explorer rows, utilization and ledger facts in, a repor
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -189,8 +190,9 @@ class Report:
 def money(amount: Decimal, currency: str = "USD") -> str:
     """$1,234.56 (cents under $1,000, whole units above $100,000)."""
     symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency, f"{currency} ")
-    places = Decimal("1") if abs(amount) >= 100_000 else Decimal("0.01")
-    rounded = amount.quantize(places, rounding=ROUND_HALF_UP)
+    cents = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    places = Decimal("1") if abs(cents) >= 100_000 else Decimal("0.01")
+    rounded = cents.quantize(places, rounding=ROUND_HALF_UP)
     sign = "-" if rounded < 0 else ""
     text = f"{abs(rounded):,.0f}" if places == 1 else f"{abs(rounded):,.2f}"
     return f"{sign}{symbol}{text}"
@@ -359,8 +361,7 @@ def _spot(
         fact = facts.get((cost.cluster, cost.service))
         if fact is None or fact.spot or cost.this_week <= 0:
             continue
-        environment = (fact.environment or fact.cluster).lower()
-        if environment in PRODUCTION:
+        if is_production(fact):
             continue
         found.append(
             Saving(
@@ -372,6 +373,12 @@ def _spot(
             )
         )
     return found
+
+
+def is_production(fact: ServiceFacts) -> bool:
+    """By the service's `environment` tag, else by its cluster's name (prod, prod-eu, live...)."""
+    name = (fact.environment or fact.cluster).lower()
+    return any(token in PRODUCTION for token in re.split(r"[-_.\s]+", name))
 
 
 def smallest_size(cpu_units: float, memory_mib: float) -> tuple[int, int] | None:

@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from autopilot.domain.fleet import ImagePush
+from autopilot.domain.report import Week
 from autopilot.domain.scan import ScanResult
 
 Digest = Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
@@ -259,11 +260,15 @@ class ScheduleDocument(BaseModel):
             raise ValueError("restore needs service_arn and scale_id")
         if self.until is not None and self.hours is not None:
             raise ValueError("give until or hours, not both")
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {self.timezone!r}") from exc
+        _zone(self.timezone)
         return self
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}") from exc
 
 
 class CostReportDocument(BaseModel):
@@ -276,3 +281,10 @@ class CostReportDocument(BaseModel):
     timezone: str = "UTC"
     execution_id: str | None = None
     scheduled_time: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _real_week_and_zone(self) -> CostReportDocument:
+        if self.week is not None:
+            Week.parse(self.week)  # raises ValueError for 2026-W60
+        _zone(self.timezone)
+        return self

@@ -20,7 +20,7 @@ _BAR_WIDTH = 360  # pixels for the largest bar
 def _environment() -> Environment:
     environment = Environment(
         loader=PackageLoader("autopilot.reporting", "templates"),
-        autoescape=select_autoescape(["html", "j2"]),
+        autoescape=select_autoescape(["html", "html.j2"]),  # not the plain-text template
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -17,7 +17,6 @@ from autopilot.domain.capacity import (
     savings,
 )
 from autopilot.domain.decisions import Skip
-from autopilot.domain.errors import NotFoundError
 from autopilot.domain.fleet import Service
 from autopilot.domain.ledger import LedgerEntry, Outcome
 from autopilot.domain.state import ServiceState
@@ -32,10 +31,10 @@ def change_capacity(ctx: ExecutorContext, request: CapacityRequest) -> LedgerEnt
     if done is not None:
         return done
     entry = ctx.entry(request, request.kind)
-    try:
-        service = ctx.ecs.describe_service(request.service_arn)
-    except NotFoundError as exc:
-        return ctx.finish(entry, Outcome.SKIPPED, reason=str(exc), code="service-gone")
+    found = ctx.service_or_finish(entry)
+    if isinstance(found, LedgerEntry):
+        return found
+    service, entry = found
     state = ctx.ledger.state(service.arn)
     current = _current(ctx, service)
     now = ctx.clock()

@@ -15,6 +15,8 @@ from autopilot.adapters.ledger import Ledger
 from autopilot.adapters.notifier import Notifier
 from autopilot.adapters.scheduler import SchedulerGateway
 from autopilot.domain.capacity import FargatePrices
+from autopilot.domain.errors import NotFoundError
+from autopilot.domain.fleet import Service
 from autopilot.domain.ledger import LedgerEntry, Outcome
 from autopilot.domain.notifications import notification_for
 from autopilot.models.actions import ActionBase
@@ -72,6 +74,15 @@ class ExecutorContext:
             count("DuplicateAction")
             return previous
         return None
+
+    def service_or_finish(self, entry: LedgerEntry) -> tuple[Service, LedgerEntry] | LedgerEntry:
+        """The service the action is about, with its revision in the entry; or, if it is gone,
+        the entry finished as skipped."""
+        try:
+            service = self.ecs.describe_service(entry.service_arn)
+        except NotFoundError as exc:
+            return self.finish(entry, Outcome.SKIPPED, reason=str(exc), code="service-gone")
+        return service, replace(entry, from_task_definition=service.task_definition_arn)
 
     def finish(
         self,

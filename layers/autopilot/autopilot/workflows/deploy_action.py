@@ -13,7 +13,6 @@ from autopilot.domain.deploy import (
     decide_deploy,
     deploy_hold,
 )
-from autopilot.domain.errors import NotFoundError
 from autopilot.domain.fleet import Service
 from autopilot.domain.images import parse_image
 from autopilot.domain.ledger import LedgerEntry, Outcome
@@ -41,11 +40,10 @@ def deploy(ctx: ExecutorContext, request: DeployRequest) -> LedgerEntry:
         request, "deploy", repository=push.repository, digest=push.digest, tag=push.tag
     )
 
-    try:
-        service = ctx.ecs.describe_service(request.service_arn)
-    except NotFoundError as exc:
-        return ctx.finish(entry, Outcome.SKIPPED, reason=str(exc), code="service-gone")
-    entry = replace(entry, from_task_definition=service.task_definition_arn)
+    found = ctx.service_or_finish(entry)
+    if isinstance(found, LedgerEntry):
+        return found
+    service, entry = found
 
     state = ctx.ledger.state(service.arn)
     decision = _decide(ctx, request, service, state)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 from autopilot.domain.decisions import Skip
-from autopilot.domain.errors import NotFoundError
 from autopilot.domain.fleet import Service, short_digest, task_definition_label
 from autopilot.domain.images import ecr_location, parse_image
 from autopilot.domain.ledger import LedgerEntry, Outcome, Quarantine
@@ -39,11 +38,10 @@ def rollback(ctx: ExecutorContext, request: RollbackRequest) -> LedgerEntry:
         return done
     why = f"alarm {request.alarm}" if request.alarm else f"requested by {request.trigger_id}"
     entry = ctx.entry(request, "rollback", reason=why)
-    try:
-        service = ctx.ecs.describe_service(request.service_arn)
-    except NotFoundError as exc:
-        return ctx.finish(entry, Outcome.SKIPPED, reason=str(exc), code="service-gone")
-    entry = replace(entry, from_task_definition=service.task_definition_arn)
+    found = ctx.service_or_finish(entry)
+    if isinstance(found, LedgerEntry):
+        return found
+    service, entry = found
 
     state = ctx.ledger.state(service.arn)
     quarantined = set(ctx.ledger.quarantined())
