@@ -32,17 +32,30 @@ def queue(*responses: dict[str, Any]) -> None:
     requests.post(url, data=body, timeout=10).raise_for_status()
 
 
-def expected_totals(response: dict[str, Any]) -> dict[str, Decimal]:
-    """Per service, this week's total, summed straight from the response."""
+def expected_totals(response: dict[str, Any], week: Week = WEEK) -> dict[str, Decimal]:
+    """Per service, the week's total, summed straight from the response."""
     totals: dict[str, Decimal] = {}
     for result in response["ResultsByTime"]:
-        if result["TimePeriod"]["Start"] < WEEK.start.isoformat():
+        day = result["TimePeriod"]["Start"]
+        if not week.start.isoformat() <= day < week.end.isoformat():
             continue
         for group in result["Groups"]:
             cluster, service = (k.split("$", 1)[1] for k in group["Keys"])
             label = f"{cluster}/{service}" if cluster else "(no ECS tags)"
             amount = Decimal(group["Metrics"]["UnblendedCost"]["Amount"])
             totals[label] = totals.get(label, Decimal(0)) + amount
+    return totals
+
+
+def expected_usage(response: dict[str, Any]) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = {}
+    for result in response["ResultsByTime"]:
+        if result["TimePeriod"]["Start"] < WEEK.start.isoformat():
+            continue
+        for group in result["Groups"]:
+            usage = group["Keys"][1]
+            amount = Decimal(group["Metrics"]["UnblendedCost"]["Amount"])
+            totals[usage] = totals.get(usage, Decimal(0)) + amount
     return totals
 
 
@@ -69,9 +82,10 @@ def part(message: Message, content_type: str) -> str:
 def test_every_number_in_the_email_matches_cost_explorer(
     app: LocalApp, services: dict[str, str]
 ) -> None:
-    # Given two weeks of ECS cost in Cost Explorer's response shape, and a week of metrics
+    # Given two weeks of ECS cost in Cost Explorer's response shapes, and a week of metrics
     response = costs.cost_and_usage_results(WEEK)
-    queue(response)
+    by_usage = costs.usage_type_results(WEEK)
+    queue(response, by_usage)
     with app.aws_environment():
         costs.load_utilization(WEEK)
 
@@ -101,8 +115,30 @@ def test_every_number_in_the_email_matches_cost_explorer(
     for label, amount in totals.items():
         assert f"${amount:,.2f}" in html
         assert label in text
-    # And the footer says what the report cost to make
-    assert "1 Cost Explorer request ($0.01)" in html
+    # And each cluster's total and change match the sums of its services
+    for cluster in ("prod", "staging"):
+        now_total = sum(
+            (a for label, a in totals.items() if label.startswith(f"{cluster}/")), Decimal(0)
+        )
+        before = sum(
+            (
+                a
+                for label, a in expected_totals(response, WEEK.previous).items()
+                if label.startswith(f"{cluster}/")
+            ),
+            Decimal(0),
+        )
+        change = now_total - before
+        signed = f"{'+' if change > 0 else '-' if change < 0 else ''}${abs(change):,.2f}"
+        assert f"{cluster:<28} {'$' + format(now_total, ',.2f'):>14}  {signed}" in text
+    # And what the money went on, by usage type, adds up to the same total
+    usage = expected_usage(by_usage)
+    assert sum(usage.values(), Decimal(0)) == total
+    for usage_type, amount in usage.items():
+        assert f"{usage_type}" in text
+        assert f"${amount:,.2f}" in html
+    # And the footer says what the report cost to make: one request per grouping
+    assert "2 Cost Explorer requests ($0.02)" in html
     # And the rightsizing candidate from Container Insights is named with its suggested size
     assert "prod/api: uses at most 22% CPU" in text
     assert "0.25 vCPU / 0.5 GB is enough" in text
@@ -120,7 +156,7 @@ def test_every_page_is_read_and_every_request_is_counted(
     full = costs.cost_and_usage_results(WEEK)
     first = {**full, "ResultsByTime": full["ResultsByTime"][:7], "NextPageToken": "page-2"}
     second = {**full, "ResultsByTime": full["ResultsByTime"][7:]}
-    queue(first, second)
+    queue(first, second, costs.usage_type_results(WEEK))
 
     # When the report runs
     result = run_report(app)
@@ -128,7 +164,7 @@ def test_every_page_is_read_and_every_request_is_counted(
     # Then both pages count, in the total and in the footer
     [message] = sent_messages()
     assert Decimal(result["total"]) == sum(expected_totals(full).values(), Decimal(0))
-    assert "2 Cost Explorer requests ($0.02)" in part(message, "text/html")
+    assert "3 Cost Explorer requests ($0.03)" in part(message, "text/html")
 
 
 def test_without_split_cost_allocation_the_report_says_how_to_turn_it_on(

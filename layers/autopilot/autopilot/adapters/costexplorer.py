@@ -23,6 +23,19 @@ class CostExplorerGateway:
 
     def daily_cost_by_service(self, start: date, end: date) -> list[CostLine]:
         """One request (plus pages) covers both weeks: grouped by the split-cost-allocation tags."""
+        return self._daily(
+            start, end, [{"Type": "TAG", "Key": CLUSTER_TAG}, {"Type": "TAG", "Key": SERVICE_TAG}]
+        )
+
+    def daily_cost_by_usage_type(self, start: date, end: date) -> list[CostLine]:
+        """Both weeks by cluster and usage type (vCPU-hours, GB-hours, Spot, transfer...)."""
+        return self._daily(
+            start,
+            end,
+            [{"Type": "TAG", "Key": CLUSTER_TAG}, {"Type": "DIMENSION", "Key": "USAGE_TYPE"}],
+        )
+
+    def _daily(self, start: date, end: date, group_by: list[dict[str, str]]) -> list[CostLine]:
         lines: list[CostLine] = []
         token: str | None = None
         while True:
@@ -31,10 +44,7 @@ class CostExplorerGateway:
                 "Granularity": "DAILY",
                 "Metrics": ["UnblendedCost"],
                 "Filter": {"Dimensions": {"Key": "SERVICE", "Values": ECS_SERVICES}},
-                "GroupBy": [
-                    {"Type": "TAG", "Key": CLUSTER_TAG},
-                    {"Type": "TAG", "Key": SERVICE_TAG},
-                ],
+                "GroupBy": group_by,
             }
             if token:
                 arguments["NextPageToken"] = token

@@ -153,6 +153,17 @@ class ClusterCost:
 
 
 @dataclass(frozen=True, slots=True)
+class UsageCost:
+    usage_type: str
+    this_week: Decimal
+    last_week: Decimal
+
+    @property
+    def change(self) -> Decimal:
+        return self.this_week - self.last_week
+
+
+@dataclass(frozen=True, slots=True)
 class Saving:
     kind: str  # rightsizing | spot | parked
     cluster: str
@@ -173,6 +184,7 @@ class Report:
     notes: tuple[str, ...]
     requests: int  # Cost Explorer requests this report made ($0.01 each)
     daily_totals: tuple[Decimal, ...] = field(default_factory=tuple)
+    usage_types: tuple[UsageCost, ...] = field(default_factory=tuple)
 
     @property
     def change(self) -> Decimal:
@@ -222,6 +234,7 @@ def build_report(
     utilization: Mapping[tuple[str, str], Utilization] | None = None,
     facts: Mapping[tuple[str, str], ServiceFacts] | None = None,
     parked: Iterable[ParkedTime] = (),
+    by_usage_type: Iterable[CostLine] = (),
 ) -> Report:
     lines = list(by_service)
     currency = next((line.unit for line in lines), "USD")
@@ -295,7 +308,32 @@ def build_report(
         notes=notes,
         requests=requests,
         daily_totals=tuple(sum((s.daily[i] for s in services), Decimal(0)) for i in range(7)),
+        usage_types=usage_costs(week, by_usage_type),
     )
+
+
+def usage_costs(week: Week, lines: Iterable[CostLine], top: int = 8) -> tuple[UsageCost, ...]:
+    """What the money went on, across clusters: the `top` usage types, the rest as 'other'."""
+    this: dict[str, Decimal] = defaultdict(Decimal)
+    last: dict[str, Decimal] = defaultdict(Decimal)
+    for line in lines:
+        usage = line.keys[-1] if line.keys else "(unknown)"
+        if week.start <= line.day < week.end:
+            this[usage] += line.amount
+        elif week.previous.start <= line.day < week.previous.end:
+            last[usage] += line.amount
+    ranked = sorted(set(this) | set(last), key=lambda u: (-this[u], u))
+    kept = [UsageCost(u, this[u], last[u]) for u in ranked[:top]]
+    rest = ranked[top:]
+    if rest:
+        kept.append(
+            UsageCost(
+                "other",
+                sum((this[u] for u in rest), Decimal(0)),
+                sum((last[u] for u in rest), Decimal(0)),
+            )
+        )
+    return tuple(kept)
 
 
 def _notes(

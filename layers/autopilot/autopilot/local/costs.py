@@ -72,10 +72,62 @@ def cost_and_usage_results(week: Week, *, estimated_days: int = 0) -> dict[str, 
     }
 
 
+# Share of a service's cost per Fargate usage type (the rest is data transfer).
+USAGE_SHARES = (
+    ("USE1-Fargate-vCPU-Hours:perCPU", Decimal("0.72")),
+    ("USE1-Fargate-GB-Hours", Decimal("0.18")),
+    ("USE1-DataTransfer-Out-Bytes", Decimal("0.10")),
+)
+
+
+def usage_type_results(week: Week) -> dict[str, Any]:
+    """GetCostAndUsage's response grouped by cluster and usage type, matching the above."""
+    results = []
+    start = week.previous.start
+    for offset in range(14):
+        day = start + timedelta(days=offset)
+        per_cluster: dict[str, Decimal] = {}
+        for cluster, service in DAILY_COST:
+            amount = daily_cost(cluster, service, day, this_week=offset >= 7)
+            per_cluster[cluster] = per_cluster.get(cluster, Decimal(0)) + amount
+        groups = [
+            {
+                "Keys": [f"{CLUSTER_TAG}${cluster}", usage],
+                "Metrics": {"UnblendedCost": {"Amount": str(total * share), "Unit": "USD"}},
+            }
+            for cluster, total in per_cluster.items()
+            for usage, share in USAGE_SHARES
+        ]
+        results.append(
+            {
+                "TimePeriod": {
+                    "Start": day.isoformat(),
+                    "End": (day + timedelta(days=1)).isoformat(),
+                },
+                "Total": {},
+                "Groups": groups,
+                "Estimated": False,
+            }
+        )
+    return {
+        "GroupDefinitions": [
+            {"Type": "TAG", "Key": CLUSTER_TAG},
+            {"Type": "DIMENSION", "Key": "USAGE_TYPE"},
+        ],
+        "ResultsByTime": results,
+        "DimensionValueAttributes": [],
+    }
+
+
 def load_costs(endpoint: str | None, week: Week, *, estimated_days: int = 0) -> None:
-    """Queue the response in moto: its next GetCostAndUsage returns it."""
+    """Queue both responses in moto, in the order the report asks: by service, by usage type."""
     body = json.dumps(
-        {"results": [cost_and_usage_results(week, estimated_days=estimated_days)]}
+        {
+            "results": [
+                cost_and_usage_results(week, estimated_days=estimated_days),
+                usage_type_results(week),
+            ]
+        }
     ).encode()
     base = endpoint or "http://motoapi.amazonaws.com"
     url = f"{base}/moto-api/static/ce/cost-and-usage-results"

@@ -36,6 +36,7 @@ class ReportSources:
 
 def gather(sources: ReportSources, week: Week, now: datetime) -> Report:
     lines = sources.costs.daily_cost_by_service(week.previous.start, week.end)
+    usage = sources.costs.daily_cost_by_usage_type(week.previous.start, week.end)
     names = sorted(
         {
             (tag_value(line.keys[0]), tag_value(line.keys[1]))
@@ -73,6 +74,7 @@ def gather(sources: ReportSources, week: Week, now: datetime) -> Report:
         utilization=utilization,
         facts=facts,
         parked=parked,
+        by_usage_type=usage,
     )
     logger.info(
         "cost report built",
