@@ -11,6 +11,7 @@ import boto3
 import pytest
 
 from autopilot import wiring
+from autopilot.adapters.codedeploy import CodeDeployGateway
 from autopilot.adapters.ecs import EcsGateway
 from autopilot.adapters.ledger import Ledger
 from autopilot.adapters.queues import ActionQueue
@@ -454,3 +455,43 @@ def test_codedeploy_success_marks_the_blue_green_deployment_good(story: Scenario
     # Then its revision becomes the last known good
     assert lines["prod/checkout"]["outcome"] == "completed"
     assert story.state(checkout).known_good[0].source == "deployment-completed"
+
+
+def test_an_alarm_during_a_blue_green_deployment_stops_it_with_rollback(
+    story: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a CODE_DEPLOY service whose first automated deployment is in progress
+    # (moto has no StopDeployment: the gateway call is recorded instead)
+    stopped: list[str] = []
+    monkeypatch.setattr(
+        CodeDeployGateway,
+        "stop_deployment",
+        lambda self, deployment_id: stopped.append(deployment_id),
+    )
+    checkout = create_blue_green_service(story.app, image(1))
+    story.push("web", "main", 2)
+    deployment = story.latest(checkout)
+    with story.app.aws_environment():
+        boto3.client("cloudwatch").put_metric_alarm(
+            AlarmName="checkout-5xx",
+            Namespace="AWS/ApplicationELB",
+            MetricName="5xx",
+            Dimensions=[
+                {"Name": "ClusterName", "Value": "prod"},
+                {"Name": "ServiceName", "Value": "checkout"},
+            ],
+            Statistic="Sum",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanThreshold",
+        )
+
+    # When the service's alarm fires
+    lines = story.send(sample_events.alarm("checkout-5xx", "prod", "checkout"))
+
+    # Then CodeDeploy is told to stop that deployment and shift traffic back
+    assert lines["prod/checkout"]["outcome"] == "rolled-back"
+    assert stopped == [deployment]
+    with story.app.aws_environment():
+        assert fleet.digest_of("web", 2) in story.ledger().quarantined()

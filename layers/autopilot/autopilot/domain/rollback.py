@@ -12,7 +12,13 @@ from datetime import datetime, timedelta
 from autopilot.domain.decisions import Skip
 from autopilot.domain.deploy import managed_config
 from autopilot.domain.fleet import Service, task_definition_label
-from autopilot.domain.state import DeploymentState, KnownGood, ServiceState, digests_of
+from autopilot.domain.state import (
+    DeploymentState,
+    KnownGood,
+    ServiceState,
+    digests_of,
+    pinned_images,
+)
 
 FREEZE_WINDOW = timedelta(hours=1)
 
@@ -52,7 +58,13 @@ def decide_automatic_rollback(
         return NotifyOnly("service is paused", "paused")
     if state.frozen:
         return NotifyOnly(f"service is frozen: {state.frozen_reason}", "frozen")
-    if latest is None or latest.task_definition != service.task_definition_arn:
+    # A blue/green deployment in flight has not switched the service's revision yet.
+    in_flight = (
+        service.deployment_controller == "CODE_DEPLOY"
+        and latest is not None
+        and latest.state is DeploymentState.IN_PROGRESS
+    )
+    if latest is None or (not in_flight and latest.task_definition != service.task_definition_arn):
         return NotifyOnly(
             "the service does not run a revision the automation deployed", "not-automated"
         )
@@ -64,6 +76,15 @@ def decide_automatic_rollback(
             "automated deployment): not rolling back on its own",
             "outside-bake-window",
         )
+    if in_flight:
+        # Stopping the deployment sends traffic back to the original task set.
+        original = KnownGood(
+            task_definition=service.task_definition_arn,
+            images=pinned_images([c.image for c in service.containers]),
+            recorded_at=now,
+            source="original-task-set",
+        )
+        return RollBack(original, tuple(sorted(latest_digests(state) - original.digests)))
     return _roll_back_from(service, state, quarantined, current_digests=latest_digests(state))
 
 
