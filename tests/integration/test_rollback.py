@@ -471,21 +471,6 @@ def test_an_alarm_during_a_blue_green_deployment_stops_it_with_rollback(
     checkout = create_blue_green_service(story.app, image(1))
     story.push("web", "main", 2)
     deployment = story.latest(checkout)
-    with story.app.aws_environment():
-        boto3.client("cloudwatch").put_metric_alarm(
-            AlarmName="checkout-5xx",
-            Namespace="AWS/ApplicationELB",
-            MetricName="5xx",
-            Dimensions=[
-                {"Name": "ClusterName", "Value": "prod"},
-                {"Name": "ServiceName", "Value": "checkout"},
-            ],
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=1,
-            ComparisonOperator="GreaterThanThreshold",
-        )
 
     # When the service's alarm fires
     lines = story.send(sample_events.alarm("checkout-5xx", "prod", "checkout"))
