@@ -24,7 +24,7 @@ from autopilot.adapters.tagging import TaggingGateway
 from autopilot.domain.fleet import short_digest
 from autopilot.domain.report import Week
 from autopilot.local import costs, fleet, sample_events
-from autopilot.local.runner import LocalApp
+from autopilot.local.runner import LocalApp, stderr_logs
 from autopilot.local.server import start_moto_server
 from autopilot.local.session import send
 
@@ -139,30 +139,41 @@ def render(line: Mapping[str, Any]) -> str:
 
 
 def run_demo(root: Path) -> int:
+    # The functions' own JSON logs would bury the timeline: they go to a file.
+    logs = root / "demo-output" / "functions.log"
+    logs.parent.mkdir(exist_ok=True)
     server, endpoint = start_moto_server()
-    try:
-        app = LocalApp(root, endpoint)
-        print(f"ECS Autopilot local demo: moto server on {endpoint}")
-        app.ensure_resources()
-        with app.aws_environment():
-            services = fleet.seed_fleet()
-        print("Fleet: " + ", ".join(sorted(services)))
-        story = Story(app)
-        _deploy_story(story, services)
-        _rollback_story(story, services)
-        _schedule_story(story, services)
-        _report_story(story, endpoint, root)
-        print()
-        if story.failures:
-            print("The demo did not go as expected:\n  " + "\n  ".join(story.failures))
-            return 1
-        print(
-            "Every step went as expected. The ledger is the DynamoDB table "
-            f"{app.physical('LedgerTable')['Ref']}."
-        )
-        return 0
-    finally:
-        server.stop()
+    with logs.open("w", encoding="utf-8") as stream:
+        stderr_logs(stream)
+        try:
+            return _play(root, endpoint)
+        finally:
+            server.stop()
+            stderr_logs()
+            print(f"The functions' logs are in {logs}.")
+
+
+def _play(root: Path, endpoint: str) -> int:
+    app = LocalApp(root, endpoint)
+    print(f"ECS Autopilot local demo: moto server on {endpoint}")
+    app.ensure_resources()
+    with app.aws_environment():
+        services = fleet.seed_fleet()
+    print("Fleet: " + ", ".join(sorted(services)))
+    story = Story(app)
+    _deploy_story(story, services)
+    _rollback_story(story, services)
+    _schedule_story(story, services)
+    _report_story(story, endpoint, root)
+    print()
+    if story.failures:
+        print("The demo did not go as expected:\n  " + "\n  ".join(story.failures))
+        return 1
+    print(
+        "Every step went as expected. The ledger is the DynamoDB table "
+        f"{app.physical('LedgerTable')['Ref']}."
+    )
+    return 0
 
 
 def _deploy_story(story: Story, services: Mapping[str, str]) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from autopilot import wiring
 from autopilot.adapters import clients
@@ -460,11 +460,11 @@ def find_project_root(start: Path | None = None) -> Path:
     raise LocalRunnerError("no template.yaml found here or above: run from the project folder")
 
 
-def stderr_logs() -> None:
-    """Function logs go to stderr, so stdout carries only the runner's JSON lines."""
+def stderr_logs(stream: TextIO | None = None) -> None:
+    """Function logs go to stderr (or `stream`), so stdout carries only what the runner says."""
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "ecs-autopilot")
     from autopilot.observability import logger  # noqa: PLC0415
 
     handler = logger.registered_handler
     if hasattr(handler, "setStream"):
-        handler.setStream(sys.stderr)
+        handler.setStream(stream or sys.stderr)
