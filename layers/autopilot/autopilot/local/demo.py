@@ -122,6 +122,8 @@ def render(line: Mapping[str, Any]) -> str:
         if outcome == "deployed":
             detail = f"{change} ({', '.join(line.get('containers', []))} pinned to "
             detail += f"{short_digest(line.get('digest', ''))})"
+        elif outcome == "rolled-back":
+            detail = f"{change} ({line.get('reason', '')})"
         else:
             detail = line.get("reason", "")
         return f"   {outcome:<{_WIDTH}}{line['service']:<16} {detail}"
