@@ -1,4 +1,5 @@
-"""CloudWatch alarms: their tags, and which alarms tied to a service are firing now."""
+"""CloudWatch: alarms (their tags, which ones tied to a service are firing) and Container
+Insights utilization for the cost report."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_cloudwatch.type_defs import MetricDataQueryTypeDef
 
-_METRIC_QUERIES_PER_CALL = 500
+_METRIC_QUERIES_PER_CALL = 500  # GetMetricData's limit; four queries per service
 
 IAM_ACTIONS = {
     "utilization": ("cloudwatch:GetMetricData",),
