@@ -358,7 +358,7 @@ def test_a_cluster_costs_the_sum_of_its_services() -> None:
     )
 
     # Then each cluster sums its services, the most expensive cluster first
-    clusters = [(c.cluster, c.this_week, c.last_week) for c in built.clusters]
+    clusters = [(c.name, c.this_week, c.last_week) for c in built.clusters]
     assert clusters == [
         ("dev", Decimal("40"), Decimal("1")),
         ("prod", Decimal("25"), Decimal("5")),
@@ -404,7 +404,7 @@ def test_lines_without_tag_values_go_to_one_untagged_bucket() -> None:
     bucket = service_named(built, UNTAGGED)
     assert bucket.this_week == Decimal("42")
     assert bucket.cluster == UNTAGGED
-    assert [c.cluster for c in built.clusters] == [UNTAGGED, "prod"]
+    assert [c.name for c in built.clusters] == [UNTAGGED, "prod"]
 
 
 def test_a_line_with_only_a_cluster_tag_counts_in_its_cluster() -> None:
@@ -412,7 +412,7 @@ def test_a_line_with_only_a_cluster_tag_counts_in_its_cluster() -> None:
     built = report(cost("prod", "", "9"), cost("prod", "web", "1"))
 
     # Then it is the cluster's, not the untagged bucket's
-    assert [(c.cluster, c.this_week) for c in built.clusters] == [("prod", Decimal("10"))]
+    assert [(c.name, c.this_week) for c in built.clusters] == [("prod", Decimal("10"))]
     assert all(s.cluster != UNTAGGED for s in built.services)
 
 

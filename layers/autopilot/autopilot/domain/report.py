@@ -142,19 +142,10 @@ class ServiceCost:
 
 
 @dataclass(frozen=True, slots=True)
-class ClusterCost:
-    cluster: str
-    this_week: Decimal
-    last_week: Decimal
+class WeekCost:
+    """A cluster's, or a usage type's, cost this week and last."""
 
-    @property
-    def change(self) -> Decimal:
-        return self.this_week - self.last_week
-
-
-@dataclass(frozen=True, slots=True)
-class UsageCost:
-    usage_type: str
+    name: str
     this_week: Decimal
     last_week: Decimal
 
@@ -178,13 +169,13 @@ class Report:
     currency: str
     total: Decimal
     last_total: Decimal
-    clusters: tuple[ClusterCost, ...]
+    clusters: tuple[WeekCost, ...]
     services: tuple[ServiceCost, ...]
     savings: tuple[Saving, ...]
     notes: tuple[str, ...]
     requests: int  # Cost Explorer requests this report made ($0.01 each)
     daily_totals: tuple[Decimal, ...] = field(default_factory=tuple)
-    usage_types: tuple[UsageCost, ...] = field(default_factory=tuple)
+    usage_types: tuple[WeekCost, ...] = field(default_factory=tuple)
 
     @property
     def change(self) -> Decimal:
@@ -278,7 +269,7 @@ def build_report(
     cluster_costs = tuple(
         sorted(
             (
-                ClusterCost(
+                WeekCost(
                     name,
                     sum((s.this_week for s in members), Decimal(0)),
                     sum((s.last_week for s in members), Decimal(0)),
@@ -312,7 +303,7 @@ def build_report(
     )
 
 
-def usage_costs(week: Week, lines: Iterable[CostLine], top: int = 8) -> tuple[UsageCost, ...]:
+def usage_costs(week: Week, lines: Iterable[CostLine], top: int = 8) -> tuple[WeekCost, ...]:
     """What the money went on, across clusters: the `top` usage types, the rest as 'other'."""
     this: dict[str, Decimal] = defaultdict(Decimal)
     last: dict[str, Decimal] = defaultdict(Decimal)
@@ -323,11 +314,11 @@ def usage_costs(week: Week, lines: Iterable[CostLine], top: int = 8) -> tuple[Us
         elif week.previous.start <= line.day < week.previous.end:
             last[usage] += line.amount
     ranked = sorted(set(this) | set(last), key=lambda u: (-this[u], u))
-    kept = [UsageCost(u, this[u], last[u]) for u in ranked[:top]]
+    kept = [WeekCost(u, this[u], last[u]) for u in ranked[:top]]
     rest = ranked[top:]
     if rest:
         kept.append(
-            UsageCost(
+            WeekCost(
                 "other",
                 sum((this[u] for u in rest), Decimal(0)),
                 sum((last[u] for u in rest), Decimal(0)),

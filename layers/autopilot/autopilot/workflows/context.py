@@ -66,9 +66,15 @@ class ExecutorContext:
             deployment_id=deployment_id,
         )
 
+    def previous(self, request: ActionBase) -> LedgerEntry | None:
+        """This very action's entry, if an earlier delivery wrote one (finished or started)."""
+        return self.ledger.find(request.service_arn, request.trigger_time, request.action_id)
+
     def already_done(self, request: ActionBase) -> LedgerEntry | None:
         """The finished entry of this very action, if a replay brought it here again."""
-        previous = self.ledger.find(request.service_arn, request.trigger_time, request.action_id)
+        return self.replayed(self.previous(request))
+
+    def replayed(self, previous: LedgerEntry | None) -> LedgerEntry | None:
         if previous is not None and previous.outcome is not Outcome.STARTED:
             logger.info("action already done: replay ignored", extra={"outcome": previous.outcome})
             count("DuplicateAction")

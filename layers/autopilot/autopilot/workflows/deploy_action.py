@@ -32,10 +32,10 @@ from autopilot.workflows.rollout import PermanentFailureError, roll_out
 def deploy(ctx: ExecutorContext, request: DeployRequest) -> LedgerEntry:
     push = request.push
     logger.append_keys(ecs_service=request.service_arn, digest=push.digest)
-    done = ctx.already_done(request)
+    previous = ctx.previous(request)
+    done = ctx.replayed(previous)
     if done is not None:
         return done
-    previous = ctx.ledger.find(request.service_arn, request.trigger_time, request.action_id)
     entry = ctx.entry(
         request, "deploy", repository=push.repository, digest=push.digest, tag=push.tag
     )
