@@ -12,7 +12,7 @@ from autopilot.adapters import clients
 from autopilot.adapters.aws_errors import is_code
 from autopilot.domain.capacity import TaskSize
 from autopilot.domain.errors import NotFoundError
-from autopilot.domain.fleet import Container, Service
+from autopilot.domain.fleet import Container, EcsDeployment, Service
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
@@ -154,5 +154,21 @@ class EcsGateway:
                 (lb["containerName"], lb["containerPort"])
                 for lb in raw.get("loadBalancers", [])
                 if "containerName" in lb and "containerPort" in lb
+            ),
+            running_count=raw.get("runningCount", 0),
+            deployments=tuple(
+                EcsDeployment(
+                    id=d.get("id", ""),
+                    status=d.get("status", ""),
+                    task_definition=d.get("taskDefinition", ""),
+                    rollout_state=d.get("rolloutState", ""),
+                    running_count=d.get("runningCount", 0),
+                    desired_count=d.get("desiredCount", 0),
+                    updated_at=d.get("updatedAt"),
+                )
+                for d in raw.get("deployments", [])
+            ),
+            deployment_alarms=tuple(
+                raw.get("deploymentConfiguration", {}).get("alarms", {}).get("alarmNames", [])
             ),
         )

@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from autopilot.domain.capacity import Capacity, Parked, Scaled
-from autopilot.domain.state import Deployment, DeploymentState, KnownGood, ServiceState
+from autopilot.domain.fleet import ImagePush
+from autopilot.domain.state import Deployment, DeploymentState, HeldPush, KnownGood, ServiceState
 
 
 def dump_state(state: ServiceState) -> str:
@@ -38,6 +39,7 @@ def load_state(text: str, version: int) -> ServiceState:
         frozen_reason=str(body.get("frozen_reason", "")),
         parked=_parked(body["parked"]) if body.get("parked") else None,
         scaled=_scaled(body["scaled"]) if body.get("scaled") else None,
+        held=_held(body["held"]) if body.get("held") else None,
         version=version,
     )
 
@@ -64,6 +66,22 @@ def _scaled(raw: dict[str, Any]) -> Scaled:
     )
 
 
+def _held(raw: dict[str, Any]) -> HeldPush:
+    push = raw["push"]
+    return HeldPush(
+        push=ImagePush(**{**push, "time": datetime.fromisoformat(push["time"])}),
+        held_at=datetime.fromisoformat(raw["held_at"]),
+        code=raw["code"],
+        reason=raw["reason"],
+        notified=bool(raw.get("notified", False)),
+    )
+
+
+def _optional_time(raw: dict[str, Any], name: str) -> datetime | None:
+    value = raw.get(name)
+    return datetime.fromisoformat(value) if value else None
+
+
 def _deployment(raw: dict[str, Any]) -> Deployment:
     finished = raw.get("finished_at")
     return Deployment(
@@ -75,6 +93,9 @@ def _deployment(raw: dict[str, Any]) -> Deployment:
         started_at=datetime.fromisoformat(raw["started_at"]),
         state=DeploymentState(raw["state"]),
         finished_at=datetime.fromisoformat(finished) if finished else None,
+        via=str(raw.get("via", "update-service")),
+        unproven=bool(raw.get("unproven", False)),
+        serving_since=_optional_time(raw, "serving_since"),
     )
 
 

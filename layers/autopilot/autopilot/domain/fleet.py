@@ -38,6 +38,19 @@ class Container:
 
 
 @dataclass(frozen=True, slots=True)
+class EcsDeployment:
+    """One of the service's deployments, as DescribeServices shows it."""
+
+    id: str
+    status: str  # PRIMARY | ACTIVE | INACTIVE
+    task_definition: str
+    rollout_state: str = ""  # IN_PROGRESS | COMPLETED | FAILED ("" for CODE_DEPLOY/EXTERNAL)
+    running_count: int = 0
+    desired_count: int = 0
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Service:
     arn: str
     cluster_arn: str
@@ -51,6 +64,17 @@ class Service:
     tags: Mapping[str, str] = field(default_factory=dict)
     task_size: TaskSize = field(default_factory=lambda: TaskSize(0, 0))
     load_balancers: tuple[tuple[str, int], ...] = ()
+    running_count: int = 0
+    deployments: tuple[EcsDeployment, ...] = ()
+    # Alarms the service's own deploymentConfiguration.alarms names: tied to it for rollback.
+    deployment_alarms: tuple[str, ...] = ()
+
+    def deployment(self, deployment_id: str) -> EcsDeployment | None:
+        return next((d for d in self.deployments if d.id == deployment_id), None)
+
+    @property
+    def primary(self) -> EcsDeployment | None:
+        return next((d for d in self.deployments if d.status == "PRIMARY"), None)
 
     @property
     def cluster_name(self) -> str:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from autopilot.domain.capacity import Parked, Scaled
+from autopilot.domain.fleet import ImagePush
 from autopilot.domain.images import InvalidImageReferenceError, parse_image
 
 KNOWN_GOOD_KEPT = 5  # enough to step back past a bad release or two
@@ -44,6 +45,24 @@ class Deployment:
     started_at: datetime
     state: DeploymentState = DeploymentState.IN_PROGRESS
     finished_at: datetime | None = None
+    # How the change was made: update-service | codedeploy | codedeploy-stop (a blue/green
+    # deployment stopped with rollback: its end event is the rollback completing).
+    via: str = "update-service"
+    # Completed while the service ran no task (parked): it proves nothing until tasks have run
+    # for the bake time; `serving_since` is when they started (unpark).
+    unproven: bool = False
+    serving_since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HeldPush:
+    """The newest push that was held back from the service, and why (alarm, scan)."""
+
+    push: ImagePush
+    held_at: datetime
+    code: str  # alarm-firing | scan-pending
+    reason: str
+    notified: bool = False  # a hold that can last forever is told once
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +76,7 @@ class ServiceState:
     frozen_reason: str = ""
     parked: Parked | None = None
     scaled: Scaled | None = None
+    held: HeldPush | None = None
     version: int = 0  # optimistic lock: a write must see the version it read
 
     def remember_good(self, good: KnownGood) -> ServiceState:
