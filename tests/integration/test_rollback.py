@@ -149,7 +149,7 @@ def test_a_failed_deployment_is_quarantined_and_never_reported_as_a_success(
 
     # Then the failure is recorded, the digest quarantined, and no success follows
     assert failed["prod/web"]["outcome"] == "failed"
-    assert later["prod/web"]["code"] == "not-ours"
+    assert later["prod/web"]["code"] == "already-recorded"
     state = story.state(WEB)
     assert state.latest is not None
     assert state.latest.state is DeploymentState.FAILED

@@ -19,6 +19,7 @@ class Settings:
     ledger_table: str
     actions_queue_url: str
     dead_letter_queue_url: str
+    actions_dead_letter_queue_url: str
     notify_topic_arn: str
     chat_webhook_secret_arn: str | None
     dry_run: bool
@@ -32,6 +33,7 @@ class Settings:
             ledger_table=_required(source, "LEDGER_TABLE"),
             actions_queue_url=_required(source, "ACTIONS_QUEUE_URL"),
             dead_letter_queue_url=_required(source, "DEAD_LETTER_QUEUE_URL"),
+            actions_dead_letter_queue_url=_required(source, "ACTIONS_DEAD_LETTER_QUEUE_URL"),
             notify_topic_arn=_required(source, "NOTIFY_TOPIC_ARN"),
             chat_webhook_secret_arn=source.get("CHAT_WEBHOOK_SECRET_ARN") or None,
             dry_run=_boolean(source, "DRY_RUN"),

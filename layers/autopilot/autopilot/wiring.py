@@ -15,7 +15,7 @@ from autopilot.adapters.ecs import EcsGateway
 from autopilot.adapters.ledger import Ledger
 from autopilot.adapters.mailer import Mailer
 from autopilot.adapters.notifier import Notifier
-from autopilot.adapters.queues import ActionQueue, DeadLetters
+from autopilot.adapters.queues import ActionQueue, ActionsInbox, DeadLetters
 from autopilot.adapters.scheduler import SchedulerGateway
 from autopilot.adapters.tagging import TaggingGateway
 from autopilot.settings import ReportSettings, ScheduleSettings, Settings
@@ -60,6 +60,11 @@ def action_queue() -> ActionQueue:
 @cache
 def dead_letters() -> DeadLetters:
     return DeadLetters(settings().dead_letter_queue_url)
+
+
+@cache
+def actions_inbox() -> ActionsInbox:
+    return ActionsInbox(settings().actions_queue_url, settings().actions_dead_letter_queue_url)
 
 
 @cache
@@ -117,6 +122,7 @@ _FACTORIES = (
     codedeploy,
     action_queue,
     dead_letters,
+    actions_inbox,
     ledger,
     scheduler,
     report_sources,

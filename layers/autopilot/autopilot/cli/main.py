@@ -192,7 +192,9 @@ def _run_operator_command(args: argparse.Namespace, backend: Backend) -> int:
         kind: Literal["pause", "resume"] = "pause" if args.command == "pause" else "resume"
         result = operator.operate(backend, kind, args.service)
     print(json.dumps(result) if args.json else operator.render_entry(result))
-    return 0 if result["outcome"] not in {"failed", "skipped", "notified"} else EXIT_FAILED
+    return (
+        0 if result["outcome"] not in {"failed", "refused", "skipped", "notified"} else EXIT_FAILED
+    )
 
 
 def _local(args: argparse.Namespace) -> int:

@@ -55,9 +55,11 @@ class LambdaContext:
     memory_limit_in_mb: int = 512
     aws_request_id: str = ""
     invoked_function_arn: str = ""
+    timeout_seconds: int = 60
 
     def get_remaining_time_in_millis(self) -> int:
-        return 60_000
+        # Locally a handler runs in milliseconds: it always has (almost) all of its time.
+        return self.timeout_seconds * 1000
 
 
 class LocalApp:
@@ -263,6 +265,7 @@ class LocalApp:
                 function_name=function,
                 aws_request_id=str(uuid.uuid4()),
                 invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}",
+                timeout_seconds=spec.timeout_seconds,
             )
             try:
                 return handler(dict(event), context)
