@@ -60,6 +60,11 @@ def _session() -> Session:
     return boto3.session.Session()
 
 
+def session() -> Session:
+    """The shared session (the local runner hooks its events to simulate failures)."""
+    return _session()
+
+
 @cache
 def _client(service: str) -> Any:
     return _session().client(service, config=_CONFIG)

@@ -17,13 +17,14 @@ from zoneinfo import ZoneInfo
 
 import boto3
 
+from autopilot.adapters import clients
 from autopilot.adapters.ecs import EcsGateway
 from autopilot.adapters.ledger import Ledger
 from autopilot.adapters.queues import ActionQueue
 from autopilot.adapters.tagging import TaggingGateway
 from autopilot.domain.fleet import short_digest
 from autopilot.domain.report import Week
-from autopilot.local import costs, fleet, sample_events
+from autopilot.local import costs, faults, fleet, sample_events
 from autopilot.local.runner import LocalApp, stderr_logs
 from autopilot.local.server import start_moto_server
 from autopilot.local.session import send
@@ -71,6 +72,30 @@ class Story:
                 return str(line["deployment"])
         self.failures.append(f"{service}: no deployment id in {lines}")
         return ""
+
+    def lose_next_response(self, service: str, operation: str) -> None:
+        """The next such call takes effect on the server, and its answer never arrives."""
+        with self.app.aws_environment():
+            clients.reset()
+            faults.arm([faults.Fault(service, operation, "after")])
+        print(f"   (the next {operation} takes effect, and its response is lost)")
+
+    def rolled_back_once(self, service_arn: str, lines: list[dict[str, Any]]) -> None:
+        """The retry found the rollback ECS had already made: one entry, counted once."""
+        with self.app.aws_environment():
+            ledger = Ledger(self.app.physical("LedgerTable")["Ref"], 1)
+            state = ledger.state(service_arn)
+            rollbacks = [e for e in ledger.history(service_arn) if e.kind == "rollback"]
+        confirmed = any("confirmed on retry" in line.get("reason", "") for line in lines)
+        if len(rollbacks) != 1 or len(state.rollbacks) != 1 or not confirmed:
+            self.failures.append(
+                "the rollback after a lost response was not recorded exactly once "
+                f"({len(rollbacks)} entries, {len(state.rollbacks)} counted)"
+            )
+        print(
+            f"   {'retried':<{_WIDTH}}the retry found the rollback already made: "
+            f"{len(rollbacks)} ledger entry, counted {len(state.rollbacks)} time toward the freeze"
+        )
 
     def status(self) -> None:
         from autopilot.cli.operator import Backend, render_status, status  # noqa: PLC0415
@@ -231,9 +256,16 @@ def _rollback_story(story: Story, services: Mapping[str, str]) -> None:
     completed = sample_events.ecs_deployment(web, story.deployment_of(lines, "prod/web"))
     story.send(completed, {"prod/web": "completed"})
 
-    story.step("A bad build goes out; while it rolls out, its CPU alarm fires")
+    story.step(
+        "A bad build goes out; while it rolls out, its CPU alarm fires, and ECS's answer to "
+        "the rollback is lost on the way back"
+    )
     lines = story.send(story.push("web", "main", 6), {"prod/web": "deployed"})
-    story.send(sample_events.alarm("prod-web-cpu-high", "prod", "web"), {"prod/web": "rolled-back"})
+    story.lose_next_response("ecs", "UpdateService")
+    lines = story.send(
+        sample_events.alarm("prod-web-cpu-high", "prod", "web"), {"prod/web": "rolled-back"}
+    )
+    story.rolled_back_once(web, lines)
 
     story.step("The alarm fires again, and another one joins: still one rollback")
     story.send(

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from autopilot import wiring
 from autopilot.adapters import clients
+from autopilot.local import faults
 from autopilot.local.template import FunctionSpec, Template, load_template
 from autopilot.observability import logger
 
@@ -75,6 +76,15 @@ class LocalApp:
         # Clients built from here on point at the moto server; they are kept for the run.
         with self.aws_environment():
             clients.reset()
+            self._arm_faults(os.environ.get(faults.ENVIRONMENT, ""))
+
+    @staticmethod
+    def _arm_faults(spec: str) -> None:
+        """Failures asked for on the command line (see autopilot.local.faults)."""
+        try:
+            faults.arm(faults.parse(spec))
+        except faults.InvalidFaultError as exc:
+            raise LocalRunnerError(str(exc)) from exc
 
     # -- resources ------------------------------------------------------------------------
 

@@ -34,6 +34,8 @@ from autopilot.observability import logger
 from autopilot.workflows.context import ExecutorContext
 from autopilot.workflows.rollout import already_rolled_out, roll_out, via
 
+_CONFIRMED = "confirmed on retry: ECS already showed the change an earlier attempt made"
+
 
 def deploy(ctx: ExecutorContext, request: DeployRequest) -> LedgerEntry:
     push = request.push
@@ -61,6 +63,7 @@ def deploy(ctx: ExecutorContext, request: DeployRequest) -> LedgerEntry:
         if revision and deployment_id is not None:
             logger.info("an earlier attempt already deployed: recording it")
             entry = replace(entry, to_task_definition=revision)
+            entry = replace(entry, reason=_CONFIRMED)
             return _record(ctx, request, service, entry, state, deployment_id)
         if revision:
             entry = replace(entry, to_task_definition=revision)

@@ -139,6 +139,9 @@ def _carry_out(  # noqa: PLR0917 - one call site per path, all of it is the acti
         deployment_id = (
             shown if shown is not None else roll_out(ctx, service, target, f"rollback: {why}")
         )
+        if shown is not None:
+            logger.info("an earlier attempt already rolled back: recording it")
+            why += "; confirmed on retry: ECS already showed the change"
         how = via(service)
         entry = replace(entry, deployment_id=deployment_id)
         ctx.ledger.write(entry)
