@@ -40,6 +40,7 @@ LOCAL_PARAMETERS = {
     "ReportSender": "cost-report@ecs-autopilot.local",
     "ReportRecipients": "platform-team@ecs-autopilot.local",
 }
+CLOCK = "AUTOPILOT_LOCAL_NOW"  # an ISO time: the handlers' clock for this run (a later hour...)
 _MAX_RECEIVES = 10  # a safety stop: the redrive policy moves a poisoned message out sooner
 _ASYNC_ATTEMPTS = 3  # Lambda retries an asynchronous invocation twice
 
@@ -72,7 +73,7 @@ class LocalApp:
         self._physical: dict[str, dict[str, str]] = {}
         self._modules: dict[str, ModuleType] = {}
         # The demo tells its story over days: handlers read this clock instead of the real one.
-        self.clock: Callable[[], datetime] | None = None
+        self.clock: Callable[[], datetime] | None = _fixed_clock(os.environ.get(CLOCK, ""))
         # Clients built from here on point at the moto server; they are kept for the run.
         with self.aws_environment():
             clients.reset()
@@ -462,6 +463,18 @@ def _sqs_event(messages: list[MessageTypeDef], queue_arn: str) -> dict[str, Any]
             for m in messages
         ]
     }
+
+
+def _fixed_clock(text: str) -> Callable[[], datetime] | None:
+    if not text.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise LocalRunnerError(f"{CLOCK}: not an ISO time with a zone: {text!r}") from exc
+    if moment.tzinfo is None:
+        raise LocalRunnerError(f"{CLOCK}: give the time zone, e.g. {text}Z")
+    return lambda: moment
 
 
 def find_project_root(start: Path | None = None) -> Path:
