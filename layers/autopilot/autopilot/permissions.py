@@ -52,6 +52,7 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
             *notifier.IAM_ACTIONS,
             *autoscaling.IAM_ACTIONS,
             *scheduler.IAM_ACTIONS,
+            *queues.IAM_ACTIONS["executor"],
         )
     ),
 }

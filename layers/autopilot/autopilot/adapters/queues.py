@@ -13,7 +13,13 @@ if TYPE_CHECKING:
 
     from autopilot.models.actions import ActionRequest
 
-IAM_ACTIONS = {"actions": ("sqs:SendMessage",), "dead-letters": ("sqs:SendMessage",)}
+IAM_ACTIONS = {
+    "actions": ("sqs:SendMessage",),
+    "dead-letters": ("sqs:SendMessage",),
+    # The executor holds back or retries an action (its message's visibility) and dead-letters
+    # one that keeps failing.
+    "executor": ("sqs:ChangeMessageVisibility", "sqs:SendMessage"),
+}
 
 
 class ActionQueue:
