@@ -39,7 +39,7 @@ LOCAL_PARAMETERS = {
     "ReportSender": "cost-report@ecs-autopilot.local",
     "ReportRecipients": "platform-team@ecs-autopilot.local",
 }
-_MAX_RECEIVES = 10  # a safety stop: the redrive policy moves a poisoned message out sooner
+_MAX_RECEIVES = 20  # a safety stop: the redrive policy moves a poisoned message out sooner
 _ASYNC_ATTEMPTS = 3  # Lambda retries an asynchronous invocation twice
 
 
@@ -196,6 +196,7 @@ class LocalApp:
                     detail = scheduler.get_schedule(GroupName=name, Name=summary["Name"])
                     found.append(
                         {
+                            "arn": detail["Arn"],
                             "name": detail["Name"],
                             "expression": detail["ScheduleExpression"],
                             "input": json.loads(detail["Target"].get("Input", "{}")),
