@@ -76,7 +76,7 @@ def change_capacity(ctx: ExecutorContext, request: CapacityRequest) -> LedgerEnt
     current = _current(ctx, service)
     now = ctx.clock()
 
-    plan = _plan(ctx, request, service, state, current, now, previous)
+    plan = _plan(request, service, state, current, now, previous)
     if isinstance(plan, Skip):
         return ctx.finish(entry, Outcome.SKIPPED, reason=plan.reason, code=plan.code)
     if isinstance(plan, _Done):
@@ -103,7 +103,6 @@ def change_capacity(ctx: ExecutorContext, request: CapacityRequest) -> LedgerEnt
 
 
 def _plan(  # noqa: PLR0917 - one call site; these are the action's facts
-    ctx: ExecutorContext,
     request: CapacityRequest,
     service: Service,
     state: ServiceState,
