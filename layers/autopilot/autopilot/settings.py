@@ -44,11 +44,13 @@ class Settings:
 
 @dataclass(frozen=True, slots=True)
 class ScheduleSettings:
-    """Where one-off schedules go (the executor creates one to end a peak)."""
+    """Where one-off schedules go (the executor creates one to end a peak), and where Scheduler
+    keeps a document it could not deliver."""
 
     group: str
     function_arn: str
     role_arn: str
+    dead_letter_arn: str
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ScheduleSettings:
@@ -57,6 +59,7 @@ class ScheduleSettings:
             group=_required(source, "SCHEDULE_GROUP_NAME"),
             function_arn=_required(source, "SCHEDULE_FUNCTION_ARN"),
             role_arn=_required(source, "SCHEDULER_ROLE_ARN"),
+            dead_letter_arn=_required(source, "SCHEDULE_DEAD_LETTER_ARN"),
         )
 
 

@@ -75,7 +75,9 @@ def ledger() -> Ledger:
 @cache
 def scheduler() -> SchedulerGateway:
     schedules = ScheduleSettings.from_env()
-    return SchedulerGateway(schedules.group, schedules.function_arn, schedules.role_arn)
+    return SchedulerGateway(
+        schedules.group, schedules.function_arn, schedules.role_arn, schedules.dead_letter_arn
+    )
 
 
 @cache

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 IAM_ACTIONS = {
     "actions": ("sqs:SendMessage",),
     "dead-letters": ("sqs:SendMessage",),
+    # The executor holds back or retries an action (its message's visibility) and dead-letters
+    # one that keeps failing.
     "executor": ("sqs:ChangeMessageVisibility", "sqs:SendMessage"),
 }
 

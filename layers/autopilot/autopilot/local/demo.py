@@ -322,7 +322,9 @@ def _schedule_story(story: Story, services: Mapping[str, str]) -> None:
     [restore] = story.app.schedules()
     print(f"   {'scheduled':<{_WIDTH}}{restore['expression']} (UTC): restore prod/api")
     story.at(datetime(2026, 11, 23, 11, 30, tzinfo=BERLIN))
-    delivered = sample_events.scheduler_delivery(restore["input"], datetime.now(BERLIN))
+    delivered = sample_events.scheduler_delivery(
+        restore["input"], datetime(2026, 11, 23, 11, 30, tzinfo=BERLIN), schedule_arn=restore["arn"]
+    )
     story.send(delivered, {"prod/api": "applied"})
     if story.capacity("prod/api", api) != before:
         story.failures.append("prod/api: capacity after the peak differs from before it")

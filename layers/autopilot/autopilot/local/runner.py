@@ -41,7 +41,7 @@ LOCAL_PARAMETERS = {
     "ReportRecipients": "platform-team@ecs-autopilot.local",
 }
 CLOCK = "AUTOPILOT_LOCAL_NOW"  # an ISO time: the handlers' clock for this run (a later hour...)
-_MAX_RECEIVES = 10  # a safety stop: the redrive policy moves a poisoned message out sooner
+_MAX_RECEIVES = 20  # a safety stop: the redrive policy moves a poisoned message out sooner
 _ASYNC_ATTEMPTS = 3  # Lambda retries an asynchronous invocation twice
 
 
@@ -209,6 +209,7 @@ class LocalApp:
                     detail = scheduler.get_schedule(GroupName=name, Name=summary["Name"])
                     found.append(
                         {
+                            "arn": detail["Arn"],
                             "name": detail["Name"],
                             "expression": detail["ScheduleExpression"],
                             "input": json.loads(detail["Target"].get("Input", "{}")),
