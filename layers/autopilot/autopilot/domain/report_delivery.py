@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from autopilot.domain.errors import AutopilotError
 from autopilot.domain.notifications import Notification
@@ -54,6 +55,26 @@ class Delivery:
     message_id: str = ""
     sent_at: datetime | None = None
     reason: str = ""
+
+
+class DeliveryRecords(Protocol):
+    """Where deliveries are recorded (the ledger table). Every write is conditional."""
+
+    def find(self, week: str) -> Delivery | None: ...
+
+    def claim(self, delivery: Delivery, *, takeover: bool = False) -> bool:
+        """Hold the week; False if another attempt holds it. `takeover` (a resend) replaces
+        any record but a SENDING one younger than ABANDONED_AFTER."""
+        ...
+
+    def settle(self, delivery: Delivery, *, only_from: DeliveryState | None = None) -> None:
+        """Replace the record if its claim is `delivery.claim` (and its state `only_from`);
+        else ConflictError."""
+        ...
+
+    def release(self, delivery: Delivery) -> None:
+        """Delete the record if it is still this claim's and SENDING."""
+        ...
 
 
 def resend_command(week: str) -> str:

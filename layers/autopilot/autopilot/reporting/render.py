@@ -33,8 +33,10 @@ def _environment() -> Environment:
 
 def subject(report: Report) -> str:
     change = percent(report.change_share)
+    missing = " - some details missing, see the notes" if report.gaps else ""
     return (
-        f"ECS cost {report.week}: {money(report.total, report.currency)} ({change} week over week)"
+        f"ECS cost {report.week}: {money(report.total, report.currency)} "
+        f"({change} week over week){missing}"
     )
 
 

@@ -26,7 +26,6 @@ from autopilot.adapters.ecs import EcsGateway
 from autopilot.adapters.ledger import Ledger
 from autopilot.adapters.mailer import Mailer
 from autopilot.adapters.notifier import Notifier
-from autopilot.adapters.report_deliveries import ReportDeliveries
 from autopilot.domain.alarms import service_arn
 from autopilot.domain.errors import ConflictError
 from autopilot.domain.report import (
@@ -45,6 +44,7 @@ from autopilot.domain.report import (
 )
 from autopilot.domain.report_delivery import (
     Delivery,
+    DeliveryRecords,
     DeliveryRejectedError,
     DeliveryState,
     DeliveryUncertainError,
@@ -74,7 +74,7 @@ class ReportSources:
 @dataclass
 class ReportDelivery:
     mailer: Mailer
-    deliveries: ReportDeliveries
+    deliveries: DeliveryRecords
     notifier: Notifier
 
 
