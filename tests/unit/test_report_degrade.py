@@ -414,6 +414,10 @@ def test_clusters_whose_running_services_have_no_metrics_are_named_with_the_fix(
     assert "clusters batch, dev" in gap.reason
     assert "aws ecs update-cluster-settings --cluster batch" in gap.reason
     assert "prod" not in gap.reason
+    # And a setting left off is a note, not news for the subject line
+    assert gap.note in built.notes
+    assert not gap.failed
+    assert "missing" not in render.subject(built)
 
 
 def test_no_container_insights_note_when_the_metrics_call_itself_failed() -> None:

@@ -24,6 +24,7 @@ from autopilot.adapters.ecs import EcsGateway
 from autopilot.adapters.ledger import Ledger
 from autopilot.adapters.mailer import Mailer
 from autopilot.adapters.notifier import Notifier
+from autopilot.cli.main import main
 from autopilot.domain.errors import ConflictError
 from autopilot.domain.report import CLUSTER_TAG, SERVICE_TAG, CostLine, Report, Week, build_report
 from autopilot.domain.report_delivery import (
@@ -350,3 +351,12 @@ def test_settling_a_week_someone_else_holds_is_a_conflict() -> None:
     # When / Then this run cannot record an outcome for it
     with pytest.raises(ConflictError):
         records.settle(replace(held, claim="this-run", state=DeliveryState.SENT))
+
+
+def test_a_resend_must_name_its_week(capsys: pytest.CaptureFixture[str]) -> None:
+    # Given an operator asks to resend without saying which week
+    # When / Then the command refuses before touching AWS: the last full week may not be meant
+    with pytest.raises(SystemExit) as exited:
+        main(["report", "--resend"])
+    assert exited.value.code == 2
+    assert "--resend needs the week" in capsys.readouterr().err

@@ -93,7 +93,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     # Powertools names log lines after this; Lambda sets it from the template.
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "ecs-autopilot")
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "report" and args.resend and not args.week:
+        parser.error("report --resend needs the week to send again, e.g. --week 2026-W46")
     if args.command == "local":
         return _local(args)
     from autopilot.domain.errors import NotFoundError  # noqa: PLC0415
@@ -144,13 +147,11 @@ def _report(args: argparse.Namespace, backend: Backend) -> int:
     from autopilot.adapters import clients  # noqa: PLC0415
     from autopilot.adapters.cloudwatch import CloudWatchGateway  # noqa: PLC0415
     from autopilot.adapters.costexplorer import CostExplorerGateway  # noqa: PLC0415
-    from autopilot.domain.report import Week, money  # noqa: PLC0415
+    from autopilot.domain.report import CostsUnavailableError, Week, money  # noqa: PLC0415
     from autopilot.reporting import render  # noqa: PLC0415
     from autopilot.workflows.cost_report import ReportSources, gather  # noqa: PLC0415
 
     now = datetime.now(UTC)
-    if args.resend and not args.week:
-        raise OperatorError("--resend needs the week to send again, e.g. --week 2026-W46")
     try:
         week = Week.parse(args.week) if args.week else Week.last_full(now.date())
     except ValueError as exc:
@@ -165,7 +166,10 @@ def _report(args: argparse.Namespace, backend: Backend) -> int:
     )
     if args.resend:
         return _resend(args, sources, week, now)
-    report = gather(sources, week, now)
+    try:
+        report = gather(sources, week, now)
+    except CostsUnavailableError as exc:
+        raise OperatorError(f"{exc}: {exc.__cause__}") from exc
     args.out.write_text(render.html(report), encoding="utf-8")
     summary = {
         "week": str(week),
@@ -188,6 +192,8 @@ def _resend(args: argparse.Namespace, sources: ReportSources, week: Week, now: d
     from autopilot.adapters.mailer import Mailer  # noqa: PLC0415
     from autopilot.adapters.notifier import Notifier  # noqa: PLC0415
     from autopilot.adapters.report_deliveries import ReportDeliveries  # noqa: PLC0415
+    from autopilot.domain.report import CostsUnavailableError  # noqa: PLC0415
+    from autopilot.domain.report_delivery import DeliveryRejectedError  # noqa: PLC0415
     from autopilot.settings import ReportSettings  # noqa: PLC0415
     from autopilot.workflows.cost_report import ReportDelivery, weekly_report  # noqa: PLC0415
 
@@ -198,7 +204,10 @@ def _resend(args: argparse.Namespace, sources: ReportSources, week: Week, now: d
         deliveries=ReportDeliveries(env["LEDGER_TABLE"], int(env["LEDGER_RETENTION_DAYS"])),
         notifier=Notifier(env["NOTIFY_TOPIC_ARN"], env.get("CHAT_WEBHOOK_SECRET_ARN") or None),
     )
-    result = weekly_report(sources, delivery, week, now, resend=True)
+    try:
+        result = weekly_report(sources, delivery, week, now, resend=True)
+    except (CostsUnavailableError, DeliveryRejectedError) as exc:
+        raise OperatorError(f"{exc}: {exc.__cause__}") from exc
     print(
         json.dumps(result)
         if args.json

@@ -67,6 +67,7 @@ class Gap:
 
     source: Source
     reason: str
+    failed: bool = True  # False for a setting (Container Insights off), not a failed call
 
     @property
     def note(self) -> str:
@@ -436,6 +437,7 @@ def _insights_off(clusters: list[str]) -> Gap:
         f"there. Turn it on (it is billed as CloudWatch custom metrics): aws ecs "
         f"update-cluster-settings --cluster {example} "
         f"--settings name=containerInsights,value=enabled",
+        failed=False,
     )
 
 
