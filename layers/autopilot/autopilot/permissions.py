@@ -16,6 +16,7 @@ from autopilot.adapters import (
     mailer,
     notifier,
     queues,
+    report_deliveries,
     scheduler,
     tagging,
 )
@@ -38,7 +39,9 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
             *cloudwatch.IAM_ACTIONS["utilization"],
             *ecs.IAM_ACTIONS["read"],
             *ledger.READ_HISTORY,
+            *report_deliveries.IAM_ACTIONS,
             *mailer.IAM_ACTIONS,
+            *notifier.IAM_ACTIONS,
             *queues.IAM_ACTIONS["dead-letters"],
         )
     ),

@@ -217,3 +217,43 @@ class EcsGateway:
                 raw.get("deploymentConfiguration", {}).get("alarms", {}).get("alarmNames", [])
             ),
         )
+
+    def describe_services_or_gone(
+        self, service_arns: Iterable[str]
+    ) -> tuple[list[Service], dict[str, str]]:
+        """The ACTIVE services among `service_arns`, and why each other one is gone, for
+        services that may have been deleted since they were named (the cost report).
+
+        What DescribeServices answers for a deleted service: its `status` DRAINING (its tasks
+        are stopping) or INACTIVE (deleted, kept for a while), or, once ECS has purged it, a
+        `failures` entry with reason MISSING. A deleted cluster fails the whole call with
+        ClusterNotFoundException: every service asked for in it is gone. Reasons are keyed by
+        the ARN asked for (ECS may answer with the short ARN form of an old service)."""
+        by_cluster: dict[str, list[str]] = defaultdict(list)
+        for arn in service_arns:
+            by_cluster[cluster_of(arn)].append(arn)
+        found: list[Service] = []
+        gone: dict[str, str] = {}
+        for cluster, arns in by_cluster.items():
+            for start in range(0, len(arns), _DESCRIBE_BATCH):
+                batch = arns[start : start + _DESCRIBE_BATCH]
+                asked = {arn.rsplit("/", 1)[-1]: arn for arn in batch}
+                try:
+                    response = self._ecs.describe_services(
+                        cluster=cluster, services=batch, include=["TAGS"]
+                    )
+                except ClientError as exc:
+                    if is_code(exc, "ClusterNotFoundException"):
+                        gone.update(dict.fromkeys(batch, "ClusterNotFoundException"))
+                        continue
+                    raise
+                for failure in response.get("failures", []):
+                    arn = failure.get("arn", "")
+                    gone[asked.get(arn.rsplit("/", 1)[-1], arn)] = failure.get("reason", "MISSING")
+                for raw in response["services"]:
+                    status = raw.get("status", "ACTIVE")
+                    if status == "ACTIVE":
+                        found.append(self._to_service(raw))
+                    else:
+                        gone[asked.get(raw["serviceName"], raw["serviceArn"])] = status
+        return found, gone
