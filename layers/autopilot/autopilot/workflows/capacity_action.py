@@ -29,6 +29,7 @@ from autopilot.domain.capacity import (
 from autopilot.domain.decisions import Skip
 from autopilot.domain.fleet import Service
 from autopilot.domain.ledger import LedgerEntry, Outcome
+from autopilot.domain.reconcile import started_serving
 from autopilot.domain.state import ServiceState
 from autopilot.models.actions import CapacityRequest
 from autopilot.observability import logger
@@ -120,7 +121,9 @@ def _plan(  # noqa: PLR0917 - one call site; these are the action's facts
         decision = decide_unpark(state.parked)
         if isinstance(decision, Skip):
             return decision
-        return _Plan(decision, replace(state, parked=None), record_first=False)
+        # A revision that completed while parked starts its bake time now (domain/reconcile).
+        unparked = started_serving(replace(state, parked=None), now)
+        return _Plan(decision, unparked, record_first=False)
     if request.kind == "scale":
         return _scale(request, service, state, current, now, previous)
     return _restore(request, state, current, previous)
