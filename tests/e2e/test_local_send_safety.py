@@ -4,13 +4,14 @@ refused at once, recorded, and never retried."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
 
-from tests.e2e.harness import Moto
-from tests.e2e.test_local_send_rollback import EVENTS, push
+from tests.e2e.harness import Moto, Result
+from tests.e2e.test_local_send_rollback import EVENTS, WEB, deployment_id, push, sample
 
 
 def later(hours: float) -> dict[str, str]:
@@ -79,3 +80,49 @@ def test_a_rollback_to_another_familys_revision_is_refused(
     with moto.app.aws_environment():
         running = boto3.client("ecs").describe_services(cluster="prod", services=["web"])
     assert running["services"][0]["taskDefinition"].endswith("web:1")
+
+
+def send_document(moto: Moto, tmp_path: Path, name: str, document: dict[str, str]) -> Result:
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(document))
+    return moto.send(path, env=at(name))
+
+
+def at(name: str) -> dict[str, str]:
+    """The clock of each step of the parked-deploy story, relative to its start."""
+    offsets = {"unpark": 2.0, "alarm": 2 + 10 / 60}
+    return later(offsets[name]) if name in offsets else {}
+
+
+def test_a_deploy_to_a_parked_service_is_proven_only_after_serving_the_bake_time(
+    moto: Moto, services: dict[str, str], tmp_path: Path
+) -> None:
+    moto.tmp = tmp_path
+    # Given prod/web in the nightly group, parked (0 tasks)
+    with moto.app.aws_environment():
+        boto3.client("ecs").tag_resource(
+            resourceArn=WEB, tags=[{"key": "autopilot:schedule", "value": "nightly"}]
+        )
+    park = {"action": "park", "group": "nightly", "timezone": "UTC"}
+    assert send_document(moto, tmp_path, "park", park).outcome("prod/web") == "applied"
+
+    # When build 2 is deployed while parked, and ECS reports it completed at once
+    assert moto.send(push(moto, 2)).outcome("prod/web") == "deployed"
+    completed = sample(
+        moto, "ecs_deployment_completed.json", "parked", {"deploymentId": deployment_id(moto)}
+    )
+    result = moto.send(completed)
+
+    # Then it is recorded as completed without tasks, not as known good
+    [line] = result.of_type("action")
+    assert line["outcome"] == "completed"
+    assert "ran no task" in line["reason"]
+
+    # When the service is unparked two hours later, and its alarm fires ten minutes after that
+    unpark = {"action": "unpark", "group": "nightly", "timezone": "UTC"}
+    assert send_document(moto, tmp_path, "unpark", unpark).outcome("prod/web") == "applied"
+    alarm = moto.send(EVENTS / "cloudwatch_alarm_state_change.json", env=at("alarm"))
+
+    # Then build 2 is rolled back: it had served for ten minutes, not for the bake time
+    [rolled] = alarm.of_type("action")
+    assert (rolled["outcome"], rolled["from"], rolled["to"]) == ("rolled-back", "web:2", "web:1")
