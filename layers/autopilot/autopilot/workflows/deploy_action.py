@@ -26,6 +26,7 @@ from autopilot.domain.taskdef import (
 from autopilot.models.actions import DeployRequest
 from autopilot.observability import logger
 from autopilot.workflows.context import ExecutorContext
+from autopilot.workflows.holds import finish_skip
 from autopilot.workflows.rollout import PermanentFailureError, roll_out
 
 
@@ -51,7 +52,7 @@ def deploy(ctx: ExecutorContext, request: DeployRequest) -> LedgerEntry:
         if previous is not None and decision.code == "already-running":
             # An earlier attempt changed the service and stopped before recording it.
             return ctx.finish(previous, Outcome.DEPLOYED, reason="confirmed on retry")
-        return ctx.finish(entry, Outcome.SKIPPED, reason=decision.reason, code=decision.code)
+        return finish_skip(ctx, request, state, entry, decision)
 
     entry = replace(entry, containers=tuple(sorted(decision.images)))
     if ctx.dry_run:
@@ -102,7 +103,7 @@ def _decide(
         return decision
 
     quarantined = bool(ctx.ledger.quarantined({push.digest}))
-    firing = ctx.cloudwatch.firing_for(service.arn, push.account, push.region)
+    firing = ctx.cloudwatch.firing_for(service)
     hold = deploy_hold(state, quarantined, firing)
     if hold is not None:
         return hold

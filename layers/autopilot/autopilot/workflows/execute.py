@@ -8,12 +8,14 @@ from autopilot.models.actions import (
     CapacityRequest,
     DeployRequest,
     OperatorRequest,
+    ResumeHeldRequest,
     RollbackRequest,
     TrackRequest,
 )
 from autopilot.workflows.capacity_action import change_capacity
 from autopilot.workflows.context import ExecutorContext
 from autopilot.workflows.deploy_action import deploy
+from autopilot.workflows.held_action import resume_held
 from autopilot.workflows.operator_action import operate
 from autopilot.workflows.rollback_action import rollback
 from autopilot.workflows.track_action import track
@@ -31,3 +33,5 @@ def execute(ctx: ExecutorContext, request: ActionRequest) -> LedgerEntry:
             return change_capacity(ctx, request)
         case OperatorRequest():
             return operate(ctx, request)
+        case ResumeHeldRequest():
+            return resume_held(ctx, request)
