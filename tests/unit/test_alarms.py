@@ -272,7 +272,9 @@ def test_a_scaling_alarm_stays_untied_even_when_tagged_or_listed_as_a_deployment
         # EC2 Auto Scaling's simple policies share the ARN shape: a scaling alarm too
         (
             "asg-cpu",
-            ("arn:aws:autoscaling:us-east-1:1:scalingPolicy:x:autoScalingGroupName/a:policyName/p",),
+            (
+                "arn:aws:autoscaling:us-east-1:1:scalingPolicy:x:autoScalingGroupName/a:policyName/p",
+            ),
             True,
         ),
         # An EC2 action acts on an instance, but scales nothing
@@ -280,9 +282,7 @@ def test_a_scaling_alarm_stays_untied_even_when_tagged_or_listed_as_a_deployment
         ("targettracking-lookalike", (TOPIC,), False),
     ],
 )
-def test_what_counts_as_a_scaling_alarm(
-    name: str, actions: tuple[str, ...], scaling: bool
-) -> None:
+def test_what_counts_as_a_scaling_alarm(name: str, actions: tuple[str, ...], scaling: bool) -> None:
     assert is_scaling_alarm(name, actions) is scaling
 
 
