@@ -245,6 +245,43 @@ def test_a_held_push_waits_until_every_tied_alarm_is_back_to_ok(story: Scenario)
     assert second["prod/web"]["outcome"] == "deployed"
 
 
+def test_a_dry_run_remembers_no_hold_and_tells_each_held_push(
+    story: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the application deployed with DryRun=true, and prod/web's CPU alarm in ALARM
+    monkeypatch.setenv("AUTOPILOT_PARAMETER_DryRun", "true")
+    with aws(story):
+        fleet.put_alarm("prod-web-cpu-high", "prod", "web")
+        fleet.set_alarm_state("prod-web-cpu-high", "ALARM")
+
+    # When two builds are pushed
+    story.push("web", "main", 2)
+    story.push("web", "main", 3)
+
+    # Then each held push is told (nothing is remembered to say it was), and no state is written
+    assert len(notes_for(story, "prod/web")) == 2
+    assert story.state(WEB).held is None
+
+
+def test_the_hold_limit_is_a_setting(story: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given HeldPushMaxHours=2, and a push held by prod/web's CPU alarm
+    monkeypatch.setenv("AUTOPILOT_PARAMETER_HeldPushMaxHours", "2")
+    with aws(story):
+        fleet.put_alarm("prod-web-cpu-high", "prod", "web")
+        fleet.set_alarm_state("prod-web-cpu-high", "ALARM")
+    held = story.push("web", "main", 2)
+
+    # When the alarm is back to OK three hours later
+    later = datetime.now(UTC) + timedelta(hours=3)
+    story.app.clock = lambda: later
+    expired = clear(story, "prod-web-cpu-high", "prod", "web")
+
+    # Then the hold says so when it is told, and it has expired
+    assert "more than 2 h" in notes_for(story, "prod/web")[0]["text"]
+    assert held["prod/web"]["code"] == "alarm-firing"
+    assert expired["prod/web"]["code"] == "hold-expired"
+
+
 def test_a_hold_older_than_the_limit_expires_with_a_notice(story: Scenario) -> None:
     # Given build 2 held from prod/web by its CPU alarm
     with aws(story):
