@@ -32,7 +32,14 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
     "DeploymentEventsFunction": frozenset(
         (*codedeploy.IAM_ACTIONS["read"], *queues.IAM_ACTIONS["actions"])
     ),
-    "AlarmsFunction": frozenset((*cloudwatch.IAM_ACTIONS["tags"], *queues.IAM_ACTIONS["actions"])),
+    "AlarmsFunction": frozenset(
+        (
+            *cloudwatch.IAM_ACTIONS["describe"],
+            *tagging.IAM_ACTIONS,
+            *ecs.IAM_ACTIONS["deployment-alarms"],
+            *queues.IAM_ACTIONS["actions"],
+        )
+    ),
     "CostReportFunction": frozenset(
         (
             *costexplorer.IAM_ACTIONS,

@@ -25,6 +25,7 @@ class Settings:
     dry_run: bool
     ledger_retention_days: int
     freeze_after_rollbacks: int
+    held_push_max_hours: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -39,6 +40,7 @@ class Settings:
             dry_run=_boolean(source, "DRY_RUN"),
             ledger_retention_days=_positive_int(source, "LEDGER_RETENTION_DAYS"),
             freeze_after_rollbacks=_positive_int(source, "FREEZE_AFTER_ROLLBACKS"),
+            held_push_max_hours=_positive_int(source, "HELD_PUSH_MAX_HOURS"),
         )
 
 

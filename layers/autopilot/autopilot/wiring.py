@@ -113,6 +113,7 @@ def executor() -> ExecutorContext:
         dry_run=config.dry_run,
         clock=utc_now,
         freeze_after=config.freeze_after_rollbacks,
+        held_max_hours=config.held_push_max_hours,
     )
 
 

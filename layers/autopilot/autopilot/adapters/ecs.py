@@ -27,6 +27,7 @@ _INVALID_REQUEST = ("ClientException", "InvalidParameterException")
 
 IAM_ACTIONS = {
     "read": ("ecs:DescribeServices", "ecs:DescribeTaskDefinition"),
+    "deployment-alarms": ("ecs:DescribeServices",),
     "deploy": (
         "ecs:DescribeServices",
         "ecs:DescribeTaskDefinition",
@@ -75,6 +76,24 @@ class EcsGateway:
                     include=["TAGS"],
                 )
                 found.extend(self._to_service(raw) for raw in response["services"])
+        return found
+
+    def deployment_alarms(self, service_arns: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """Service ARN -> the alarm names in its deploymentConfiguration.alarms (services that
+        name none are left out). DescribeServices only: no tags, no task definitions."""
+        by_cluster: dict[str, list[str]] = defaultdict(list)
+        for arn in service_arns:
+            by_cluster[cluster_of(arn)].append(arn)
+        found: dict[str, tuple[str, ...]] = {}
+        for cluster, arns in by_cluster.items():
+            for start in range(0, len(arns), _DESCRIBE_BATCH):
+                response = self._ecs.describe_services(
+                    cluster=cluster, services=arns[start : start + _DESCRIBE_BATCH]
+                )
+                for raw in response["services"]:
+                    alarms = raw.get("deploymentConfiguration", {}).get("alarms", {})
+                    if alarms.get("alarmNames"):
+                        found[raw["serviceArn"]] = tuple(alarms["alarmNames"])
         return found
 
     def describe_service(self, service_arn: str) -> Service:

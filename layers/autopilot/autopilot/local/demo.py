@@ -132,11 +132,31 @@ class Story:
         )
         return (desired, *target) if target else (desired, None, None, None)
 
+    def alarm_state(self, name: str, state: str) -> None:
+        """CloudWatch moves the alarm (moto sends no event: the story sends it when it matters)."""
+        with self.app.aws_environment():
+            fleet.set_alarm_state(name, state)
+        print(f"   {'cloudwatch':<{_WIDTH}}{_short_alarm(name)} -> {state}")
+
+    def runs(self, label: str, arn: str, repository: str, build: int) -> None:
+        """Expect the service's container of `repository` to run build N."""
+        with self.app.aws_environment():
+            image = fleet.running_images(arn)[repository]
+        if not image.endswith(fleet.digest_of(repository, build)):
+            self.failures.append(f"{label}: expected build {build}, runs {image}")
+            print(f"   !! expected {label} to run {repository} build {build}")
+
     def untouched(self, label: str, arn: str, why: str) -> None:
         with self.app.aws_environment():
             images = fleet.running_images(arn)
         shown = ", ".join(f"{name}={image.rsplit('/', 1)[-1]}" for name, image in images.items())
         print(f"   {'untouched':<{_WIDTH}}{label:<16} {why}: still runs {shown}")
+
+
+def _short_alarm(name: str) -> str:
+    """Target tracking's alarm names end in a UUID: the first block is enough to tell them apart."""
+    head, marker, tail = name.rpartition("-Alarm")
+    return f"{head}{marker}{tail.split('-')[0]}-{tail.split('-')[1]}..." if marker else name
 
 
 def render(line: Mapping[str, Any]) -> str:
@@ -190,6 +210,7 @@ def _play(root: Path, endpoint: str) -> int:
     story = Story(app)
     _deploy_story(story, services)
     _rollback_story(story, services)
+    _alarm_story(story, services)
     _schedule_story(story, services)
     _report_story(story, endpoint, root)
     print()
@@ -260,7 +281,10 @@ def _rollback_story(story: Story, services: Mapping[str, str]) -> None:
         "A bad build goes out; while it rolls out, its CPU alarm fires, and ECS's answer to "
         "the rollback is lost on the way back"
     )
+    with story.app.aws_environment():
+        fleet.put_alarm("prod-web-cpu-high", "prod", "web")
     lines = story.send(story.push("web", "main", 6), {"prod/web": "deployed"})
+    story.alarm_state("prod-web-cpu-high", "ALARM")
     story.lose_next_response("ecs", "UpdateService")
     lines = story.send(
         sample_events.alarm("prod-web-cpu-high", "prod", "web"), {"prod/web": "rolled-back"}
@@ -279,6 +303,44 @@ def _rollback_story(story: Story, services: Mapping[str, str]) -> None:
     bad = fleet.digest_of("web", 6)
     story.send(sample_events.ecr_push("web", "main", bad), {"prod/web": "quarantined"})
     story.status()
+
+
+def _alarm_story(story: Story, services: Mapping[str, str]) -> None:
+    web, staging_web = services["prod/web"], services["staging/web"]
+    story.step("prod-web-cpu-high is still in ALARM when a fixed build 8 is pushed")
+    story.send(
+        story.push("web", "main", 8), {"prod/web": "alarm-firing", "staging/web": "deployed"}
+    )
+
+    story.step("staging/web scales on CPU: target tracking makes its AlarmHigh and AlarmLow")
+    with story.app.aws_environment():
+        high, low = fleet.scale_on_cpu("staging", "web")
+    print(f"   {'auto scaling':<{_WIDTH}}{_short_alarm(high)}, {_short_alarm(low)}")
+
+    story.step(
+        "Build 8 bakes on staging/web; load rises and AlarmHigh fires: load, not a bad build"
+    )
+    story.alarm_state(high, "ALARM")
+    event = sample_events.alarm(
+        high, "staging", "web", sample="cloudwatch_alarm_target_tracking.json"
+    )
+    story.send(event, {"(event)": "ignored"})
+    story.runs("staging/web", staging_web, "web", 8)
+    story.untouched("staging/web", staging_web, "no rollback")
+
+    story.step("Quiet again (AlarmLow in ALARM): build 9 deploys to staging/web, prod/web holds it")
+    story.alarm_state(high, "OK")
+    story.alarm_state(low, "ALARM")
+    story.send(
+        story.push("web", "main", 9), {"staging/web": "deployed", "prod/web": "alarm-firing"}
+    )
+    print("   (prod/web now holds build 9, the newest push; on-call was told once, for build 8)")
+
+    story.step("prod-web-cpu-high is back to OK: the held build 9 goes out to prod/web")
+    story.alarm_state("prod-web-cpu-high", "OK")
+    ok = sample_events.alarm("prod-web-cpu-high", "prod", "web", "OK")
+    story.send(ok, {"prod/web": "deployed"})
+    story.runs("prod/web", web, "web", 9)
 
 
 BERLIN = ZoneInfo("Europe/Berlin")

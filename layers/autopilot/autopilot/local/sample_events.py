@@ -75,9 +75,17 @@ def ecs_deployment(
     return event
 
 
-def alarm(name: str, cluster: str, service: str, state: str = "ALARM") -> dict[str, Any]:
-    """`CloudWatch Alarm State Change` of a single-metric alarm on the service's CPU."""
-    event = _event("cloudwatch_alarm_state_change.json", None)
+def alarm(
+    name: str,
+    cluster: str,
+    service: str,
+    state: str = "ALARM",
+    *,
+    sample: str = "cloudwatch_alarm_state_change.json",
+) -> dict[str, Any]:
+    """`CloudWatch Alarm State Change` of a single-metric alarm on the service's CPU (`sample`:
+    `cloudwatch_alarm_target_tracking.json` for one Application Auto Scaling made)."""
+    event = _event(sample, None)
     event["resources"] = [event["resources"][0].rsplit(":", 1)[0] + f":{name}"]
     detail = event["detail"]
     detail["alarmName"] = name

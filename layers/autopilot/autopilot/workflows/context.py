@@ -39,6 +39,7 @@ class ExecutorContext:
     dry_run: bool
     clock: Callable[[], datetime]
     freeze_after: int = 3
+    held_max_hours: int = 24  # a push held by an alarm deploys on OK only if held no longer
     prices: FargatePrices = field(default_factory=FargatePrices)
 
     def entry(
@@ -133,8 +134,10 @@ class ExecutorContext:
         to_task_definition: str = "",
         deployment_id: str = "",
         extra_text: str = "",
+        notify: bool = True,
     ) -> LedgerEntry:
-        """Record how the action ended, log it, count it, and tell people who need to know."""
+        """Record how the action ended, log it, count it, and tell people who need to know
+        (`notify=False`: they were told already)."""
         done = replace(
             entry,
             outcome=outcome,
@@ -155,7 +158,7 @@ class ExecutorContext:
             },
         )
         count(f"{done.kind.title()}{outcome.value.title().replace('-', '')}")
-        notification = notification_for(done, extra_text)
+        notification = notification_for(done, extra_text) if notify else None
         if notification is not None:
             self.notifier.send(notification)
         return done

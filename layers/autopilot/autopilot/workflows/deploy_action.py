@@ -32,6 +32,7 @@ from autopilot.domain.taskdef import (
 from autopilot.models.actions import DeployRequest
 from autopilot.observability import logger
 from autopilot.workflows.context import ExecutorContext
+from autopilot.workflows.holds import finish_skip
 from autopilot.workflows.rollout import already_rolled_out, roll_out, via
 
 _CONFIRMED = "confirmed on retry: ECS already showed the change an earlier attempt made"
@@ -70,7 +71,7 @@ def deploy(ctx: ExecutorContext, request: DeployRequest) -> LedgerEntry:
 
     decision = _decide(ctx, request, service, state)
     if isinstance(decision, Skip):
-        return ctx.finish(entry, Outcome.SKIPPED, reason=decision.reason, code=decision.code)
+        return finish_skip(ctx, request, state, entry, decision)
     entry = replace(entry, containers=tuple(sorted(decision.images)))
     if ctx.dry_run:
         return ctx.finish(entry, Outcome.DRY_RUN, reason="dry run: nothing changed")
@@ -149,7 +150,7 @@ def _decide(
         return decision
 
     quarantined = bool(ctx.ledger.quarantined({push.digest}))
-    firing = ctx.cloudwatch.firing_for(service.arn, push.account, push.region)
+    firing = ctx.cloudwatch.firing_for(service)
     hold = deploy_hold(state, quarantined, firing)
     if hold is not None:
         return hold

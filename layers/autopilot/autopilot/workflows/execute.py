@@ -9,6 +9,7 @@ from autopilot.models.actions import (
     CapacityRequest,
     DeployRequest,
     OperatorRequest,
+    ResumeHeldRequest,
     RollbackRequest,
     TrackRequest,
 )
@@ -16,6 +17,7 @@ from autopilot.observability import logger
 from autopilot.workflows.capacity_action import change_capacity
 from autopilot.workflows.context import ExecutorContext, unfinished
 from autopilot.workflows.deploy_action import deploy
+from autopilot.workflows.held_action import resume_held
 from autopilot.workflows.operator_action import operate
 from autopilot.workflows.rollback_action import rollback
 from autopilot.workflows.track_action import track
@@ -43,6 +45,8 @@ def _dispatch(ctx: ExecutorContext, request: ActionRequest) -> LedgerEntry:
             return change_capacity(ctx, request)
         case OperatorRequest():
             return operate(ctx, request)
+        case ResumeHeldRequest():
+            return resume_held(ctx, request)
 
 
 def _entry(ctx: ExecutorContext, request: ActionRequest) -> LedgerEntry:
