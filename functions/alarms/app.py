@@ -16,7 +16,12 @@ from autopilot.workflows.plan_alarm import plan_alarm
 
 def _plan(event: AlarmStateChangeEvent) -> dict[str, Any]:
     plan = plan_alarm(
-        event, wiring.cloudwatch(), wiring.ecs(), wiring.tagging(), wiring.action_queue()
+        event,
+        wiring.cloudwatch(),
+        wiring.ecs(),
+        wiring.tagging(),
+        wiring.action_queue(),
+        clusters=wiring.settings().managed_clusters,
     )
     return {"alarm": plan.alarm, "action": plan.action, "services": list(plan.services)}
 

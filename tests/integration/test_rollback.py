@@ -403,7 +403,9 @@ def test_the_scan_gate_holds_a_push_until_a_clean_scan(story: Scenario) -> None:
     held = story.push("api", "1.4.2", 142)
     digest = fleet.digest_of("api", 142)
 
-    # When the scan reports a HIGH finding
+    # When the scan reports a HIGH finding (ECR's findings are what the executor reads)
+    with story.app.aws_environment():
+        fleet.record_scan("api", digest, {"HIGH": 1})
     scan = json.loads((ROOT / "events" / "ecr_image_scan.json").read_text())
     scan["detail"].update(
         {"repository-name": "api", "image-digest": digest, "image-tags": ["1.4.2"]}
@@ -416,6 +418,8 @@ def test_the_scan_gate_holds_a_push_until_a_clean_scan(story: Scenario) -> None:
     assert "HIGH 1" in blocked["prod/api"]["reason"]
 
     # When Inspector reports a rescan with only LOW findings
+    with story.app.aws_environment():
+        fleet.record_scan("api", digest, {"LOW": 2})
     rescan = json.loads((ROOT / "events" / "inspector2_scan.json").read_text())
     rescan["detail"].update(
         {

@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from autopilot.domain.scope import parse_clusters
+
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
@@ -26,6 +28,7 @@ class Settings:
     ledger_retention_days: int
     freeze_after_rollbacks: int
     held_push_max_hours: int
+    managed_clusters: frozenset[str] | None = None  # None: every cluster
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -40,6 +43,8 @@ class Settings:
             dry_run=_boolean(source, "DRY_RUN"),
             ledger_retention_days=_positive_int(source, "LEDGER_RETENTION_DAYS"),
             freeze_after_rollbacks=_positive_int(source, "FREEZE_AFTER_ROLLBACKS"),
+            # Optional: no value means every cluster (the template's default).
+            managed_clusters=parse_clusters(source.get("MANAGED_CLUSTERS", "")),
             held_push_max_hours=_positive_int(source, "HELD_PUSH_MAX_HOURS"),
         )
 

@@ -39,7 +39,7 @@ def ecs() -> EcsGateway:
 
 @cache
 def tagging() -> TaggingGateway:
-    return TaggingGateway()
+    return TaggingGateway(clusters=settings().managed_clusters)
 
 
 @cache
@@ -114,6 +114,7 @@ def executor() -> ExecutorContext:
         clock=utc_now,
         freeze_after=config.freeze_after_rollbacks,
         held_max_hours=config.held_push_max_hours,
+        managed_clusters=config.managed_clusters,
     )
 
 

@@ -27,6 +27,7 @@ IAM_ACTIONS = {
         "codedeploy:GetApplicationRevision",
         "codedeploy:GetDeployment",
         "codedeploy:GetDeploymentConfig",
+        "codedeploy:GetDeploymentGroup",
         "codedeploy:ListDeployments",
         "codedeploy:RegisterApplicationRevision",
         "codedeploy:StopDeployment",

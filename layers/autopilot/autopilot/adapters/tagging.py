@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from autopilot.adapters import clients
+from autopilot.domain.scope import within
 
 if TYPE_CHECKING:
     from mypy_boto3_resourcegroupstaggingapi import ResourceGroupsTaggingAPIClient
@@ -13,11 +14,18 @@ IAM_ACTIONS = ("tag:GetResources",)
 
 
 class TaggingGateway:
-    def __init__(self, client: ResourceGroupsTaggingAPIClient | None = None) -> None:
+    def __init__(
+        self,
+        client: ResourceGroupsTaggingAPIClient | None = None,
+        clusters: frozenset[str] | None = None,
+    ) -> None:
         self._tagging = client or clients.tagging()
+        self._clusters = clusters
 
     def services_tagged(self, key: str) -> list[str]:
-        """ARNs of ECS services in this account and region that carry the tag key."""
+        """ARNs of ECS services in this account and region that carry the tag key, in the
+        managed clusters only: every planner finds its services here, so a service outside
+        them is never read."""
         arns: list[str] = []
         paginator = self._tagging.get_paginator("get_resources")
         # 100 a page, the most GetResources returns (moto's default is 50; AWS does not say).
@@ -27,4 +35,4 @@ class TaggingGateway:
             PaginationConfig={"PageSize": 100},
         ):
             arns.extend(item["ResourceARN"] for item in page.get("ResourceTagMappingList", []))
-        return sorted(arns)
+        return sorted(within(arns, self._clusters))

@@ -26,6 +26,7 @@ def ledger_line(entry: LedgerEntry) -> dict[str, Any]:
         "deployment": entry.deployment_id,
         "trigger": entry.trigger,
         "trigger_id": entry.trigger_id,
+        "requested_by": entry.requested_by,
         "hours_parked": entry.hours_parked,
         "saved_usd": entry.saved_usd,
     }

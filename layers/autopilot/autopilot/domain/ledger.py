@@ -33,6 +33,7 @@ class LedgerEntry:
     outcome: Outcome
     reason: str = ""
     code: str = ""  # machine-readable reason for skips and failures
+    requested_by: str = ""  # the principal that sent the action, as SQS authenticated it
     repository: str = ""
     digest: str = ""
     tag: str = ""

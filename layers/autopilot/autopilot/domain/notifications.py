@@ -52,7 +52,13 @@ def notification_for(entry: LedgerEntry, extra_text: str = "") -> Notification |
         "resume-held": _resume,
     }.get(entry.kind, _operator)
     notification = builder(entry, label)
-    if notification is not None and extra_text:
+    if notification is None:
+        return None
+    if entry.requested_by:
+        extra_text = "\n".join(
+            t for t in (extra_text, f"Sent by {entry.requested_by} (as SQS authenticated it).") if t
+        )
+    if extra_text:
         notification = Notification(
             notification.subject, f"{notification.text}\n{extra_text}", notification.severity
         )

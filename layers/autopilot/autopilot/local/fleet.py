@@ -321,3 +321,24 @@ def set_deployment_alarms(service_arn: str, names: list[str]) -> None:
         service=service_arn,
         deploymentConfiguration={"alarms": {"alarmNames": names, "enable": True, "rollback": True}},
     )
+
+
+def record_scan(repository: str, digest: str, counts: dict[str, int]) -> None:
+    """What ECR's scan of the image found, as DescribeImageScanFindings will answer it.
+
+    moto answers a fixed finding for any scanned image and keeps the first custom answer per
+    image for good, so a rescan could never change it: the result is set on moto's backend
+    directly (the moto server runs in this process, locally and in the tests)."""
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from moto.ecr.models import ecr_backends  # noqa: PLC0415 - moto: local only
+
+    image = ecr_backends[ACCOUNT][REGION].repositories[repository]._get_image(None, digest)
+    image.last_scan = datetime.now(UTC)
+    image.scan_finding_results[json.dumps({"imageDigest": digest})] = {
+        "registryId": ACCOUNT,
+        "repositoryName": repository,
+        "imageId": {"imageDigest": digest},
+        "imageScanStatus": {"status": "COMPLETE", "description": "scanned (local)"},
+        "imageScanFindings": {"findingSeverityCounts": dict(counts)},
+    }

@@ -23,6 +23,9 @@ class ActionBase(BaseModel):
     trigger: str  # what asked: ecr-push, ecr-scan, alarm, ecs-deployment, codedeploy, operator
     trigger_id: str  # the event id (or operator request id) behind it
     trigger_time: datetime
+    # Who sent the message, as SQS authenticated it (its SenderId): set by the executor when
+    # it receives the message; whatever a sender writes here is overwritten.
+    requested_by: str = ""
 
 
 class DeployRequest(ActionBase):

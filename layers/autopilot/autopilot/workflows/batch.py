@@ -35,16 +35,18 @@ class QueuedMessage:
     receipt_handle: str
     body: str
     group: str
+    sender: str = ""  # SQS's SenderId: the authenticated principal that sent it
 
     @classmethod
     def from_record(cls, record: dict[str, object]) -> QueuedMessage:
         attributes = record.get("attributes")
-        group = attributes.get("MessageGroupId", "") if isinstance(attributes, dict) else ""
+        known = attributes if isinstance(attributes, dict) else {}
         return cls(
             message_id=str(record["messageId"]),
             receipt_handle=str(record["receiptHandle"]),
             body=str(record["body"]),
-            group=str(group),
+            group=str(known.get("MessageGroupId", "")),
+            sender=str(known.get("SenderId", "")),
         )
 
 
@@ -103,6 +105,14 @@ def _attempt(message: QueuedMessage, executor: Executor, inbox: Inbox) -> int | 
         count("MalformedAction")
         inbox.dead_letter(message.body, message.group, message.message_id, "malformed action")
         return None
+    if message.group != request.service_arn:
+        # The group serializes one service's actions: a message in another group would race.
+        logger.error("action outside its service's message group kept in the dead-letter queue")
+        count("MalformedAction")
+        inbox.dead_letter(message.body, message.group, message.message_id, "wrong message group")
+        return None
+    # Who asked is what SQS says, never what the body claims.
+    request = request.model_copy(update={"requested_by": message.sender or "unknown"})
     try:
         executor.run(request)
     except Exception as exc:  # noqa: BLE001 - any error of one action is counted, then retried

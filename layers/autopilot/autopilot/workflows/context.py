@@ -39,6 +39,7 @@ class ExecutorContext:
     dry_run: bool
     clock: Callable[[], datetime]
     freeze_after: int = 3
+    managed_clusters: frozenset[str] | None = None  # None: every cluster
     held_max_hours: int = 24  # a push held by an alarm deploys on OK only if held no longer
     prices: FargatePrices = field(default_factory=FargatePrices)
 
@@ -68,6 +69,7 @@ class ExecutorContext:
             tag=tag,
             reason=reason,
             deployment_id=deployment_id,
+            requested_by=request.requested_by,
         )
 
     def previous(self, request: ActionBase) -> LedgerEntry | None:

@@ -19,7 +19,7 @@ from autopilot.domain.deploy import (
     deploy_hold,
 )
 from autopilot.domain.errors import PermanentFailureError
-from autopilot.domain.fleet import Service, task_definition_label
+from autopilot.domain.fleet import Service, short_digest, task_definition_label
 from autopilot.domain.images import parse_image
 from autopilot.domain.ledger import LedgerEntry, Outcome
 from autopilot.domain.scan import scan_verdict
@@ -148,6 +148,15 @@ def _decide(
     decision = decide_deploy(push, service, pushed, running)
     if isinstance(decision, Skip):
         return decision
+    if push.tag not in pushed.tags:
+        # The message says the digest was pushed as this tag; ECR is the source of truth. The
+        # tag moved on to a newer image, or it never pointed here (a forged request).
+        now = ", ".join(pushed.tags) or "no tag"
+        return Skip(
+            f"ECR does not have {short_digest(push.digest)} tagged {push.tag} "
+            f"(its tags now: {now}): superseded",
+            "superseded",
+        )
 
     quarantined = bool(ctx.ledger.quarantined({push.digest}))
     firing = ctx.cloudwatch.firing_for(service)
@@ -156,7 +165,8 @@ def _decide(
         return hold
     threshold = read_config(service.tags).scan_threshold
     if threshold is not None:
-        scan = request.scan or ctx.ecr.scan_result(push.account, push.repository, push.digest)
+        # From ECR (basic or enhanced scanning), never from the message: a request is a claim.
+        scan = ctx.ecr.scan_result(push.account, push.repository, push.digest)
         verdict = scan_verdict(threshold, scan)
         if verdict is not None:
             return verdict

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from autopilot.domain.errors import PermanentFailureError
 from autopilot.domain.ledger import GAVE_UP, LedgerEntry, Outcome
+from autopilot.domain.scope import in_scope
 from autopilot.models.actions import (
     ActionRequest,
     CapacityRequest,
@@ -26,6 +27,14 @@ from autopilot.workflows.track_action import track
 def execute(ctx: ExecutorContext, request: ActionRequest) -> LedgerEntry:
     """Run the action. An invalid request ends here, recorded and never retried; any other
     error is the caller's to retry."""
+    if not in_scope(request.service_arn, ctx.managed_clusters):
+        # Never read, never changed: a message naming such a service is refused unread.
+        return ctx.finish(
+            ctx.entry(request, request.kind),
+            Outcome.REFUSED,
+            reason="the service is outside the clusters this installation manages",
+            code="outside-managed-clusters",
+        )
     try:
         return _dispatch(ctx, request)
     except PermanentFailureError as exc:

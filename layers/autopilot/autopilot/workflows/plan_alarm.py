@@ -22,6 +22,7 @@ from autopilot.adapters.tagging import TaggingGateway
 from autopilot.domain.alarms import InvalidAlarmTagError, alarm_services, is_scaling_alarm
 from autopilot.domain.config import TRACK
 from autopilot.domain.ledger import action_id
+from autopilot.domain.scope import in_scope
 from autopilot.models.actions import ResumeHeldRequest, RollbackRequest
 from autopilot.models.events import AlarmStateChangeEvent, IgnoredEvent
 from autopilot.observability import count, logger
@@ -42,7 +43,11 @@ def plan_alarm(
     ecs: EcsGateway,
     tagging: TaggingGateway,
     queue: ActionQueue,
+    *,
+    clusters: frozenset[str] | None = None,
 ) -> AlarmPlan:
+    """`clusters`: the managed clusters (None: all); an alarm acts on no service outside them,
+    whatever its tag or dimensions name."""
     detail = event.detail
     name, state = detail.alarmName, detail.state.value
     if state not in {"ALARM", "OK"}:
@@ -66,6 +71,13 @@ def plan_alarm(
         )
     except InvalidAlarmTagError as exc:
         raise IgnoredEvent(f"alarm {name}: {exc}") from exc
+    outside = [arn for arn in services if not in_scope(arn, clusters)]
+    if outside:
+        logger.warning(
+            "alarm names services outside the managed clusters: left alone",
+            extra={"services": outside},
+        )
+        services = [arn for arn in services if in_scope(arn, clusters)]
     if not services:
         raise IgnoredEvent(
             f"alarm {name} is tied to no service (no autopilot:service tag, in no service's "

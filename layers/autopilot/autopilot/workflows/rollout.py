@@ -60,6 +60,16 @@ def roll_out(ctx: ExecutorContext, service: Service, task_definition_arn: str, w
         raise PermanentFailureError(
             "CODE_DEPLOY service has no load balancer to shift traffic on", "invalid-service"
         )
+    # The change runs under CodeDeploy's role, out of reach of the tag condition on
+    # UpdateService: the group must deploy exactly this service, or a tag on team B's service
+    # could deploy into team A's group.
+    targets = ctx.codedeploy.ecs_services(application, group)
+    if targets != [(service.cluster_name, service.name)]:
+        shown = ", ".join(f"{c}/{s}" for c, s in targets) or "no service"
+        raise PermanentFailureError(
+            f"CodeDeploy group {application}/{group} deploys {shown}, not {service.label}",
+            "codedeploy-group-mismatch",
+        )
     container, port = service.load_balancers[0]
     return ctx.codedeploy.create_deployment(
         application, group, appspec(task_definition_arn, container, port), description=why
