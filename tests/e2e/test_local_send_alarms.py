@@ -172,6 +172,7 @@ def test_a_push_waiting_for_a_scan_that_never_comes_is_told_once(
     digest = fleet.digest_of("web", 3)
     with moto.app.aws_environment():
         boto3.client("ecr").start_image_scan(repositoryName="web", imageId={"imageDigest": digest})
+        fleet.record_scan("web", digest, {})  # what ECR's scan found: nothing
     scanned = moto.send(
         sample(
             moto,

@@ -159,7 +159,11 @@ def test_scan_events_in_both_documented_shapes_gate_the_deploy(
         )
     held = moto.send(push(moto, 2))
 
-    # When ECR's basic scan and Inspector's enhanced scan each report a HIGH finding
+    # When ECR's basic scan and Inspector's enhanced scan each report a HIGH finding (the
+    # executor reads the findings from ECR, not from the event)
+    scanned = json.loads((EVENTS / "ecr_image_scan.json").read_text())["detail"]["image-digest"]
+    with moto.app.aws_environment():
+        fleet.record_scan("web", scanned, {"HIGH": 1})
     basic = moto.send(EVENTS / "ecr_image_scan.json")
     enhanced = moto.send(EVENTS / "inspector2_scan.json")
 
