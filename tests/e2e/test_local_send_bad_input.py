@@ -49,7 +49,7 @@ def test_the_documented_pull_through_cache_sample_is_refused_for_its_impossible_
     # Then one line says which file, what is wrong and what to do; nothing else is printed
     assert result.code == 1
     assert result.stderr.splitlines() == [
-        f'autopilot: {sample}: "time" 2023-02-29T02:36:48Z is not a real date and time '
+        f'autopilot: {sample}: "time": "2023-02-29T02:36:48Z" is not a real date and time '
         "(day is out of range for month): EventBridge never sends one; give a real UTC time "
         "such as 2026-11-20T10:00:00Z"
     ]
@@ -71,14 +71,14 @@ BAD_FILES: list[tuple[str, str | bytes, str]] = [
     (
         "feb-30.json",
         push_with(time="2026-02-30T10:00:00Z"),
-        '"time" 2026-02-30T10:00:00Z is not a real date and time (day is out of range',
+        '"time": "2026-02-30T10:00:00Z" is not a real date and time (day is out',
     ),
     (
         "hour-25.json",
         push_with(time="2026-11-20T25:00:00Z"),
         "(hour must be in 0..23): EventBridge never sends one; give a real UTC time",
     ),
-    ("not-a-time.json", push_with(time="yesterday"), '"time" yesterday is not a real date'),
+    ("not-a-time.json", push_with(time="yesterday"), '"time": "yesterday" is not a real date'),
     ("numeric-time.json", push_with(time=1700000000), '"time" is a JSON number: EventBridge'),
     (
         "no-shape.json",
@@ -142,7 +142,7 @@ def test_one_bad_file_stops_every_file_before_anything_runs(
 
     # Then the line points at the event in the list, and nothing was deployed
     assert result.code == 1
-    assert the_one_line(result).startswith(f'autopilot: {bad} (event 2): "time" 2026-04-31')
+    assert the_one_line(result).startswith(f'autopilot: {bad} (event 2): "time": "2026-04-31')
     assert result.lines == []
 
 

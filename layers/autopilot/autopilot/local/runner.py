@@ -316,7 +316,7 @@ class LocalApp:
         if "detail-type" not in event:
             function = self.template.schedule_routes.get(event["action"])
             return [(function, self._invoke_async(function, event))] if function else []
-        entry = _bus_entry(event)
+        entry = bus_entry(event)
         with self.aws_environment():
             events, sqs = clients.events(), clients.sqs()
             sent = events.put_events(Entries=[entry])
@@ -569,7 +569,7 @@ def _time_problem(value: object) -> str | None:
     except ValueError as exc:
         reason = "not a date and time" if str(exc).startswith("Invalid isoformat") else exc
         return (
-            f'"time" {value} is not a real date and time ({reason}): '
+            f'"time": {json.dumps(value)} is not a real date and time ({reason}): '
             f"EventBridge never sends one; give a real UTC time such as {_A_TIME}"
         )
     return None
@@ -585,7 +585,7 @@ def _schedule_problem(event: Mapping[str, Any], actions: Collection[str]) -> str
     )
 
 
-def _bus_entry(event: Mapping[str, Any]) -> PutEventsRequestEntryTypeDef:
+def bus_entry(event: Mapping[str, Any]) -> PutEventsRequestEntryTypeDef:
     """The PutEvents entry for an event `event_problem` passed."""
     entry: PutEventsRequestEntryTypeDef = {
         "Source": event["source"],
