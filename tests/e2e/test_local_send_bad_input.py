@@ -78,6 +78,11 @@ BAD_FILES: list[tuple[str, str | bytes, str]] = [
         push_with(time="2026-11-20T25:00:00Z"),
         "(hour must be in 0..23): EventBridge never sends one; give a real UTC time",
     ),
+    (
+        "before-year-1.json",
+        push_with(time="0001-01-01T00:00:00+01:00"),
+        "is not a real date and time (date value out of range)",
+    ),
     ("not-a-time.json", push_with(time="yesterday"), '"time": "yesterday" is not a real date'),
     ("numeric-time.json", push_with(time=1700000000), '"time" is a JSON number: EventBridge'),
     (
@@ -86,6 +91,8 @@ BAD_FILES: list[tuple[str, str | bytes, str]] = [
         'neither an EventBridge event (no "detail-type") nor a schedule document (no "action")',
     ),
     ("no-source.json", push_with(source=None), '"source" is missing: EventBridge events name'),
+    ("empty-source.json", push_with(source=""), '"source" is empty: EventBridge events name it'),
+    ("numeric-type.json", push_with(**{"detail-type": 7}), '"detail-type" is a JSON number:'),
     ("detail-string.json", push_with(detail="{}"), '"detail" is a JSON string: EventBridge only'),
     ("resources-string.json", push_with(resources="arn:x"), '"resources" must be a list of ARNs'),
     (

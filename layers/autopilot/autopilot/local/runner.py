@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TextIO
@@ -549,7 +549,7 @@ def event_problem(event: Mapping[str, Any]) -> str | None:
     for key, example in (("source", "aws.ecr"), ("detail-type", "ECR Image Action")):
         value = event.get(key)
         if not isinstance(value, str) or not value:
-            found = "missing" if value is None else f"{_kind(value)}, not a non-empty string"
+            found = "missing" if value is None else "empty" if value == "" else _kind(value)
             return f'"{key}" is {found}: EventBridge events name it, e.g. "{example}"'
     if "detail" in event and not isinstance(event["detail"], dict):
         return f'"detail" is {_kind(event["detail"])}: EventBridge only carries a JSON object'
@@ -565,8 +565,9 @@ def _time_problem(value: object) -> str | None:
     if not isinstance(value, str):
         return f'"time" is {_kind(value)}: EventBridge sends a UTC time string like {_A_TIME}'
     try:
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
+        # In UTC too: the SDK sends UTC, and 0001-01-01T00:00+01:00 is before year 1 there.
+        datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
         reason = "not a date and time" if str(exc).startswith("Invalid isoformat") else exc
         return (
             f'"time": {json.dumps(value)} is not a real date and time ({reason}): '
