@@ -4,6 +4,7 @@ wrong and what to do; exit 1 (2 for a usage error); never a traceback."""
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -223,3 +224,20 @@ def test_no_file_at_all_is_a_usage_error(moto: Moto) -> None:
     assert result.code == 2
     assert "the following arguments are required: FILE" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_no_moto_server_at_the_endpoint_is_a_usage_error(moto: Moto) -> None:
+    # Given an endpoint on this machine where nothing listens
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        endpoint = f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+    # When an event is sent there
+    result = moto.send(EVENTS / "ecr_image_push.json", env={"AWS_ENDPOINT_URL": endpoint})
+
+    # Then one line says so and what to do, exit 2
+    assert result.code == 2
+    assert result.stderr.splitlines() == [
+        f"autopilot: no moto server answers at {endpoint}: start one (autopilot local server) "
+        "or fix AWS_ENDPOINT_URL"
+    ]

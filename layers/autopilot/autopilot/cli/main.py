@@ -197,6 +197,8 @@ def _run_operator_command(args: argparse.Namespace, backend: Backend) -> int:
 
 
 def _local(args: argparse.Namespace) -> int:
+    from botocore.exceptions import EndpointConnectionError  # noqa: PLC0415
+
     from autopilot.local.runner import BadInputError, LocalRunnerError  # noqa: PLC0415
 
     try:
@@ -206,6 +208,13 @@ def _local(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     except LocalRunnerError as exc:
         print(f"autopilot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except EndpointConnectionError:
+        print(
+            f"autopilot: no moto server answers at {os.environ.get('AWS_ENDPOINT_URL')}: "
+            "start one (autopilot local server) or fix AWS_ENDPOINT_URL",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
 
 
