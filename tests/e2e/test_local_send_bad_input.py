@@ -61,6 +61,7 @@ def test_the_documented_pull_through_cache_sample_is_refused_for_its_impossible_
 BAD_FILES: list[tuple[str, str | bytes, str]] = [
     ("not-json.json", '{"version": "0",', "is not JSON (Expecting"),
     ("trailing-comma.json", '{"detail": {"a": 1,}}', "is not JSON (Expecting property name"),
+    ("nan.json", push_with(detail={"x": float("nan")}), "is not JSON (NaN is not a JSON value)"),
     ("empty.json", "", "is empty: put one event (a JSON object) in it"),
     ("blank.json", "  \n", "is empty: put one event"),
     ("latin1.json", b'{"id": "caf\xe9"}', "is not UTF-8 text (at byte offset 11)"),

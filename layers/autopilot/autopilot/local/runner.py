@@ -500,15 +500,27 @@ def _read_text(path: Path) -> str:
         ) from None
 
 
+class _NotJsonError(ValueError):
+    """A token Python's json module reads but JSON does not have (NaN, Infinity)."""
+
+
+def _refuse_constant(name: str) -> object:
+    raise _NotJsonError(name)
+
+
 def _load_json(path: Path, text: str) -> object:
     if not text.strip():
         raise BadInputError(f"{path} is empty: {_WANTED}")
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise BadInputError(
             f"{path} is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno}): "
             "fix the syntax, or start from a sample in events/"
+        ) from None
+    except _NotJsonError as exc:
+        raise BadInputError(
+            f"{path} is not JSON ({exc} is not a JSON value): write a number or a string"
         ) from None
     except (ValueError, RecursionError) as exc:  # an integer too long, nesting too deep
         raise BadInputError(f"{path} cannot be read as JSON ({exc}): {_WANTED}") from None
