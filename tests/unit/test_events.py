@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from pydantic import BaseModel, ValidationError
 
 from autopilot.domain.fleet import ImagePush
 from autopilot.domain.scan import ScanResult
@@ -52,6 +53,8 @@ def scan_event(name: str = "ecr_image_scan.json", /, **detail: object) -> ImageS
 # Every sample file parses with its model.
 
 SCHEDULE_DOCUMENTS = ["schedule_park.json", "schedule_unpark.json", "schedule_scale.json"]
+# AWS's samples that no function takes, kept to check what the local runner answers.
+UNTAKEN_SAMPLES = ["ecr_pull_through_cache.json"]
 SAMPLES: list[tuple[str, type[BaseModel]]] = [
     ("ecr_image_push.json", EcrImageActionEvent),
     ("ecr_image_push_semver.json", EcrImageActionEvent),
@@ -92,7 +95,17 @@ def test_every_sample_file_is_covered() -> None:
     names = {path.name for path in EVENTS.glob("*.json")}
 
     # Then each one is in the table above (a new sample needs a model and a line there)
-    assert names == {name for name, _ in SAMPLES} | set(SCHEDULE_DOCUMENTS)
+    assert names == {name for name, _ in SAMPLES} | set(SCHEDULE_DOCUMENTS) | set(UNTAKEN_SAMPLES)
+
+
+def test_the_documented_pull_through_cache_sample_has_a_time_that_does_not_exist() -> None:
+    # Given AWS's pull-through-cache sample, kept exactly as documented
+    body = sample("ecr_pull_through_cache.json")
+
+    # When its envelope is parsed the way every handler parses one
+    # Then its time (29 February 2023) is refused
+    with pytest.raises(ValidationError, match="time"):
+        EventBridgeModel.model_validate(body)
 
 
 @pytest.mark.parametrize("name", SCHEDULE_DOCUMENTS)

@@ -64,6 +64,9 @@ def test_parse_policy_reads_each_kind(value: str, expected: TrackingPolicy) -> N
         "off:main",
         "semver:not a range",
         "semver:>>1",
+        # an operator in a hyphen range's bound (semantic_version raised AttributeError)
+        "semver:= - 0",
+        "semver:>=1.0.0 - 2",
     ],
 )
 def test_parse_policy_refuses_what_it_cannot_read(value: str) -> None:

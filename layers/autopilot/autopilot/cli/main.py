@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from autopilot.cli.operator import Backend
     from autopilot.domain.report import Week
+    from autopilot.local.runner import LocalApp
     from autopilot.workflows.cost_report import ReportSources
 
 EXIT_FAILED = 1
@@ -281,12 +282,24 @@ def _run_operator_command(args: argparse.Namespace, backend: Backend) -> int:
 
 
 def _local(args: argparse.Namespace) -> int:
-    from autopilot.local.runner import LocalRunnerError  # noqa: PLC0415
+    from botocore.exceptions import EndpointConnectionError  # noqa: PLC0415
+
+    from autopilot.local.runner import BadInputError, LocalRunnerError  # noqa: PLC0415
 
     try:
         return _run_local(args)
+    except BadInputError as exc:
+        print(f"autopilot: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except LocalRunnerError as exc:
         print(f"autopilot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except EndpointConnectionError:
+        print(
+            f"autopilot: no moto server answers at {os.environ.get('AWS_ENDPOINT_URL')}: "
+            "start one (autopilot local server) or fix AWS_ENDPOINT_URL",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
 
 
@@ -302,19 +315,63 @@ def _run_local(args: argparse.Namespace) -> int:
 
         return run_demo(root)
     app = LocalApp(root, _endpoint())
-    app.ensure_resources()
     if args.local_command == "seed":
+        app.ensure_resources()
         from autopilot.local.fleet import seed_fleet  # noqa: PLC0415
 
         with app.aws_environment():
             services = seed_fleet()
         _print_lines([{"type": "seeded", "service": k, "arn": v} for k, v in services.items()])
         return 0
+    return _send(app, args.files)
+
+
+def _send(app: LocalApp, files: Sequence[Path]) -> int:
+    """Every file is read and checked before anything runs; then each event is sent in turn.
+    Exit 1 when a file cannot be sent, or an event was not taken, rejected as malformed, or
+    failed: one line on stderr each, naming the file. Events ignored on purpose are fine."""
+    from autopilot.local.runner import BadInputError, EventInput, read_event_file  # noqa: PLC0415
     from autopilot.local.session import send  # noqa: PLC0415
 
-    events = [event for path in args.files for event in _read_events(path)]
-    _print_lines(send(app, events))
-    return 0
+    inputs: list[EventInput] = []
+    problems: list[str] = []
+    actions = app.template.schedule_routes.keys()
+    for path in files:
+        try:
+            inputs.extend(read_event_file(path, actions))
+        except BadInputError as exc:
+            problems.append(str(exc))
+    if not problems:
+        app.ensure_resources()
+        for one in inputs:
+            try:
+                lines = send(app, [one.event])
+            except BadInputError as exc:  # what only the bus finds out
+                problems.append(f"{one.where}: {exc}")
+                continue
+            _print_lines(lines)
+            problems.extend(f"{one.where}: {p}" for p in map(_not_taken, lines) if p)
+    for problem in problems:
+        print(f"autopilot: {problem}", file=sys.stderr)
+    return EXIT_FAILED if problems else 0
+
+
+def _not_taken(line: dict[str, Any]) -> str | None:
+    """Why an outcome line means the event was not taken, with what to do; None if it was."""
+    kind, reason = line["type"], line.get("reason")
+    if kind == "unrouted":
+        return f"{reason}: nothing ran; send an event one of its rules or schedules takes"
+    if kind == "rejected":
+        return (
+            f"{line['function']} rejected it as malformed ({reason}); it is kept in the "
+            "events dead-letter queue: fix the event and send it again"
+        )
+    if kind == "failed":
+        return (
+            f"{line['function']} failed on every attempt ({reason}); the event is in the "
+            "events dead-letter queue: see the function logs above"
+        )
+    return None
 
 
 def _endpoint() -> str:
@@ -329,19 +386,6 @@ def _endpoint() -> str:
     if not endpoint.startswith(("http://127.", "http://localhost")):
         raise LocalRunnerError(f"refusing to run local events against {endpoint}: not loopback")
     return endpoint
-
-
-def _read_events(path: Path) -> list[dict[str, Any]]:
-    from autopilot.local.runner import LocalRunnerError  # noqa: PLC0415
-
-    try:
-        loaded = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise LocalRunnerError(f"{path}: {exc}") from exc
-    events = loaded if isinstance(loaded, list) else [loaded]
-    if not all(isinstance(event, dict) for event in events):
-        raise LocalRunnerError(f"{path}: expected an event object or a list of them")
-    return events
 
 
 def _serve(port: int) -> int:

@@ -67,7 +67,9 @@ def parse_policy(value: str) -> TrackingPolicy:
     if kind is PolicyKind.SEMVER:
         try:
             _spec(pattern)
-        except ValueError as exc:
+        # semantic_version's hyphen-range parser fails with AttributeError when a bound
+        # carries an operator (`= - 0`, `>=1 - 2`): that is a bad range too, not a crash.
+        except (ValueError, AttributeError) as exc:
             raise InvalidPolicyError(f"not a semver range: {pattern!r}") from exc
     return TrackingPolicy(kind, pattern)
 

@@ -13,10 +13,10 @@ import json
 import os
 import sys
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TextIO
@@ -47,6 +47,23 @@ _ASYNC_ATTEMPTS = 3  # Lambda retries an asynchronous invocation twice
 
 class LocalRunnerError(RuntimeError):
     """The local environment cannot run the application as asked."""
+
+
+class BadInputError(LocalRunnerError):
+    """Input the runner cannot send as it is; the message says what is wrong and what to do."""
+
+
+@dataclass(frozen=True)
+class EventInput:
+    """One event to send, and where it was read from (for messages that name the file)."""
+
+    path: Path
+    event: dict[str, Any]
+    position: int | None = None  # its place in a file holding a list; None for a lone event
+
+    @property
+    def where(self) -> str:
+        return str(self.path) if self.position is None else f"{self.path} (event {self.position})"
 
 
 @dataclass
@@ -308,20 +325,22 @@ class LocalApp:
 
         A schedule document (no detail-type, an action) goes where the template's Scheduler
         schedules deliver theirs."""
-        if "detail-type" not in event and "action" in event:
-            function = self.template.schedule_routes.get(str(event["action"]))
+        problem = event_problem(event)
+        if problem:
+            raise BadInputError(problem)
+        if "detail-type" not in event:
+            function = self.template.schedule_routes.get(event["action"])
             return [(function, self._invoke_async(function, event))] if function else []
+        entry = bus_entry(event)
         with self.aws_environment():
             events, sqs = clients.events(), clients.sqs()
-            entry: PutEventsRequestEntryTypeDef = {
-                "Source": str(event.get("source", "")),
-                "DetailType": str(event.get("detail-type", "")),
-                "Detail": json.dumps(event.get("detail", {})),
-                "Resources": [str(r) for r in event.get("resources", [])],
-            }
-            if "time" in event:
-                entry["Time"] = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
-            events.put_events(Entries=[entry])
+            sent = events.put_events(Entries=[entry])
+            if sent["FailedEntryCount"]:
+                refused = sent["Entries"][0]
+                raise BadInputError(
+                    f"EventBridge refused it ({refused.get('ErrorCode')}: "
+                    f"{refused.get('ErrorMessage')}): send it in the shape AWS sends it"
+                )
             matched: list[str] = []
             for route in self.template.rules:
                 url = sqs.get_queue_url(QueueName=self._rule_name(route.function, route.name))
@@ -476,6 +495,160 @@ def _fixed_clock(text: str) -> Callable[[], datetime] | None:
     if moment.tzinfo is None:
         raise LocalRunnerError(f"{CLOCK}: give the time zone, e.g. {text}Z")
     return lambda: moment
+
+
+def read_event_file(path: Path, schedule_actions: Collection[str]) -> list[EventInput]:
+    """The events in a file holding one event or a JSON list of them, checked as far as they
+    can be before anything runs: each problem is a `BadInputError` naming the file."""
+    inputs = _events_in(path, _load_json(path, _read_text(path)))
+    for one in inputs:
+        problem = event_problem(one.event) or _schedule_problem(one.event, schedule_actions)
+        if problem:
+            raise BadInputError(f"{one.where}: {problem}")
+    return inputs
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8-sig")  # an editor's byte-order mark is harmless
+    except FileNotFoundError:
+        raise BadInputError(
+            f"{path}: no such file: check the path (samples are in events/)"
+        ) from None
+    except IsADirectoryError:
+        raise BadInputError(
+            f"{path} is a directory: name the event files in it, e.g. {path}/*.json"
+        ) from None
+    except OSError as exc:
+        raise BadInputError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise BadInputError(
+            f"{path} is not UTF-8 text (at byte offset {exc.start}): save it as UTF-8 JSON"
+        ) from None
+
+
+class _NotJsonError(ValueError):
+    """A token Python's json module reads but JSON does not have (NaN, Infinity)."""
+
+
+def _refuse_constant(name: str) -> object:
+    raise _NotJsonError(name)
+
+
+def _load_json(path: Path, text: str) -> object:
+    if not text.strip():
+        raise BadInputError(f"{path} is empty: {_WANTED}")
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise BadInputError(
+            f"{path} is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno}): "
+            "fix the syntax, or start from a sample in events/"
+        ) from None
+    except _NotJsonError as exc:
+        raise BadInputError(
+            f"{path} is not JSON ({exc} is not a JSON value): write a number or a string"
+        ) from None
+    except (ValueError, RecursionError) as exc:  # an integer too long, nesting too deep
+        raise BadInputError(f"{path} cannot be read as JSON ({exc}): {_WANTED}") from None
+
+
+def _events_in(path: Path, loaded: object) -> list[EventInput]:
+    if isinstance(loaded, dict):
+        return [EventInput(path, loaded)]
+    if not isinstance(loaded, list) or not loaded:
+        what = "an empty list" if isinstance(loaded, list) else _kind(loaded)
+        raise BadInputError(f"{path} holds {what}, not an event: {_WANTED}")
+    for position, item in enumerate(loaded, start=1):
+        if not isinstance(item, dict):
+            raise BadInputError(
+                f"{path}: item {position} of its list is {_kind(item)}, not an event: "
+                "every item must be an event object"
+            )
+    return [EventInput(path, item, position) for position, item in enumerate(loaded, start=1)]
+
+
+_WANTED = "put one event (a JSON object) in it, or a JSON list of events"
+_A_TIME = "2026-11-20T10:00:00Z"
+
+
+def event_problem(event: Mapping[str, Any]) -> str | None:
+    """What keeps `event` from being delivered the way AWS delivers it, with what to do; None
+    when nothing does. An EventBridge event needs what PutEvents needs, and a real time; a
+    schedule document (no detail-type) needs its action."""
+    if "detail-type" not in event:
+        if "action" not in event:
+            return (
+                'neither an EventBridge event (no "detail-type") nor a schedule document '
+                '(no "action"): start from a sample in events/ (events/README.md says which)'
+            )
+        if not isinstance(event["action"], str):
+            return f'"action" is {_kind(event["action"])}, not a string: name the action'
+        return None
+    for key, example in (("source", "aws.ecr"), ("detail-type", "ECR Image Action")):
+        value = event.get(key)
+        if not isinstance(value, str) or not value:
+            found = "missing" if value is None else "empty" if value == "" else _kind(value)
+            return f'"{key}" is {found}: EventBridge events name it, e.g. "{example}"'
+    if "detail" in event and not isinstance(event["detail"], dict):
+        return f'"detail" is {_kind(event["detail"])}: EventBridge only carries a JSON object'
+    resources = event.get("resources", [])
+    if not isinstance(resources, list) or not all(isinstance(r, str) for r in resources):
+        return '"resources" must be a list of ARNs (strings), e.g. []'
+    if "time" in event:
+        return _time_problem(event["time"])
+    return None
+
+
+def _time_problem(value: object) -> str | None:
+    if not isinstance(value, str):
+        return f'"time" is {_kind(value)}: EventBridge sends a UTC time string like {_A_TIME}'
+    try:
+        # In UTC too: the SDK sends UTC, and 0001-01-01T00:00+01:00 is before year 1 there.
+        datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
+        reason = "not a date and time" if str(exc).startswith("Invalid isoformat") else exc
+        return (
+            f'"time": {json.dumps(value)} is not a real date and time ({reason}): '
+            f"EventBridge never sends one; give a real UTC time such as {_A_TIME}"
+        )
+    return None
+
+
+def _schedule_problem(event: Mapping[str, Any], actions: Collection[str]) -> str | None:
+    """A schedule document whose action no schedule in template.yaml delivers."""
+    if "detail-type" in event or event["action"] in actions:
+        return None
+    return (
+        f"no schedule in template.yaml delivers action {event['action']!r}: "
+        f"use one of {', '.join(sorted(actions))}"
+    )
+
+
+def bus_entry(event: Mapping[str, Any]) -> PutEventsRequestEntryTypeDef:
+    """The PutEvents entry for an event `event_problem` passed."""
+    entry: PutEventsRequestEntryTypeDef = {
+        "Source": event["source"],
+        "DetailType": event["detail-type"],
+        "Detail": json.dumps(event.get("detail", {})),
+        "Resources": list(event.get("resources", [])),
+    }
+    if "time" in event:
+        entry["Time"] = datetime.fromisoformat(event["time"].replace("Z", "+00:00"))
+    return entry
+
+
+def _kind(value: object) -> str:
+    """How JSON would name the value's type, for messages."""
+    if isinstance(value, bool):
+        return f"JSON {str(value).lower()}"
+    if value is None:
+        return "JSON null"
+    if isinstance(value, dict):
+        return "a JSON object"
+    if isinstance(value, list):
+        return "a JSON array"
+    return "a JSON string" if isinstance(value, str) else "a JSON number"
 
 
 def find_project_root(start: Path | None = None) -> Path:
