@@ -289,6 +289,7 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 
     def connect(self) -> None:
         sock = _connect_first(self._addresses, self.port, self._budget)
+        sock.settimeout(self._budget)  # the handshake and each read get the full timeout
         try:
             self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
         except BaseException:
