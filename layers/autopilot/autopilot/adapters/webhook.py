@@ -119,7 +119,7 @@ def url_from_secret(secret: Mapping[str, Any]) -> str:
         raise InvalidWebhookSecretError("JSON without a url key")
     url = document["url"]
     if not isinstance(url, str):
-        raise InvalidWebhookSecretError(f"JSON url is a {_json_kind(url)}, not a string")
+        raise InvalidWebhookSecretError(f"JSON url is not a string ({_json_kind(url)})")
     return url.strip()
 
 
