@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import boto3
 import pytest
 
+from autopilot import wiring
 from autopilot.local import fleet, sample_events
 from autopilot.local.runner import LocalApp
 from autopilot.local.session import send
@@ -41,6 +42,13 @@ def chat() -> Iterator[tuple[str, list[dict[str, Any]]]]:
     server.shutdown()
 
 
+@pytest.fixture
+def loopback_webhooks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Given a local run: the wiring lets the notifier post to a loopback literal over http
+    (the local runner sets this; a deployed function never does)."""
+    monkeypatch.setattr(wiring, "allow_loopback_webhook", True)
+
+
 def webhook_secret(app: LocalApp, url: str) -> str:
     with app.aws_environment():
         return str(
@@ -61,8 +69,9 @@ def test_deploys_are_posted_to_the_chat_webhook_from_its_secret(
     services: dict[str, str],
     chat: tuple[str, list[dict[str, Any]]],
     monkeypatch: pytest.MonkeyPatch,
+    loopback_webhooks: None,
 ) -> None:
-    # Given the application configured with a webhook secret
+    # Given a local run configured with a webhook secret
     url, received = chat
     monkeypatch.setenv("AUTOPILOT_PARAMETER_ChatWebhookSecretArn", webhook_secret(app, url))
 
@@ -101,17 +110,47 @@ def test_a_failing_webhook_never_logs_its_url_and_does_not_fail_the_deploy(
     services: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
     log_records: list[logging.LogRecord],
+    loopback_webhooks: None,
 ) -> None:
-    # Given a webhook URL nothing listens on (its path is the secret part)
+    # Given a local run whose webhook URL nothing listens on (its path is the secret part)
     url = "http://127.0.0.1:9/hooks/T000/B000/s3cr3t-token"
     monkeypatch.setenv("AUTOPILOT_PARAMETER_ChatWebhookSecretArn", webhook_secret(app, url))
 
     # When a deploy is notified
     lines = push_web(app)
 
-    # Then the deploy went out, the failure is logged, and the secret URL appears nowhere
+    # Then the deploy went out, the failure is logged with its cause, and the URL appears nowhere
     assert {line["outcome"] for line in lines if line["type"] == "action"} == {"deployed"}
-    messages = [record.getMessage() for record in log_records]
-    assert "chat webhook post failed" in messages
+    failures = [r for r in log_records if r.getMessage() == "chat webhook post failed"]
+    assert {r.__dict__["reason"] for r in failures} == {
+        "connection failed (ConnectionRefusedError)"
+    }
+    everything = " ".join(f"{r.getMessage()} {r.__dict__} {r.exc_text}" for r in log_records)
+    assert "s3cr3t-token" not in everything
+
+
+def test_a_deployed_function_refuses_a_loopback_webhook_and_still_deploys(
+    app: LocalApp,
+    services: dict[str, str],
+    chat: tuple[str, list[dict[str, Any]]],
+    monkeypatch: pytest.MonkeyPatch,
+    log_records: list[logging.LogRecord],
+) -> None:
+    # Given the wiring as in Lambda (nothing allows loopback) and a secret aimed at loopback,
+    # where a chat server does listen
+    monkeypatch.setattr(wiring, "allow_loopback_webhook", False)
+    url, received = chat
+    monkeypatch.setenv("AUTOPILOT_PARAMETER_ChatWebhookSecretArn", webhook_secret(app, url))
+
+    # When a deploy is notified
+    lines = push_web(app)
+
+    # Then nothing reached the loopback server, SNS still did, and the log names the rule
+    assert received == []
+    assert {line["outcome"] for line in lines if line["type"] == "action"} == {"deployed"}
+    assert len([line for line in lines if line["type"] == "notification"]) == 2
+    failures = [r for r in log_records if r.getMessage() == "chat webhook post failed"]
+    assert len(failures) == 2
+    assert {r.__dict__["reason"] for r in failures} == {"chat webhook secret refused: not https"}
     everything = " ".join(f"{r.getMessage()} {r.__dict__} {r.exc_text}" for r in log_records)
     assert "s3cr3t-token" not in everything

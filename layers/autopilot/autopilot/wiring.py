@@ -27,6 +27,10 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# Set by the local runner only: its chat webhook may be a plain-http server on loopback.
+allow_loopback_webhook = False
+
+
 @cache
 def settings() -> Settings:
     return Settings.from_env()
@@ -107,7 +111,11 @@ def executor() -> ExecutorContext:
         codedeploy=codedeploy(),
         cloudwatch=cloudwatch(),
         ledger=ledger(),
-        notifier=Notifier(config.notify_topic_arn, config.chat_webhook_secret_arn),
+        notifier=Notifier(
+            config.notify_topic_arn,
+            config.chat_webhook_secret_arn,
+            allow_loopback_webhook=allow_loopback_webhook,
+        ),
         autoscaling=AutoScalingGateway(),
         scheduler=scheduler,
         dry_run=config.dry_run,
