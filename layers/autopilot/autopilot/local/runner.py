@@ -91,6 +91,8 @@ class LocalApp:
         self._modules: dict[str, ModuleType] = {}
         # The demo tells its story over days: handlers read this clock instead of the real one.
         self.clock: Callable[[], datetime] | None = _fixed_clock(os.environ.get(CLOCK, ""))
+        # Local chat webhooks listen on loopback; Lambda never allows that (adapters/webhook).
+        wiring.allow_loopback_webhook = True
         # Clients built from here on point at the moto server; they are kept for the run.
         with self.aws_environment():
             clients.reset()
