@@ -7,7 +7,7 @@ goes out as a CodeDeploy deployment with an AppSpec instead.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
@@ -44,7 +44,6 @@ ACTIVE_STATUSES: tuple[DeploymentStatusType, ...] = (
     "Baking",
     "Ready",
 )
-_RECENT = timedelta(days=1)  # how far back a retry looks for the deployment it created
 
 
 def appspec(task_definition_arn: str, container_name: str, container_port: int) -> str:
@@ -105,9 +104,14 @@ class CodeDeployGateway:
         return response["deploymentInfo"].get("status", "")
 
     def deployment_for(
-        self, application: str, deployment_group: str, task_definition_arn: str
+        self,
+        application: str,
+        deployment_group: str,
+        task_definition_arn: str,
+        since: datetime,
     ) -> str | None:
-        """The group's recent deployment of `task_definition_arn` (in flight or succeeded).
+        """The group's deployment of `task_definition_arn` created since `since` (in flight or
+        succeeded).
 
         CreateDeployment has no idempotency token: a retry after a lost response finds the
         deployment the earlier attempt created here instead of creating a second one."""
@@ -115,7 +119,7 @@ class CodeDeployGateway:
             applicationName=application,
             deploymentGroupName=deployment_group,
             includeOnlyStatuses=[*ACTIVE_STATUSES, "Succeeded"],
-            createTimeRange={"start": datetime.now(UTC) - _RECENT},
+            createTimeRange={"start": since},
         )
         for deployment_id in response.get("deployments", []):
             info = self._codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]

@@ -43,6 +43,9 @@ class LedgerEntry:
     containers: tuple[str, ...] = field(default_factory=tuple)
     # A rollback's intent: the digests it will quarantine once the service is back on target.
     quarantine: tuple[str, ...] = field(default_factory=tuple)
+    # How the change is made: update-service | codedeploy | codedeploy-stop (stop a blue/green
+    # deployment with rollback). Part of the intent: a retry does the same.
+    via: str = ""
     hours_parked: str = ""  # unpark: decimal hours, for the weekly report
     saved_usd: str = ""  # unpark: estimated Fargate cost avoided, USD
 

@@ -60,7 +60,9 @@ def deploy(ctx: ExecutorContext, request: DeployRequest) -> LedgerEntry:
         revision = previous.to_task_definition or ctx.ecs.find_revision(
             _family(entry.from_task_definition), request.action_id
         )
-        deployment_id = already_rolled_out(ctx, service, revision) if revision else None
+        deployment_id = (
+            already_rolled_out(ctx, service, revision, previous.recorded_at) if revision else None
+        )
         if revision and deployment_id is not None:
             logger.info("an earlier attempt already deployed: recording it")
             entry = replace(entry, to_task_definition=revision)

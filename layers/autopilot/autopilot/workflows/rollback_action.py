@@ -61,7 +61,7 @@ def rollback(ctx: ExecutorContext, request: RollbackRequest) -> LedgerEntry:
     state = ctx.reconciled_state(service)
     if previous is not None and previous.to_task_definition:
         logger.info("carrying out the rollback an earlier attempt decided")
-        return _carry_out(ctx, request, service, state, previous, why)
+        return _carry_out(ctx, request, service, state, previous, why, retry=True)
 
     try:
         decision = _decide(ctx, request, service, state)
@@ -79,16 +79,18 @@ def rollback(ctx: ExecutorContext, request: RollbackRequest) -> LedgerEntry:
             reason=f"the known-good image is gone from ECR: {', '.join(missing)}",
             code="image-gone",
         )
+    to_stop = _deployment_to_stop(service, state)
     entry = replace(
         entry,
         to_task_definition=decision.target.task_definition,
         quarantine=decision.bad_digests,
-        deployment_id=_deployment_to_stop(service, state),
+        deployment_id=to_stop,
+        via="codedeploy-stop" if to_stop else via(service),
     )
     if ctx.dry_run:
         return ctx.finish(entry, Outcome.DRY_RUN, reason=f"dry run: would roll back ({why})")
     ctx.ledger.write(entry, first=previous is None)
-    return _carry_out(ctx, request, service, state, entry, why)
+    return _carry_out(ctx, request, service, state, entry, why, retry=previous is not None)
 
 
 def _decide(
@@ -128,14 +130,17 @@ def _carry_out(  # noqa: PLR0917 - one call site per path, all of it is the acti
     state: ServiceState,
     entry: LedgerEntry,
     why: str,
+    *,
+    retry: bool,
 ) -> LedgerEntry:
     target = entry.to_task_definition
-    if entry.deployment_id and service.deployment_controller == "CODE_DEPLOY":
+    if entry.via == "codedeploy-stop":
         # Stopping an already stopped deployment is a no-op (the adapter says so).
         ctx.codedeploy.stop_deployment(entry.deployment_id)
         deployment_id, how = entry.deployment_id, "codedeploy-stop"
     else:
-        shown = already_rolled_out(ctx, service, target)
+        # Only a retry can find its own change; its intent was recorded at `recorded_at`.
+        shown = already_rolled_out(ctx, service, target, entry.recorded_at) if retry else None
         deployment_id = (
             shown if shown is not None else roll_out(ctx, service, target, f"rollback: {why}")
         )

@@ -6,6 +6,7 @@ response the change may have happened, and a retry must find it instead of repea
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from autopilot.adapters.codedeploy import appspec
@@ -15,6 +16,9 @@ from autopilot.domain.fleet import Service
 
 if TYPE_CHECKING:
     from autopilot.workflows.context import ExecutorContext
+
+
+_CLOCK_SKEW = timedelta(minutes=1)  # between Lambda's clock and CodeDeploy's createTime
 
 
 def codedeploy_target(service: Service) -> tuple[str, str]:
@@ -36,12 +40,17 @@ def via(service: Service) -> str:
 
 
 def already_rolled_out(
-    ctx: ExecutorContext, service: Service, task_definition_arn: str
+    ctx: ExecutorContext, service: Service, task_definition_arn: str, since: datetime
 ) -> str | None:
-    """The id of the deployment that already points the service at the revision, if any."""
+    """The id of the deployment that already points the service at the revision, if any.
+
+    `since`: when the action recorded its intent. A CodeDeploy deployment of the revision
+    created before then is not this action's (a rollback's target was deployed once before)."""
     if service.deployment_controller == "CODE_DEPLOY":
         application, group = codedeploy_target(service)
-        return ctx.codedeploy.deployment_for(application, group, task_definition_arn)
+        return ctx.codedeploy.deployment_for(
+            application, group, task_definition_arn, since - _CLOCK_SKEW
+        )
     if service.task_definition_arn != task_definition_arn:
         return None
     shown = next(
