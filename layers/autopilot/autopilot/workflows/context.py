@@ -6,14 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from autopilot.adapters.autoscaling import AutoScalingGateway
-from autopilot.adapters.cloudwatch import CloudWatchGateway
-from autopilot.adapters.codedeploy import CodeDeployGateway
-from autopilot.adapters.ecr import EcrGateway
-from autopilot.adapters.ecs import EcsGateway
-from autopilot.adapters.ledger import Ledger
-from autopilot.adapters.notifier import Notifier
-from autopilot.adapters.scheduler import SchedulerGateway
 from autopilot.domain.capacity import FargatePrices
 from autopilot.domain.errors import NotFoundError
 from autopilot.domain.fleet import Service
@@ -21,6 +13,16 @@ from autopilot.domain.ledger import LedgerEntry, Outcome
 from autopilot.domain.notifications import notification_for
 from autopilot.models.actions import ActionBase
 from autopilot.observability import count, logger
+from autopilot.ports import (
+    AutoScalingGateway,
+    CloudWatchGateway,
+    CodeDeployGateway,
+    EcrGateway,
+    EcsGateway,
+    Ledger,
+    Notifier,
+    SchedulerGateway,
+)
 
 
 @dataclass

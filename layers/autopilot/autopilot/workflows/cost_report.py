@@ -6,11 +6,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from decimal import Decimal
 
-from autopilot.adapters.cloudwatch import CloudWatchGateway
-from autopilot.adapters.costexplorer import CostExplorerGateway
-from autopilot.adapters.ecs import EcsGateway
-from autopilot.adapters.ledger import Ledger
-from autopilot.adapters.mailer import Mailer
 from autopilot.domain.alarms import service_arn
 from autopilot.domain.report import (
     ParkedTime,
@@ -21,6 +16,7 @@ from autopilot.domain.report import (
     tag_value,
 )
 from autopilot.observability import logger
+from autopilot.ports import CloudWatchGateway, CostExplorerGateway, EcsGateway, Ledger, Mailer
 from autopilot.reporting import render
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from autopilot.adapters.cloudwatch import CloudWatchGateway
-from autopilot.adapters.queues import ActionQueue
 from autopilot.domain.alarms import InvalidAlarmTagError, alarm_services
 from autopilot.domain.ledger import action_id
 from autopilot.models.actions import RollbackRequest
 from autopilot.models.events import AlarmStateChangeEvent, IgnoredEvent
 from autopilot.observability import count, logger
+from autopilot.ports import ActionQueue, CloudWatchGateway
 
 
 @dataclass(frozen=True, slots=True)
