@@ -1,0 +1,99 @@
+"""Crash points: make the i-th gateway call of a run fail the way AWS calls fail.
+
+`Faults` wraps any gateway (a fake) and counts every call through it on a shared `FaultPlan`.
+At the planned call the plan raises a transient error, in one of two modes:
+- before: the request never took effect (throttled, or the endpoint was unreachable);
+- after: it took effect and the response was lost (a read timeout).
+The errors are the ones botocore raises, so the code under test sees what it would see on AWS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar, cast
+
+from botocore.exceptions import ReadTimeoutError
+
+from tests.fakes.aws import client_error
+
+Mode = Literal["before", "after"]
+MODES: tuple[Mode, ...] = ("before", "after")
+G = TypeVar("G")
+
+# Calls that make no request (the adapter reads botocore's model): nothing there can fail.
+LOCAL_CALLS = frozenset({"ecs.writable_task_definition_fields"})
+
+# The throttling code each service answers with, and its endpoint.
+_SERVICES = {
+    "ecs": ("ThrottlingException", "ecs"),
+    "ecr": ("ThrottlingException", "api.ecr"),
+    "codedeploy": ("ThrottlingException", "codedeploy"),
+    "cloudwatch": ("Throttling", "monitoring"),
+    "ledger": ("ProvisionedThroughputExceededException", "dynamodb"),
+    "autoscaling": ("ThrottlingException", "application-autoscaling"),
+    "scheduler": ("ThrottlingException", "scheduler"),
+    "costs": ("LimitExceededException", "ce"),
+    "mailer": ("Throttling", "email"),
+}
+
+
+def _operation(method: str) -> str:
+    return "".join(part.title() for part in method.split("_"))
+
+
+def transient_error(gateway: str, method: str, mode: Mode) -> Exception:
+    code, host = _SERVICES.get(gateway, ("ThrottlingException", gateway))
+    if mode == "before":
+        return client_error(code, "Rate exceeded", _operation(method))
+    return ReadTimeoutError(endpoint_url=f"https://{host}.us-east-1.amazonaws.com/")
+
+
+@dataclass
+class FaultPlan:
+    """Which call fails (index among the calls that can fail) and how; off when index is None."""
+
+    index: int | None = None
+    mode: Mode = "before"
+    calls: list[str] = field(default_factory=list)  # every call that could fail, in order
+    fired: str = ""  # the call that failed, once it did
+
+    def wrap(self, gateway: G, name: str) -> G:
+        return cast("G", Faults(gateway, name, self))
+
+    def disarm(self) -> None:
+        self.index = None
+
+    def around(self, call: str, invoke: Callable[[], Any]) -> Any:
+        if call in LOCAL_CALLS:
+            return invoke()
+        index = len(self.calls)
+        self.calls.append(call)
+        if index != self.index:
+            return invoke()
+        self.disarm()
+        self.fired = call
+        gateway, method = call.split(".", 1)
+        if self.mode == "before":
+            raise transient_error(gateway, method, "before")
+        invoke()
+        raise transient_error(gateway, method, "after")
+
+
+class Faults:
+    """Any gateway, its calls counted on `plan` and failed where the plan says."""
+
+    def __init__(self, target: object, name: str, plan: FaultPlan) -> None:
+        self._target = target
+        self._name = name
+        self._plan = plan
+
+    def __getattr__(self, attribute: str) -> Any:
+        value = getattr(self._target, attribute)
+        if attribute.startswith("_") or not callable(value):
+            return value  # plain attributes (CostExplorer's request count) read through
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self._plan.around(f"{self._name}.{attribute}", lambda: value(*args, **kwargs))
+
+        return call

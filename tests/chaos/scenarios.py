@@ -1,0 +1,519 @@
+"""The workflows under test, each from one starting fixture, and what must hold after a crash.
+
+A scenario builds a fresh `World` and one request, and invokes the workflow once per delivery.
+`run` delivers it up to three times, as the queue (maxReceiveCount 3) or Lambda's asynchronous
+retries would, with a fault planned on the first delivery; `problems` compares the end state
+with the clean run's and says what is wrong, in words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from autopilot.domain.capacity import SUSPEND_ALL, Capacity, Parked
+from autopilot.domain.fleet import task_definition_label
+from autopilot.domain.ledger import LedgerEntry, Outcome, action_id
+from autopilot.domain.notifications import Notification, notification_for
+from autopilot.domain.report import CLUSTER_TAG, SERVICE_TAG, CostLine, Utilization, Week
+from autopilot.domain.state import (
+    Deployment,
+    KnownGood,
+    ServiceState,
+    pinned_images,
+)
+from autopilot.models.actions import ActionBase, CapacityRequest, DeployRequest, RollbackRequest
+from autopilot.workflows.capacity_action import change_capacity
+from autopilot.workflows.cost_report import deliver, gather
+from autopilot.workflows.deploy_action import deploy
+from autopilot.workflows.rollback_action import rollback
+from tests.chaos.faults import FaultPlan, Mode
+from tests.fakes.world import T0, World, Wrap, digest, ecr_image, fargate_task_definition
+
+MAX_DELIVERIES = 3  # the actions queue's maxReceiveCount; Lambda's async invoke: 1 + 2 retries
+REDELIVERY = timedelta(seconds=360)  # the actions queue's visibility timeout
+LOG_ROUTER = "public.ecr.aws/aws-observability/aws-for-fluent-bit:2.32.0"
+TRACKED = {"autopilot:track": "tag:main", "team": "storefront"}
+
+
+@dataclass
+class Case:
+    """One starting fixture and the request to deliver."""
+
+    world: World
+    service_arn: str
+    invoke: Callable[[Wrap], object]
+    request: ActionBase | None = None  # None: not an executor action (the cost report)
+    settle: Callable[[], None] = lambda: None  # what happens after, whatever the automation did
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the clean run must do, so that a crash test never compares against nothing."""
+
+    revision: str  # family:revision the service runs at the end
+    capacity: tuple[int, int | None, int | None, bool]
+    outcome: Outcome | None = None
+    emails: int = 0
+    schedules: int = 0
+    quarantined: int = 0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    build: Callable[[], Case]
+    expected: Expected
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the invariants look at, read from the fakes after a run."""
+
+    task_definition: str
+    capacity: tuple[int, int | None, int | None, bool]
+    revisions: dict[str, int]
+    codedeploy_deployments: int
+    schedules: tuple[str, ...]
+    emails: int
+    stored: tuple[str, ...]
+    quarantined: frozenset[str]
+    entry: LedgerEntry | None
+    state: ServiceState
+    deployment_ids: frozenset[str]  # what ECS and CodeDeploy know of
+    notifications: tuple[Notification, ...]
+
+    @property
+    def revision(self) -> str:
+        return task_definition_label(self.task_definition)
+
+    @property
+    def where(self) -> tuple[str, tuple[int, int | None, int | None, bool]]:
+        return self.revision, self.capacity
+
+
+@dataclass
+class Run:
+    calls: list[str]
+    fired: str
+    errors: list[Exception] = field(default_factory=list)
+    snapshot: Snapshot | None = None
+
+    @property
+    def end(self) -> Snapshot:
+        assert self.snapshot is not None
+        return self.snapshot
+
+
+def observe(case: Case) -> Snapshot:
+    world = case.world
+    service = world.ecs.describe_service(case.service_arn)
+    target = world.autoscaling.target(service)
+    minimum, maximum, suspended = target if target else (None, None, {})
+    request = case.request
+    entry = (
+        world.ledger.find(request.service_arn, request.trigger_time, request.action_id)
+        if request
+        else None
+    )
+    return Snapshot(
+        task_definition=service.task_definition_arn,
+        capacity=(service.desired_count, minimum, maximum, any(suspended.values())),
+        revisions={f: len(world.ecs.revisions(f)) for f in world.ecs.families()},
+        codedeploy_deployments=len(world.codedeploy.deployments),
+        schedules=tuple(sorted(world.scheduler.schedules)),
+        emails=len(world.mailer.sent),
+        stored=tuple(sorted(world.mailer.objects)),
+        quarantined=frozenset(world.ledger.quarantined()),
+        entry=entry,
+        state=world.ledger.state(case.service_arn),
+        deployment_ids=frozenset(
+            world.ecs.deployment_ids(case.service_arn) | set(world.codedeploy.deployments)
+        ),
+        notifications=tuple(world.notifier.sent),
+    )
+
+
+def run(scenario: Scenario, index: int | None = None, mode: Mode = "before") -> Run:
+    """Deliver the request until it succeeds, at most three times; the fault (if any) is on
+    the first delivery, the later ones run clean."""
+    case = scenario.build()
+    plan = FaultPlan(index, mode)
+    result = Run(plan.calls, "")
+    for _ in range(MAX_DELIVERIES):
+        try:
+            case.invoke(plan.wrap)
+        except Exception as exc:  # noqa: BLE001 - any error fails the invocation: redelivered
+            result.errors.append(exc)
+            plan.disarm()
+            case.world.clock.advance(REDELIVERY)
+            continue
+        break
+    case.settle()
+    result.fired = plan.fired
+    result.snapshot = observe(case)
+    return result
+
+
+def problems(initial: Snapshot, clean: Snapshot, final: Snapshot, has_ledger: bool) -> list[str]:
+    """Every invariant the end state breaks, in words (empty: all hold)."""
+    found: list[str] = []
+    at_clean, at_initial = final.where == clean.where, final.where == initial.where
+    if not (at_clean or at_initial):
+        found.append(
+            f"service ended at {final.where}: neither where the clean run ends {clean.where} "
+            f"nor unchanged {initial.where}"
+        )
+    if final.revisions != clean.revisions:
+        found.append(f"revisions registered {final.revisions}, clean run {clean.revisions}")
+    if final.codedeploy_deployments != clean.codedeploy_deployments:
+        found.append(
+            f"{final.codedeploy_deployments} CodeDeploy deployments, "
+            f"clean run {clean.codedeploy_deployments}"
+        )
+    if final.schedules != clean.schedules:
+        found.append(f"restore schedules {final.schedules}, clean run {clean.schedules}")
+    if final.emails != clean.emails:
+        found.append(f"{final.emails} report emails sent, clean run {clean.emails}")
+    if final.stored != clean.stored:
+        found.append(f"stored {final.stored}, clean run {clean.stored}")
+    if has_ledger:
+        found += _ledger_problems(clean, final, changed=at_clean or not at_initial)
+    return found
+
+
+def _ledger_problems(clean: Snapshot, final: Snapshot, *, changed: bool) -> list[str]:
+    entry, reference = final.entry, clean.entry
+    assert reference is not None, "the clean run records the action"
+    if entry is None or entry.outcome is Outcome.STARTED:
+        state = entry.outcome.value if entry else "missing"
+        return [f"failure neither retried to success nor recorded: the entry is {state}"]
+    if not changed:
+        # Unchanged: only a recorded, notified failure is an honest ending.
+        found = []
+        if entry.outcome not in {Outcome.FAILED, Outcome.NOTIFIED}:
+            found.append(f"service unchanged but the ledger says {entry.outcome.value}")
+        expected = notification_for(entry)
+        if expected is None or all(n.subject != expected.subject for n in final.notifications):
+            found.append(f"the {entry.outcome.value} ending was not notified")
+        return found
+    found = []
+    if entry.outcome is not reference.outcome:
+        found.append(f"ledger says {entry.outcome.value}, the clean run {reference.outcome.value}")
+    if reference.to_task_definition:
+        found += _revision_problems(entry, final)
+    if final.quarantined != clean.quarantined:
+        found.append(
+            f"quarantined {sorted(final.quarantined)}, clean run {sorted(clean.quarantined)}"
+        )
+    if _capacity_memory(final.state) != _capacity_memory(clean.state):
+        found.append(
+            f"saved capacity {_capacity_memory(final.state)}, "
+            f"clean run {_capacity_memory(clean.state)}"
+        )
+    return found
+
+
+def _revision_problems(entry: LedgerEntry, final: Snapshot) -> list[str]:
+    """The ledger agrees with ECS: the revision it names runs, its deployment exists, and the
+    service state (what tracking and rollback read) names the same."""
+    found = []
+    if entry.to_task_definition != final.task_definition:
+        found.append(
+            f"ledger names {task_definition_label(entry.to_task_definition) or 'no revision'}, "
+            f"the service runs {final.revision}"
+        )
+    if entry.deployment_id not in final.deployment_ids:
+        found.append(f"ledger names deployment {entry.deployment_id!r}, unknown to ECS/CodeDeploy")
+    latest = final.state.latest
+    if latest is None or (latest.task_definition, latest.deployment_id) != (
+        entry.to_task_definition,
+        entry.deployment_id,
+    ):
+        seen = (
+            (task_definition_label(latest.task_definition), latest.deployment_id)
+            if latest
+            else None
+        )
+        found.append(f"service state's latest deployment is {seen}, not the ledger's")
+    return found
+
+
+def _capacity_memory(state: ServiceState) -> tuple[object, ...]:
+    """What parking and peaks remember to restore later (times aside: retries run later)."""
+    parked = state.parked.capacity if state.parked else None
+    scaled = (state.scaled.previous, state.scaled.scale_id) if state.scaled else None
+    return parked, scaled
+
+
+# -- the fixtures ------------------------------------------------------------------------------
+
+
+def _web_containers(build: str) -> dict[str, str]:
+    return {"web": ecr_image("web", digest(f"web#{build}")), "log-router": LOG_ROUTER}
+
+
+def _register(world: World, family: str, build: str) -> str:
+    return world.ecs.register_task_definition(
+        fargate_task_definition(family, _web_containers(build)), [{"key": "team", "value": "web"}]
+    )
+
+
+def _deploy_case(*, blue_green: bool) -> Case:
+    """prod/web (or prod/checkout, blue/green) runs web build 1 and follows web:main; build 2
+    was just pushed as web:main."""
+    world = World()
+    world.push("web", "1", "main", at=T0 - timedelta(days=2))
+    name = "checkout" if blue_green else "web"
+    options: dict[str, Any] = {}
+    if blue_green:
+        options = {
+            "controller": "CODE_DEPLOY",
+            "load_balancers": [
+                {
+                    "targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:"
+                    "targetgroup/checkout-blue/6d0ecf831eec9f09",
+                    "containerName": "web",
+                    "containerPort": 8080,
+                }
+            ],
+        }
+        world.codedeploy.add_group(f"AppECS-prod-{name}", f"DgpECS-prod-{name}", "prod", name)
+    arn = world.add_service("prod", name, _web_containers("1"), desired=3, tags=TRACKED, **options)
+    push = world.push("web", "2", "main", at=T0 - timedelta(minutes=1))
+    request = DeployRequest(
+        action_id=action_id(push.event_id, arn, "deploy"),
+        service_arn=arn,
+        trigger="ecr-push",
+        trigger_id=push.event_id,
+        trigger_time=push.time,
+        push=push,
+    )
+    return Case(
+        world,
+        arn,
+        lambda wrap: deploy(world.context(wrap=wrap), request),
+        request,
+        settle=world.codedeploy.finish_all,  # blue/green: the new task set takes the traffic
+    )
+
+
+def _rolled_out(world: World, arn: str, build: str, *, complete: bool) -> tuple[str, str]:
+    revision = _register(world, "web", build)
+    deployment = world.ecs.update_service(world.ecs.describe_service(arn), revision)
+    if complete:
+        world.ecs.complete_deployment(arn)
+    return revision, deployment
+
+
+def _known_good(revision: str, build: str, source: str) -> KnownGood:
+    images = pinned_images(list(_web_containers(build).values()))
+    return KnownGood(revision, images, T0 - timedelta(days=1), source)
+
+
+def _automatic_rollback() -> Case:
+    """prod/web ran build 1; the automation started deploying build 2 fifteen minutes ago and
+    its alarm web-5xx fires."""
+    world = World()
+    for build, age in (("1", timedelta(days=2)), ("2", timedelta(minutes=20))):
+        world.push("web", build, "main", at=T0 - age)
+    arn = world.add_service("prod", "web", _web_containers("1"), desired=3, tags=TRACKED)
+    web1 = world.ecs.describe_service(arn).task_definition_arn
+    web2, deployment = _rolled_out(world, arn, "2", complete=False)
+    world.ledger.save_state(
+        ServiceState(
+            arn,
+            known_good=(_known_good(web1, "1", "baseline"),),
+            latest=Deployment(
+                action_id="deploy-of-build-2",
+                kind="deploy",
+                deployment_id=deployment,
+                task_definition=web2,
+                images=pinned_images(list(_web_containers("2").values())),
+                started_at=T0 - timedelta(minutes=15),
+            ),
+        )
+    )
+    request = RollbackRequest(
+        action_id=action_id("alarm-event-1", arn, "rollback"),
+        service_arn=arn,
+        trigger="alarm",
+        trigger_id="alarm-event-1",
+        trigger_time=T0,
+        automatic=True,
+        alarm="web-5xx",
+    )
+    return Case(world, arn, lambda wrap: rollback(world.context(wrap=wrap), request), request)
+
+
+def _manual_rollback() -> Case:
+    """prod/web: build 1, then build 2 (completed, known good), then build 3 being deployed;
+    an operator asks for a rollback without naming a revision (back to the last known good)."""
+    world = World()
+    for build, age in (("1", 3), ("2", 2), ("3", 1)):
+        world.push("web", build, "main", at=T0 - timedelta(days=age))
+    arn = world.add_service("prod", "web", _web_containers("1"), desired=3, tags=TRACKED)
+    web1 = world.ecs.describe_service(arn).task_definition_arn
+    web2, _ = _rolled_out(world, arn, "2", complete=True)
+    web3, deployment = _rolled_out(world, arn, "3", complete=False)
+    world.ledger.save_state(
+        ServiceState(
+            arn,
+            known_good=(
+                _known_good(web2, "2", "deployment-completed"),
+                _known_good(web1, "1", "baseline"),
+            ),
+            latest=Deployment(
+                action_id="deploy-of-build-3",
+                kind="deploy",
+                deployment_id=deployment,
+                task_definition=web3,
+                images=pinned_images(list(_web_containers("3").values())),
+                started_at=T0 - timedelta(minutes=30),
+            ),
+        )
+    )
+    request = RollbackRequest(
+        action_id=action_id("operator-request-1", arn, "rollback"),
+        service_arn=arn,
+        trigger="operator",
+        trigger_id="operator-request-1",
+        trigger_time=T0,
+        automatic=False,
+    )
+    return Case(world, arn, lambda wrap: rollback(world.context(wrap=wrap), request), request)
+
+
+_NOT_SUSPENDED = dict.fromkeys(SUSPEND_ALL, False)
+
+
+def _capacity_case(kind: str, **request: object) -> Case:
+    """prod/api in schedule group nightly, 3 tasks, scaling between 2 and 6; parked (0 tasks,
+    scaling 0-0 suspended) since last night when unparking."""
+    world = World()
+    parked = kind == "unpark"
+    arn = world.add_service(
+        "prod",
+        "api",
+        {"api": ecr_image("api", digest("api#7"))},
+        desired=0 if parked else 3,
+        tags={"autopilot:schedule": "nightly"},
+    )
+    if parked:
+        world.autoscaling.register("prod", "api", 0, 0, suspended=True)
+        world.ledger.save_state(
+            ServiceState(
+                arn,
+                parked=Parked(Capacity(3, 2, 6, _NOT_SUSPENDED), T0 - timedelta(hours=14)),
+            )
+        )
+    else:
+        world.autoscaling.register("prod", "api", 2, 6)
+    trigger = f"schedule-execution-{kind}"
+    action = CapacityRequest.model_validate(
+        {
+            "action_id": action_id(trigger, arn, kind),
+            "service_arn": arn,
+            "trigger": "schedule",
+            "trigger_id": trigger,
+            "trigger_time": T0,
+            "kind": kind,
+            "timezone": "Europe/Paris",
+            **request,
+        }
+    )
+    return Case(world, arn, lambda wrap: change_capacity(world.context(wrap=wrap), action), action)
+
+
+def _cost_report() -> Case:
+    """Two weeks of costs for prod/web and prod/api; prod/web was parked twice last week."""
+    world = World()
+    web = world.add_service("prod", "web", _web_containers("1"), desired=3, tags={"env": "prod"})
+    world.add_service("prod", "api", {"api": ecr_image("api", digest("api#7"))}, desired=2)
+    week = Week.last_full(T0.date())
+    days = [week.previous.start + timedelta(days=i) for i in range(14)]
+    world.costs.by_service = [
+        CostLine(day, (f"{CLUSTER_TAG}${cluster}", f"{SERVICE_TAG}${name}"), amount, "USD", False)
+        for day in days
+        for cluster, name, amount in (
+            ("prod", "web", Decimal("12.40")),
+            ("prod", "api", Decimal("3.10") if day < week.start else Decimal("5.25")),
+        )
+    ]
+    world.costs.by_usage_type = [
+        CostLine(day, (f"{CLUSTER_TAG}$prod", usage), amount, "USD", False)
+        for day in days
+        for usage, amount in (
+            ("USE1-Fargate-vCPU-Hours:perCPU", Decimal("11.00")),
+            ("USE1-Fargate-GB-Hours", Decimal("4.50")),
+        )
+    ]
+    world.cloudwatch.set_utilization("prod", "web", Utilization(0.12, 0.30, 0.20, 0.35))
+    for night in (1, 3):
+        unparked = week.start + timedelta(days=night)
+        world.ledger.write(
+            LedgerEntry(
+                service_arn=web,
+                action_id=f"unpark-{night}",
+                kind="unpark",
+                trigger="schedule",
+                trigger_id=f"execution-{night}",
+                trigger_time=T0.replace(year=unparked.year, month=unparked.month, day=unparked.day),
+                recorded_at=T0.replace(year=unparked.year, month=unparked.month, day=unparked.day),
+                outcome=Outcome.APPLIED,
+                hours_parked="12.00",
+                saved_usd="3.10",
+            )
+        )
+
+    def report(wrap: Wrap) -> None:
+        built = gather(world.report_sources(wrap), week, world.clock())
+        deliver(built, wrap(world.mailer, "mailer"))
+
+    return Case(world, web, report)
+
+
+SCENARIOS = {
+    s.name: s
+    for s in (
+        Scenario(
+            "deploy",
+            lambda: _deploy_case(blue_green=False),
+            Expected("web:2", (3, None, None, False), Outcome.DEPLOYED),
+        ),
+        Scenario(
+            "rollback-auto",
+            _automatic_rollback,
+            Expected("web:1", (3, None, None, False), Outcome.ROLLED_BACK, quarantined=1),
+        ),
+        Scenario(
+            "rollback-manual",
+            _manual_rollback,
+            Expected("web:2", (3, None, None, False), Outcome.ROLLED_BACK, quarantined=1),
+        ),
+        Scenario(
+            "codedeploy",
+            lambda: _deploy_case(blue_green=True),
+            Expected("checkout:2", (3, None, None, False), Outcome.DEPLOYED),
+        ),
+        Scenario(
+            "park",
+            lambda: _capacity_case("park"),
+            Expected("api:1", (0, 0, 0, True), Outcome.APPLIED),
+        ),
+        Scenario(
+            "unpark",
+            lambda: _capacity_case("unpark"),
+            Expected("api:1", (3, 2, 6, False), Outcome.APPLIED),
+        ),
+        Scenario(
+            "scale",
+            lambda: _capacity_case("scale", minimum=6, maximum=12, until=T0 + timedelta(hours=3)),
+            Expected("api:1", (6, 6, 12, False), Outcome.APPLIED, schedules=1),
+        ),
+        Scenario("cost-report", _cost_report, Expected("web:1", (3, None, None, False), emails=1)),
+    )
+}
