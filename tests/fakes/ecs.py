@@ -29,6 +29,14 @@ from autopilot.domain.fleet import Container, EcsDeployment, Service
 from tests.fakes.aws import ACCOUNT, REGION, client_error
 
 ACTION_TAG = "autopilot:action"
+_CONTAINER_DEFAULTS: dict[str, Any] = {
+    "cpu": 0,
+    "essential": True,
+    "portMappings": [],
+    "environment": [],
+    "mountPoints": [],
+    "volumesFrom": [],
+}
 
 
 @cache
@@ -256,6 +264,10 @@ class FakeEcs:
         described = copy.deepcopy(dict(definition))
         described.setdefault("volumes", [])
         described.setdefault("placementConstraints", [])
+        for container in described["containerDefinitions"]:
+            # ECS fills in these defaults; a clone carries them like any other field.
+            for key, default in _CONTAINER_DEFAULTS.items():
+                container.setdefault(key, copy.deepcopy(default))
         requires = described.get("requiresCompatibilities", [])
         described.update(
             taskDefinitionArn=arn,
