@@ -37,6 +37,7 @@ MAX_DELIVERIES = 3  # the actions queue's maxReceiveCount; Lambda's async invoke
 REDELIVERY = timedelta(seconds=360)  # the actions queue's visibility timeout
 LOG_ROUTER = "public.ecr.aws/aws-observability/aws-for-fluent-bit:2.32.0"
 TRACKED = {"autopilot:track": "tag:main", "team": "storefront"}
+_NOT_SUSPENDED = dict.fromkeys(SUSPEND_ALL, False)
 
 
 @dataclass
@@ -385,9 +386,6 @@ def _manual_rollback() -> Case:
         automatic=False,
     )
     return Case(world, arn, lambda wrap: rollback(world.context(wrap=wrap), request), request)
-
-
-_NOT_SUSPENDED = dict.fromkeys(SUSPEND_ALL, False)
 
 
 def _capacity_case(kind: str, **request: object) -> Case:
