@@ -1,4 +1,5 @@
-"""CloudWatch alarm to ALARM -> consider rolling back each service the alarm is tied to."""
+"""CloudWatch alarm to ALARM -> consider rolling back each service the alarm is tied to;
+to OK -> let each deploy the push the alarm held back."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from autopilot.workflows.plan_alarm import plan_alarm
 
 
 def _plan(event: AlarmStateChangeEvent) -> dict[str, Any]:
-    plan = plan_alarm(event, wiring.cloudwatch(), wiring.action_queue())
-    return {"alarm": plan.alarm, "services": list(plan.services)}
+    plan = plan_alarm(
+        event, wiring.cloudwatch(), wiring.ecs(), wiring.tagging(), wiring.action_queue()
+    )
+    return {"alarm": plan.alarm, "action": plan.action, "services": list(plan.services)}
 
 
 @logger.inject_lambda_context(clear_state=True)

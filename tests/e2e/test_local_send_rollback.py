@@ -64,10 +64,10 @@ def test_the_whole_rollback_story(moto: Moto, services: dict[str, str], tmp_path
     # And the metric-math alarm on the same service adds no second rollback
     math = moto.send(EVENTS / "cloudwatch_alarm_metric_math.json")
     assert math.outcome("prod/web") == "already-rolled-back"
-    # And the alarm going back to OK is ignored with its reason
-    assert [line["type"] for line in moto.send(EVENTS / "cloudwatch_alarm_ok.json").lines] == [
-        "ignored"
-    ]
+    # And the alarm going back to OK finds no push held back: nothing changes, nobody is told
+    ok = moto.send(EVENTS / "cloudwatch_alarm_ok.json")
+    assert ok.outcome("prod/web") == "nothing-held"
+    assert ok.of_type("notification") == []
 
     # When the bad digest is pushed again
     again = moto.send(push(moto, 3))

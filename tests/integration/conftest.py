@@ -15,6 +15,7 @@ from moto import mock_aws
 
 from autopilot import wiring
 from autopilot.adapters import clients
+from autopilot.local import moto_extensions
 from autopilot.local.fleet import seed_fleet
 from autopilot.local.runner import LocalApp
 
@@ -24,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def app() -> Iterator[LocalApp]:
     """Given the application's own resources (tables, queues, topic, rules) in moto."""
+    moto_extensions.install()
     with mock_aws():
         clients.reset()
         wiring.reset()

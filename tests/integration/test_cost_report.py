@@ -7,19 +7,33 @@ import csv
 import email
 import io
 import json
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from email.message import Message
 from typing import Any
 
 import boto3
+import pytest
 import requests
+from botocore.exceptions import ReadTimeoutError
 from moto.ses.models import ses_backends
 
+from autopilot.adapters import mailer
+from autopilot.adapters.report_deliveries import ReportDeliveries
+from autopilot.domain.errors import ConflictError
 from autopilot.domain.report import CLUSTER_TAG, SERVICE_TAG, Week
+from autopilot.domain.report_delivery import (
+    ABANDONED_AFTER,
+    Delivery,
+    DeliveryRecords,
+    DeliveryState,
+)
 from autopilot.local import costs
 from autopilot.local.runner import LocalApp
 from autopilot.local.session import send
+from tests.unit.report_fakes import InMemoryDeliveries
 
 ACCOUNT = "123456789012"  # moto's default account
 WEEK = Week.parse("2026-W46")
@@ -217,3 +231,233 @@ def test_hours_parked_by_schedules_appear_with_the_money_they_saved(
     text = part(sent_messages()[0], "text/plain")
     assert "staging/web: parked 35.0 h by schedule - saved $1.38" in text
     assert "staging/worker: parked 35.0 h by schedule - saved $0.69" in text
+
+
+# -- deleted clusters and services, under moto ---------------------------------------------------
+#
+# moto 5.2.5 answers DescribeServices as ECS documents for a service it never had (a `failures`
+# entry, MISSING) and for a deleted service (status INACTIVE), but it differs from ECS in three
+# ways, checked below: a deleted service stays INACTIVE forever (ECS purges it, then answers
+# MISSING) and is never DRAINING; a deleted cluster stays INACTIVE and DescribeServices in it
+# still answers with its INACTIVE services, so ClusterNotFoundException comes only for a
+# cluster moto never had (ECS answers it once the cluster is gone); and moto deletes a cluster
+# that still has ACTIVE services (ECS refuses: ClusterContainsServicesException). The unit tier
+# replays ECS's own answers for each case (tests/unit/recorded/).
+
+
+def with_groups(response: dict[str, Any], extra: dict[tuple[str, str], str]) -> dict[str, Any]:
+    """The demo's costs plus, every day, `extra` cost for (cluster, service) pairs."""
+    for result in response["ResultsByTime"]:
+        result["Groups"] += [
+            {
+                "Keys": [f"{CLUSTER_TAG}${cluster}", f"{SERVICE_TAG}${service}"],
+                "Metrics": {"UnblendedCost": {"Amount": amount, "Unit": "USD"}},
+            }
+            for (cluster, service), amount in extra.items()
+        ]
+    return response
+
+
+def test_deleted_clusters_and_services_are_reported_with_their_cost_marked_deleted(
+    app: LocalApp, services: dict[str, str]
+) -> None:
+    # Given prod/web-legacy was deleted this week (moto: INACTIVE), Cost Explorer still has its
+    # cost, and also the cost of a service and a cluster ECS no longer has at all
+    with app.aws_environment():
+        ecs = boto3.client("ecs")
+        ecs.update_service(cluster="prod", service="web-legacy", desiredCount=0)
+        ecs.delete_service(cluster="prod", service="web-legacy")
+        costs.load_utilization(WEEK)
+    extra = {("prod", "reports"): "2.00", ("legacy", "batch"): "3.00"}
+    response = with_groups(costs.cost_and_usage_results(WEEK), extra)
+    queue(response, costs.usage_type_results(WEEK))
+
+    # When the weekly report runs
+    result = run_report(app)
+
+    # Then it is sent, with every cost, the deleted ones included
+    assert result["type"] == "result"
+    assert result["delivery"] == "sent"
+    totals = expected_totals(response)
+    assert Decimal(result["total"]) == sum(totals.values(), Decimal(0))
+    # And each deleted one is marked, in the services and the clusters
+    [message] = sent_messages()
+    text = part(message, "text/plain")
+    for label in ("prod/web-legacy (deleted)", "prod/reports (deleted)"):
+        assert label in text
+    assert "legacy/batch (cluster deleted)" in text
+    assert "legacy (cluster deleted)" in text
+    assert "No longer in ECS: cluster legacy (deleted with its services)" in text
+    # And nothing is missing: Container Insights and the ledger answered for the live services
+    assert "Missing from this report" not in text
+    assert "prod/api: uses at most 22% CPU" in text
+
+
+def test_under_moto_a_deleted_cluster_shows_as_deleted_services(
+    app: LocalApp, services: dict[str, str]
+) -> None:
+    # Given staging's services and then the cluster itself deleted (moto keeps it INACTIVE)
+    with app.aws_environment():
+        ecs = boto3.client("ecs")
+        for name in ("web", "worker"):
+            ecs.delete_service(cluster="staging", service=name, force=True)
+        ecs.delete_cluster(cluster="staging")
+    queue(costs.cost_and_usage_results(WEEK), costs.usage_type_results(WEEK))
+
+    # When the weekly report runs
+    result = run_report(app)
+
+    # Then the report goes out; moto answered INACTIVE services, not ClusterNotFoundException,
+    # so its services are marked deleted and the cluster is not
+    assert result["delivery"] == "sent"
+    text = part(sent_messages()[0], "text/plain")
+    assert "staging/web (deleted)" in text
+    assert "staging/worker (deleted)" in text
+    assert "staging (cluster deleted)" not in text
+
+
+# -- each week's email is sent once --------------------------------------------------------------
+
+
+def delivery_item(app: LocalApp) -> dict[str, Any]:
+    with app.aws_environment():
+        item = boto3.client("dynamodb").get_item(
+            TableName=app.physical("LedgerTable")["Ref"],
+            Key={"pk": {"S": f"REPORT#{WEEK}"}, "sk": {"S": "EMAIL"}},
+            ConsistentRead=True,
+        )
+    return {k: v.get("S") for k, v in item.get("Item", {}).items()}
+
+
+def test_a_replayed_schedule_document_sends_no_second_email(
+    app: LocalApp, services: dict[str, str]
+) -> None:
+    # Given the week's report was sent
+    queue(costs.cost_and_usage_results(WEEK), costs.usage_type_results(WEEK))
+    first = run_report(app)
+
+    # When the schedule delivers the same document again
+    again = run_report(app)
+
+    # Then one email; the second run returns the first's result and asks Cost Explorer nothing
+    [message] = sent_messages()
+    assert again == {**first, "delivery": "already-sent"}
+    item = delivery_item(app)
+    assert (item["state"], item["message_id"]) == ("sent", first["message_id"])
+    assert message["Subject"].startswith(f"ECS cost {WEEK}")
+
+
+def test_ses_refusing_the_email_leaves_the_week_free_and_a_later_run_sends_it_once(
+    app: LocalApp, services: dict[str, str]
+) -> None:
+    # Given the sender is not verified in SES (SES refuses: MessageRejected)
+    with app.aws_environment():
+        boto3.client("ses").delete_identity(Identity="cost-report@ecs-autopilot.local")
+    queue(*[costs.cost_and_usage_results(WEEK), costs.usage_type_results(WEEK)] * 4)
+
+    # When the report runs (Lambda retries it twice), then runs again once the sender is verified
+    failed = run_report(app)
+    assert failed["type"] == "failed"
+    assert "DeliveryRejectedError" in failed["reason"]
+    assert sent_messages() == []
+    assert delivery_item(app) == {}
+    with app.aws_environment():
+        boto3.client("ses").verify_email_identity(EmailAddress="cost-report@ecs-autopilot.local")
+    sent = run_report(app)
+
+    # Then exactly one email, recorded as sent
+    assert sent["delivery"] == "sent"
+    assert len(sent_messages()) == 1
+    assert delivery_item(app)["state"] == "sent"
+
+
+def test_an_answer_lost_after_ses_took_the_email_is_not_sent_again_and_is_notified(
+    app: LocalApp, services: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given SES takes the email but the answer is lost on the way back (once)
+    lost = {"left": 1}
+
+    def answer_lost(**_: Any) -> None:
+        if lost["left"]:
+            lost["left"] -= 1
+            raise ReadTimeoutError(endpoint_url="https://email.us-east-1.amazonaws.com")
+
+    real_client = mailer.single_attempt_ses
+
+    def ses_losing_answers() -> Any:
+        client = real_client()
+        client.meta.events.register("after-call.ses.SendRawEmail", answer_lost)
+        return client
+
+    monkeypatch.setattr(mailer, "single_attempt_ses", ses_losing_answers)
+    queue(*[costs.cost_and_usage_results(WEEK), costs.usage_type_results(WEEK)] * 2)
+
+    # When the report runs, and the schedule's document comes again
+    app.clock = lambda: datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    lines = send(app, [REPORT, REPORT])
+
+    # Then one email only, both runs say it may have been sent and how to resend it
+    results = [line for line in lines if line["type"] == "result"]
+    assert [r["delivery"] for r in results] == ["may-have-been-sent", "may-have-been-sent"]
+    assert results[0]["resend"] == f"autopilot report --week {WEEK} --resend"
+    assert len(sent_messages()) == 1
+    # And the ledger says so; one notification tells the team
+    assert delivery_item(app)["state"] == "may-have-been-sent"
+    [note] = [line for line in lines if line["type"] == "notification"]
+    assert note["subject"] == f"[autopilot] cost report {WEEK} may not have been delivered"
+
+
+# -- the delivery records: DynamoDB in moto keeps the same contract as the unit tier's fake ------
+
+
+@pytest.fixture(params=["dynamodb", "in-memory"])
+def records(request: pytest.FixtureRequest, app: LocalApp) -> Iterator[DeliveryRecords]:
+    if request.param == "in-memory":
+        yield InMemoryDeliveries()
+        return
+    with app.aws_environment():
+        yield ReportDeliveries(app.physical("LedgerTable")["Ref"], retention_days=30)
+
+
+def claimed(claim: str, at: datetime, state: DeliveryState = DeliveryState.SENDING) -> Delivery:
+    return Delivery(str(WEEK), state, claim, at, total="98.00", html="s3://b/k")
+
+
+def test_records_hold_a_week_for_one_claim_at_a_time(records: DeliveryRecords) -> None:
+    now = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    first = claimed("run-1", now)
+    # Given one run holds the week, a second cannot claim it
+    assert records.claim(first)
+    assert not records.claim(claimed("run-2", now))
+    # And only the holder settles it, and only from the state it names
+    with pytest.raises(ConflictError):
+        records.settle(replace(claimed("run-2", now), state=DeliveryState.SENT))
+    with pytest.raises(ConflictError):
+        records.settle(replace(first, state=DeliveryState.SENT), only_from=DeliveryState.UNCERTAIN)
+    sent = replace(first, state=DeliveryState.SENT, message_id="m-1", sent_at=now)
+    records.settle(sent)
+    assert records.find(str(WEEK)) == sent
+    # And a settled week is not released, even by its holder
+    records.release(first)
+    assert records.find(str(WEEK)) == sent
+
+
+def test_records_release_a_refused_send_and_let_a_resend_take_over_only_what_is_not_in_flight(
+    records: DeliveryRecords,
+) -> None:
+    now = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    # Given a claim released after SES refused the email: the week is free
+    records.claim(claimed("run-1", now))
+    records.release(claimed("run-1", now))
+    assert records.find(str(WEEK)) is None
+    # And a fresh SENDING claim is not taken over by a resend; an abandoned one is
+    records.claim(claimed("run-2", now))
+    assert not records.claim(claimed("resend-1", now + timedelta(minutes=1)), takeover=True)
+    later = now + ABANDONED_AFTER + timedelta(seconds=1)
+    assert records.claim(claimed("resend-2", later), takeover=True)
+    # And a settled one (sent, or may have been sent) is taken over at once
+    records.settle(replace(claimed("resend-2", later), state=DeliveryState.UNCERTAIN))
+    assert records.claim(claimed("resend-3", later), takeover=True)
+    found = records.find(str(WEEK))
+    assert found is not None
+    assert found.claim == "resend-3"

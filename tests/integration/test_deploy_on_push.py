@@ -104,7 +104,10 @@ def test_clone_differs_from_the_running_revision_only_in_the_pushed_containers_i
     expected = _writable(before["taskDefinition"])
     expected["containerDefinitions"][0]["image"] = images["web"]
     assert _writable(after["taskDefinition"]) == expected
-    assert after["tags"] == before["tags"]
+    # (plus the tag naming the action that registered it, which a retry looks for)
+    carried = [t for t in after["tags"] if t["key"] != "autopilot:action"]
+    assert carried == before["tags"]
+    assert [t["key"] for t in after["tags"]].count("autopilot:action") == 1
     assert after["taskDefinition"]["revision"] == before["taskDefinition"]["revision"] + 1
 
 
@@ -244,8 +247,12 @@ def test_an_action_that_keeps_failing_ends_in_the_dead_letter_queue(
     # Then both deploys wait in the actions dead-letter queue: nothing was silently dropped
     assert app.queue_depth("ActionsDeadLetterQueue") == 2
     assert app.queue_depth("ActionsQueue") == 0
-    # And the ledger shows the attempt started and never finished
-    assert [e.outcome for e in ledger_history(app, WEB)] == [Outcome.STARTED]
+    # And the ledger records that it gave up after three attempts, and on-call is told how to
+    # resume it (a redrive picks up where it stopped)
+    [entry] = ledger_history(app, WEB)
+    assert (entry.outcome, entry.code) == (Outcome.FAILED, "gave-up")
+    assert "failed 3 attempts" in entry.reason
+    assert any("FAILED" in n["subject"] and "prod/web" in n["subject"] for n in app.notifications())
 
 
 def test_a_revision_the_sdk_cannot_register_fails_loudly_and_changes_nothing(

@@ -149,7 +149,7 @@ def test_a_failed_deployment_is_quarantined_and_never_reported_as_a_success(
 
     # Then the failure is recorded, the digest quarantined, and no success follows
     assert failed["prod/web"]["outcome"] == "failed"
-    assert later["prod/web"]["code"] == "not-ours"
+    assert later["prod/web"]["code"] == "already-recorded"
     state = story.state(WEB)
     assert state.latest is not None
     assert state.latest.state is DeploymentState.FAILED
@@ -258,9 +258,21 @@ def test_repeated_and_several_alarms_cause_one_rollback(story: Scenario) -> None
     assert len(rollbacks) == 1
 
 
-def test_an_alarm_going_back_to_ok_is_ignored_with_the_reason(story: Scenario) -> None:
+def test_an_alarm_going_back_to_ok_with_no_push_held_changes_nothing(story: Scenario) -> None:
+    # Given prod/web with no push held back
+    # When its CPU alarm goes back to OK
     lines = story.alarm(state="OK")
-    assert lines["(event)"]["reason"] == "alarm prod-web-cpu-high went to OK, not ALARM"
+
+    # Then the held push is looked for, none is found, and nobody is told
+    assert (lines["prod/web"]["kind"], lines["prod/web"]["code"]) == ("resume-held", "nothing-held")
+    assert story.notes == []
+
+
+def test_an_alarm_going_to_insufficient_data_is_ignored_with_the_reason(story: Scenario) -> None:
+    lines = story.alarm(state="INSUFFICIENT_DATA")
+    assert lines["(event)"]["reason"] == (
+        "alarm prod-web-cpu-high went to INSUFFICIENT_DATA, neither ALARM nor OK"
+    )
 
 
 def test_a_quarantined_digest_is_refused_until_an_operator_releases_it(story: Scenario) -> None:

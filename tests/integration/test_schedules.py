@@ -252,7 +252,9 @@ def test_a_peak_ends_by_itself_and_restores_the_capacity_from_before(schedules: 
 
     # When Scheduler delivers the restore at that time
     end = datetime(2026, 11, 23, 10, 30, tzinfo=UTC)
-    schedules.at(end).send(sample_events.scheduler_delivery(restore["input"], end))
+    schedules.at(end).send(
+        sample_events.scheduler_delivery(restore["input"], end, schedule_arn=restore["arn"])
+    )
 
     # Then the capacity from before the peak is back
     assert schedules.capacity(API) == before
@@ -276,7 +278,9 @@ def test_a_peak_ending_while_parked_keeps_the_service_parked(schedules: Schedule
     # When the peak's end arrives while it is parked, and Monday's unpark follows
     [restore] = schedules.app.schedules()
     end = datetime(2026, 11, 20, 21, 0, tzinfo=BERLIN)
-    schedules.at(end).send(sample_events.scheduler_delivery(restore["input"], end))
+    schedules.at(end).send(
+        sample_events.scheduler_delivery(restore["input"], end, schedule_arn=restore["arn"])
+    )
     parked = schedules.capacity(API)[0]
     schedules.at(MONDAY_MORNING).send(UNPARK)
 

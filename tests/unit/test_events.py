@@ -68,6 +68,7 @@ SAMPLES: list[tuple[str, type[BaseModel]]] = [
     ("cloudwatch_alarm_metric_math.json", AlarmStateChangeEvent),
     ("cloudwatch_alarm_composite.json", AlarmStateChangeEvent),
     ("cloudwatch_alarm_ok.json", AlarmStateChangeEvent),
+    ("cloudwatch_alarm_target_tracking.json", AlarmStateChangeEvent),
 ]
 
 

@@ -309,3 +309,83 @@ def test_a_capacity_request_survives_the_queue(request_: CapacityRequest) -> Non
     if request_.until is not None:
         assert received.until is not None
         assert received.until.utcoffset() == request_.until.utcoffset()
+
+
+# -- which firing a delivery is ----------------------------------------------------------------
+
+PARK_SCHEDULE = "arn:aws:scheduler:us-east-1:123456789012:schedule/default/park-nightly"
+
+
+def delivered_park(**fields: Any) -> ScheduleDocument:
+    """The template's park document as Scheduler delivers it (context attributes filled in)."""
+    return document(
+        action="park",
+        group="nightly",
+        timezone="Europe/Berlin",
+        schedule_arn=PARK_SCHEDULE,
+        scheduled_time="2026-11-20T19:00:00Z",
+        execution_id=EXECUTION_ID,
+        **fields,
+    )
+
+
+def test_a_delivery_is_named_by_its_schedule_and_scheduled_time() -> None:
+    # Given the park schedule's delivery
+    parsed = delivered_park()
+
+    # Then it names that firing of that schedule
+    assert parsed.trigger_key() == f"{PARK_SCHEDULE}@2026-11-20T19:00:00Z"
+
+
+def test_schedulers_retry_of_a_firing_is_the_same_trigger_whatever_its_execution_id() -> None:
+    # Given two deliveries of one firing: Scheduler gives each attempt its own execution id
+    first = delivered_park()
+    retry = document(
+        **{**first.model_dump(mode="json", exclude_unset=True), "execution_id": "d32c5kddcf5bb8c3"}
+    )
+
+    # Then they are the same trigger
+    assert first.execution_id != retry.execution_id
+    assert first.trigger_key() == retry.trigger_key()
+
+
+def test_the_scheduled_time_names_the_instant_whatever_offset_it_is_written_with() -> None:
+    assert (
+        document(
+            action="unpark",
+            group="nightly",
+            schedule_arn=PARK_SCHEDULE,
+            scheduled_time="2026-11-20T20:00:00+01:00",
+        ).trigger_key()
+        == delivered_park().trigger_key()
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "key"),
+    [
+        pytest.param({"execution_id": EXECUTION_ID}, EXECUTION_ID, id="execution id only"),
+        pytest.param(
+            {"schedule_arn": PARK_SCHEDULE, "execution_id": EXECUTION_ID},
+            EXECUTION_ID,
+            id="no scheduled time",
+        ),
+        pytest.param({}, None, id="hand-sent"),
+    ],
+)
+def test_a_document_without_schedule_and_time_falls_back_to_what_it_has(
+    fields: dict[str, str], key: str | None
+) -> None:
+    assert document(action="park", group="nightly", **fields).trigger_key() == key
+
+
+def test_a_schedule_arn_scheduler_did_not_fill_in_is_refused() -> None:
+    # Given a document with the context attribute left as written in the template
+    # Then it is refused (it would make every firing the same trigger)
+    with pytest.raises(ValidationError, match="schedule_arn"):
+        document(
+            action="park",
+            group="nightly",
+            schedule_arn="<aws.scheduler.schedule-arn>",
+            scheduled_time="2026-11-20T19:00:00Z",
+        )

@@ -16,6 +16,7 @@ from autopilot.adapters import (
     mailer,
     notifier,
     queues,
+    report_deliveries,
     scheduler,
     tagging,
 )
@@ -31,14 +32,23 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
     "DeploymentEventsFunction": frozenset(
         (*codedeploy.IAM_ACTIONS["read"], *queues.IAM_ACTIONS["actions"])
     ),
-    "AlarmsFunction": frozenset((*cloudwatch.IAM_ACTIONS["tags"], *queues.IAM_ACTIONS["actions"])),
+    "AlarmsFunction": frozenset(
+        (
+            *cloudwatch.IAM_ACTIONS["describe"],
+            *tagging.IAM_ACTIONS,
+            *ecs.IAM_ACTIONS["deployment-alarms"],
+            *queues.IAM_ACTIONS["actions"],
+        )
+    ),
     "CostReportFunction": frozenset(
         (
             *costexplorer.IAM_ACTIONS,
             *cloudwatch.IAM_ACTIONS["utilization"],
             *ecs.IAM_ACTIONS["read"],
             *ledger.READ_HISTORY,
+            *report_deliveries.IAM_ACTIONS,
             *mailer.IAM_ACTIONS,
+            *notifier.IAM_ACTIONS,
             *queues.IAM_ACTIONS["dead-letters"],
         )
     ),
@@ -52,6 +62,7 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
             *notifier.IAM_ACTIONS,
             *autoscaling.IAM_ACTIONS,
             *scheduler.IAM_ACTIONS,
+            *queues.IAM_ACTIONS["executor"],
         )
     ),
 }

@@ -19,11 +19,13 @@ class Settings:
     ledger_table: str
     actions_queue_url: str
     dead_letter_queue_url: str
+    actions_dead_letter_queue_url: str
     notify_topic_arn: str
     chat_webhook_secret_arn: str | None
     dry_run: bool
     ledger_retention_days: int
     freeze_after_rollbacks: int
+    held_push_max_hours: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -32,21 +34,25 @@ class Settings:
             ledger_table=_required(source, "LEDGER_TABLE"),
             actions_queue_url=_required(source, "ACTIONS_QUEUE_URL"),
             dead_letter_queue_url=_required(source, "DEAD_LETTER_QUEUE_URL"),
+            actions_dead_letter_queue_url=_required(source, "ACTIONS_DEAD_LETTER_QUEUE_URL"),
             notify_topic_arn=_required(source, "NOTIFY_TOPIC_ARN"),
             chat_webhook_secret_arn=source.get("CHAT_WEBHOOK_SECRET_ARN") or None,
             dry_run=_boolean(source, "DRY_RUN"),
             ledger_retention_days=_positive_int(source, "LEDGER_RETENTION_DAYS"),
             freeze_after_rollbacks=_positive_int(source, "FREEZE_AFTER_ROLLBACKS"),
+            held_push_max_hours=_positive_int(source, "HELD_PUSH_MAX_HOURS"),
         )
 
 
 @dataclass(frozen=True, slots=True)
 class ScheduleSettings:
-    """Where one-off schedules go (the executor creates one to end a peak)."""
+    """Where one-off schedules go (the executor creates one to end a peak), and where Scheduler
+    keeps a document it could not deliver."""
 
     group: str
     function_arn: str
     role_arn: str
+    dead_letter_arn: str
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ScheduleSettings:
@@ -55,6 +61,7 @@ class ScheduleSettings:
             group=_required(source, "SCHEDULE_GROUP_NAME"),
             function_arn=_required(source, "SCHEDULE_FUNCTION_ARN"),
             role_arn=_required(source, "SCHEDULER_ROLE_ARN"),
+            dead_letter_arn=_required(source, "SCHEDULE_DEAD_LETTER_ARN"),
         )
 
 

@@ -15,7 +15,7 @@ from autopilot.adapters.ecs import EcsGateway
 from autopilot.adapters.ledger import Ledger
 from autopilot.adapters.mailer import Mailer
 from autopilot.adapters.notifier import Notifier
-from autopilot.adapters.queues import ActionQueue, DeadLetters
+from autopilot.adapters.queues import ActionQueue, ActionsInbox, DeadLetters
 from autopilot.adapters.scheduler import SchedulerGateway
 from autopilot.adapters.tagging import TaggingGateway
 from autopilot.settings import ReportSettings, ScheduleSettings, Settings
@@ -63,6 +63,11 @@ def dead_letters() -> DeadLetters:
 
 
 @cache
+def actions_inbox() -> ActionsInbox:
+    return ActionsInbox(settings().actions_queue_url, settings().actions_dead_letter_queue_url)
+
+
+@cache
 def ledger() -> Ledger:
     return Ledger(settings().ledger_table, settings().ledger_retention_days)
 
@@ -70,7 +75,9 @@ def ledger() -> Ledger:
 @cache
 def scheduler() -> SchedulerGateway:
     schedules = ScheduleSettings.from_env()
-    return SchedulerGateway(schedules.group, schedules.function_arn, schedules.role_arn)
+    return SchedulerGateway(
+        schedules.group, schedules.function_arn, schedules.role_arn, schedules.dead_letter_arn
+    )
 
 
 @cache
@@ -106,6 +113,7 @@ def executor() -> ExecutorContext:
         dry_run=config.dry_run,
         clock=utc_now,
         freeze_after=config.freeze_after_rollbacks,
+        held_max_hours=config.held_push_max_hours,
     )
 
 
@@ -117,6 +125,7 @@ _FACTORIES = (
     codedeploy,
     action_queue,
     dead_letters,
+    actions_inbox,
     ledger,
     scheduler,
     report_sources,

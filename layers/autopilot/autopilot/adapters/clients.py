@@ -31,12 +31,25 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sts import STSClient
 
+# The worst a single call can take (every attempt timing out, plus backoff) must fit in the
+# executor's per-action budget (workflows/batch.py); tests/unit/test_timing.py checks it.
+MAX_ATTEMPTS = 4
+CONNECT_TIMEOUT = 3
+READ_TIMEOUT = 10
+MAX_BACKOFF_SECONDS = 20  # botocore's cap on the wait between two attempts
+
 _CONFIG = Config(
-    retries={"mode": "adaptive", "max_attempts": 5},
+    retries={"mode": "adaptive", "max_attempts": MAX_ATTEMPTS},
     user_agent_extra="ecs-autopilot",
-    connect_timeout=5,
-    read_timeout=20,
+    connect_timeout=CONNECT_TIMEOUT,
+    read_timeout=READ_TIMEOUT,
 )
+
+
+def worst_call_seconds() -> int:
+    """Every attempt times out (connect and read) and waits the longest backoff between."""
+    attempts = MAX_ATTEMPTS * (CONNECT_TIMEOUT + READ_TIMEOUT)
+    return attempts + (MAX_ATTEMPTS - 1) * MAX_BACKOFF_SECONDS
 
 
 @cache
@@ -45,6 +58,11 @@ def _session() -> Session:
 
     # One session: it caches the service models, which make up most of a client's cost.
     return boto3.session.Session()
+
+
+def session() -> Session:
+    """The shared session (the local runner hooks its events to simulate failures)."""
+    return _session()
 
 
 @cache

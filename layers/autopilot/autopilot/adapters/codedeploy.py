@@ -7,12 +7,17 @@ goes out as a CodeDeploy deployment with an AppSpec instead.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from botocore.exceptions import ClientError
+
 from autopilot.adapters import clients
+from autopilot.adapters.aws_errors import is_code
 
 if TYPE_CHECKING:
     from mypy_boto3_codedeploy import CodeDeployClient
+    from mypy_boto3_codedeploy.literals import DeploymentStatusType
 
 # CreateDeployment with an AppSpec revision also reads the deployment configuration and
 # registers the revision with the application.
@@ -20,12 +25,25 @@ IAM_ACTIONS = {
     "deploy": (
         "codedeploy:CreateDeployment",
         "codedeploy:GetApplicationRevision",
+        "codedeploy:GetDeployment",
         "codedeploy:GetDeploymentConfig",
+        "codedeploy:ListDeployments",
         "codedeploy:RegisterApplicationRevision",
         "codedeploy:StopDeployment",
     ),
     "read": ("codedeploy:GetDeploymentGroup",),
 }
+
+
+# Deployments that have not ended (CodeDeploy's DeploymentStatus values).
+ACTIVE_STATUSES: tuple[DeploymentStatusType, ...] = (
+    "Created",
+    "Queued",
+    "InProgress",
+    "Baking",
+    "Ready",
+)
+_RECENT = timedelta(days=1)  # how far back a retry looks for the deployment it created
 
 
 def appspec(task_definition_arn: str, container_name: str, container_port: int) -> str:
@@ -69,8 +87,41 @@ class CodeDeployGateway:
         return response["deploymentId"]
 
     def stop_deployment(self, deployment_id: str) -> None:
-        """Stop a blue/green deployment and let CodeDeploy shift traffic back."""
-        self._codedeploy.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
+        """Stop a blue/green deployment and let CodeDeploy shift traffic back.
+
+        A deployment that already ended (an earlier attempt stopped it, or it failed) is left
+        as it is: there is nothing to stop."""
+        try:
+            self._codedeploy.stop_deployment(deploymentId=deployment_id, autoRollbackEnabled=True)
+        except ClientError as exc:
+            if is_code(exc, "DeploymentAlreadyCompletedException"):
+                return
+            raise
+
+    def deployment_status(self, deployment_id: str) -> str:
+        """Created | Queued | InProgress | Baking | Ready | Succeeded | Failed | Stopped."""
+        response = self._codedeploy.get_deployment(deploymentId=deployment_id)
+        return response["deploymentInfo"].get("status", "")
+
+    def deployment_for(
+        self, application: str, deployment_group: str, task_definition_arn: str
+    ) -> str | None:
+        """The group's recent deployment of `task_definition_arn` (in flight or succeeded).
+
+        CreateDeployment has no idempotency token: a retry after a lost response finds the
+        deployment the earlier attempt created here instead of creating a second one."""
+        response = self._codedeploy.list_deployments(
+            applicationName=application,
+            deploymentGroupName=deployment_group,
+            includeOnlyStatuses=[*ACTIVE_STATUSES, "Succeeded"],
+            createTimeRange={"start": datetime.now(UTC) - _RECENT},
+        )
+        for deployment_id in response.get("deployments", []):
+            info = self._codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+            content = info.get("revision", {}).get("appSpecContent", {}).get("content", "")
+            if task_definition_arn in content:
+                return deployment_id
+        return None
 
     def ecs_services(self, application: str, deployment_group: str) -> list[tuple[str, str]]:
         """(cluster, service) pairs the deployment group deploys to."""

@@ -1,4 +1,4 @@
-"""Amazon ECR: what a digest is, when it was pushed, under which tags."""
+"""Amazon ECR: what a digest is, when it was pushed, under which tags; how it is scanned."""
 
 from __future__ import annotations
 
@@ -9,12 +9,17 @@ from botocore.exceptions import ClientError
 from autopilot.adapters import clients
 from autopilot.adapters.aws_errors import is_code
 from autopilot.domain.fleet import ImageFacts
-from autopilot.domain.scan import ScanResult
+from autopilot.domain.scan import ScanningSetup, ScanResult
 
 if TYPE_CHECKING:
     from mypy_boto3_ecr import ECRClient
 
-IAM_ACTIONS = ("ecr:DescribeImageScanFindings", "ecr:DescribeImages")
+IAM_ACTIONS = (
+    "ecr:DescribeImageScanFindings",
+    "ecr:DescribeImages",
+    "ecr:DescribeRepositories",
+    "ecr:GetRegistryScanningConfiguration",
+)
 
 
 class EcrGateway:
@@ -65,4 +70,34 @@ class EcrGateway:
         return ScanResult(
             status=response.get("imageScanStatus", {}).get("status", "UNKNOWN"),
             counts={k: int(v) for k, v in counts.items()},
+        )
+
+    def scanning_setup(self, registry_id: str, repository: str) -> ScanningSetup | None:
+        """How ECR scans the repository; None when its registry is not this account's (a
+        registry's scanning configuration can only be read by its own account) or it is gone."""
+        registry = self._ecr.get_registry_scanning_configuration()
+        if registry.get("registryId") != registry_id:
+            return None
+        try:
+            response = self._ecr.describe_repositories(
+                registryId=registry_id, repositoryNames=[repository]
+            )
+        except ClientError as exc:
+            if is_code(exc, "RepositoryNotFoundException"):
+                return None
+            raise
+        configuration = registry.get("scanningConfiguration", {})
+        return ScanningSetup(
+            scan_type=configuration.get("scanType", "BASIC"),
+            rules=tuple(
+                (
+                    rule["scanFrequency"],
+                    tuple(f["filter"] for f in rule.get("repositoryFilters", [])),
+                )
+                for rule in configuration.get("rules", [])
+            ),
+            repository_scan_on_push=any(
+                r.get("imageScanningConfiguration", {}).get("scanOnPush", False)
+                for r in response.get("repositories", [])
+            ),
         )

@@ -11,20 +11,27 @@ from botocore.exceptions import ClientError
 from autopilot.adapters import clients
 from autopilot.adapters.aws_errors import is_code
 from autopilot.domain.capacity import TaskSize
-from autopilot.domain.errors import NotFoundError
+from autopilot.domain.errors import NotFoundError, PermanentFailureError
 from autopilot.domain.fleet import Container, EcsDeployment, Service
+from autopilot.domain.taskdef import ACTION_TAG
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
     from mypy_boto3_ecs.type_defs import ServiceTypeDef
 
 _DESCRIBE_BATCH = 10  # DescribeServices takes at most 10 services per call
+# A retry looks for the revision an earlier attempt registered among the family's newest ones.
+_NEWEST_REVISIONS_CHECKED = 5
+# ECS answers an invalid request (unknown revision, bad parameter) with these: never retried.
+_INVALID_REQUEST = ("ClientException", "InvalidParameterException")
 
 IAM_ACTIONS = {
     "read": ("ecs:DescribeServices", "ecs:DescribeTaskDefinition"),
+    "deployment-alarms": ("ecs:DescribeServices",),
     "deploy": (
         "ecs:DescribeServices",
         "ecs:DescribeTaskDefinition",
+        "ecs:ListTaskDefinitions",
         "ecs:RegisterTaskDefinition",
         "ecs:TagResource",
         "ecs:UpdateService",
@@ -39,6 +46,15 @@ def cluster_of(service_arn: str) -> str:
     if len(parts) != 3 or parts[0] != "service":
         raise ValueError(f"not a long-form ECS service ARN: {service_arn}")
     return parts[1]
+
+
+def _family(task_definition_arn: str) -> str:
+    return task_definition_arn.rsplit("/", 1)[-1].rsplit(":", 1)[0]
+
+
+def _revision_number(task_definition_arn: str) -> int:
+    number = task_definition_arn.rsplit(":", 1)[-1]
+    return int(number) if number.isdigit() else 0
 
 
 class EcsGateway:
@@ -60,6 +76,24 @@ class EcsGateway:
                     include=["TAGS"],
                 )
                 found.extend(self._to_service(raw) for raw in response["services"])
+        return found
+
+    def deployment_alarms(self, service_arns: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """Service ARN -> the alarm names in its deploymentConfiguration.alarms (services that
+        name none are left out). DescribeServices only: no tags, no task definitions."""
+        by_cluster: dict[str, list[str]] = defaultdict(list)
+        for arn in service_arns:
+            by_cluster[cluster_of(arn)].append(arn)
+        found: dict[str, tuple[str, ...]] = {}
+        for cluster, arns in by_cluster.items():
+            for start in range(0, len(arns), _DESCRIBE_BATCH):
+                response = self._ecs.describe_services(
+                    cluster=cluster, services=arns[start : start + _DESCRIBE_BATCH]
+                )
+                for raw in response["services"]:
+                    alarms = raw.get("deploymentConfiguration", {}).get("alarms", {})
+                    if alarms.get("alarmNames"):
+                        found[raw["serviceArn"]] = tuple(alarms["alarmNames"])
         return found
 
     def describe_service(self, service_arn: str) -> Service:
@@ -95,8 +129,34 @@ class EcsGateway:
         arguments: dict[str, Any] = dict(definition)
         if tags:
             arguments["tags"] = tags
-        response = self._ecs.register_task_definition(**arguments)
+        try:
+            response = self._ecs.register_task_definition(**arguments)
+        except ClientError as exc:
+            if is_code(exc, *_INVALID_REQUEST):
+                raise PermanentFailureError(
+                    f"ECS refused the new revision: {exc}", "invalid-revision"
+                ) from exc
+            raise
         return response["taskDefinition"]["taskDefinitionArn"]
+
+    def find_revision(self, family: str, action_id: str) -> str | None:
+        """The revision of `family` an earlier attempt of this action registered, if any.
+
+        RegisterTaskDefinition is not idempotent: a retry after a lost response looks here
+        first (by the revision's `autopilot:action` tag) instead of registering another."""
+        response = self._ecs.list_task_definitions(
+            familyPrefix=family, status="ACTIVE", sort="DESC", maxResults=_NEWEST_REVISIONS_CHECKED
+        )
+        newest = sorted(
+            (arn for arn in response.get("taskDefinitionArns", []) if _family(arn) == family),
+            key=_revision_number,
+            reverse=True,
+        )[:_NEWEST_REVISIONS_CHECKED]
+        for arn in newest:
+            _, tags = self.task_definition(arn)
+            if any(t["key"] == ACTION_TAG and t["value"] == action_id for t in tags):
+                return arn
+        return None
 
     def update_service(self, service: Service, task_definition_arn: str) -> str:
         """Point the service at a revision; returns the id of the deployment ECS started."""
@@ -109,6 +169,10 @@ class EcsGateway:
         except ClientError as exc:
             if is_code(exc, "ServiceNotFoundException", "ServiceNotActiveException"):
                 raise NotFoundError(f"service not found or inactive: {service.arn}") from exc
+            if is_code(exc, *_INVALID_REQUEST):
+                raise PermanentFailureError(
+                    f"ECS refused the update: {exc}", "invalid-request"
+                ) from exc
             raise
         for deployment in response["service"].get("deployments", []):
             if deployment.get("status") == "PRIMARY":
@@ -172,3 +236,43 @@ class EcsGateway:
                 raw.get("deploymentConfiguration", {}).get("alarms", {}).get("alarmNames", [])
             ),
         )
+
+    def describe_services_or_gone(
+        self, service_arns: Iterable[str]
+    ) -> tuple[list[Service], dict[str, str]]:
+        """The ACTIVE services among `service_arns`, and why each other one is gone, for
+        services that may have been deleted since they were named (the cost report).
+
+        What DescribeServices answers for a deleted service: its `status` DRAINING (its tasks
+        are stopping) or INACTIVE (deleted, kept for a while), or, once ECS has purged it, a
+        `failures` entry with reason MISSING. A deleted cluster fails the whole call with
+        ClusterNotFoundException: every service asked for in it is gone. Reasons are keyed by
+        the ARN asked for (ECS may answer with the short ARN form of an old service)."""
+        by_cluster: dict[str, list[str]] = defaultdict(list)
+        for arn in service_arns:
+            by_cluster[cluster_of(arn)].append(arn)
+        found: list[Service] = []
+        gone: dict[str, str] = {}
+        for cluster, arns in by_cluster.items():
+            for start in range(0, len(arns), _DESCRIBE_BATCH):
+                batch = arns[start : start + _DESCRIBE_BATCH]
+                asked = {arn.rsplit("/", 1)[-1]: arn for arn in batch}
+                try:
+                    response = self._ecs.describe_services(
+                        cluster=cluster, services=batch, include=["TAGS"]
+                    )
+                except ClientError as exc:
+                    if is_code(exc, "ClusterNotFoundException"):
+                        gone.update(dict.fromkeys(batch, "ClusterNotFoundException"))
+                        continue
+                    raise
+                for failure in response.get("failures", []):
+                    arn = failure.get("arn", "")
+                    gone[asked.get(arn.rsplit("/", 1)[-1], arn)] = failure.get("reason", "MISSING")
+                for raw in response["services"]:
+                    status = raw.get("status", "ACTIVE")
+                    if status == "ACTIVE":
+                        found.append(self._to_service(raw))
+                    else:
+                        gone[asked.get(raw["serviceName"], raw["serviceArn"])] = status
+        return found, gone

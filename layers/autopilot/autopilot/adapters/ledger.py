@@ -27,12 +27,19 @@ from autopilot.domain.state import ServiceState
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-IAM_ACTIONS = ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query")
+IAM_ACTIONS = (
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+)
 READ_HISTORY = ("dynamodb:Query",)
 
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
 _DATES = ("trigger_time", "recorded_at")
+_TUPLES = ("containers", "quarantine")
 
 
 def _pk(service_arn: str) -> str:
@@ -73,7 +80,9 @@ class Ledger:
         for name in _DATES:
             item[name] = getattr(entry, name).astimezone(UTC).isoformat()
         item["outcome"] = entry.outcome.value
-        item["containers"] = list(entry.containers)
+        for name in _TUPLES:
+            if name in item:
+                item[name] = list(item[name])
         item.update(
             pk=_pk(entry.service_arn),
             sk=_sk(entry),
@@ -92,6 +101,23 @@ class Ledger:
                 return False
             raise
         return True
+
+    def note_failure(self, service_arn: str, action_id: str) -> int:
+        """Count one more failed attempt of the action; returns how many there were.
+
+        Counted here, not from SQS's receive count: a message held back behind a failing one
+        of the same service is received again without having been attempted."""
+        response = self._dynamodb.update_item(
+            TableName=self._table,
+            Key={"pk": {"S": _pk(service_arn)}, "sk": {"S": f"FAILURES#{action_id}"}},
+            UpdateExpression="ADD failures :one SET expires_at = :expires",
+            ExpressionAttributeValues={
+                ":one": {"N": "1"},
+                ":expires": {"N": str(int((datetime.now(UTC) + timedelta(days=14)).timestamp()))},
+            },
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(response["Attributes"]["failures"]["N"])
 
     def history(self, service_arn: str, limit: int = 50) -> list[LedgerEntry]:
         """The newest entries first, in the order the automation recorded them."""
@@ -200,5 +226,6 @@ def _entry(item: dict[str, Any]) -> LedgerEntry:
     for name in _DATES:
         fields[name] = datetime.fromisoformat(fields[name])
     fields["outcome"] = Outcome(fields["outcome"])
-    fields["containers"] = tuple(fields.get("containers", ()))
+    for name in _TUPLES:
+        fields[name] = tuple(fields.get(name, ()))
     return LedgerEntry(**fields)

@@ -13,7 +13,13 @@ if TYPE_CHECKING:
 
     from autopilot.models.actions import ActionRequest
 
-IAM_ACTIONS = {"actions": ("sqs:SendMessage",), "dead-letters": ("sqs:SendMessage",)}
+IAM_ACTIONS = {
+    "actions": ("sqs:SendMessage",),
+    "dead-letters": ("sqs:SendMessage",),
+    # The executor holds back or retries an action (its message's visibility) and dead-letters
+    # one that keeps failing.
+    "executor": ("sqs:ChangeMessageVisibility", "sqs:SendMessage"),
+}
 
 
 class ActionQueue:
@@ -47,4 +53,30 @@ class DeadLetters:
                 "reason": {"DataType": "String", "StringValue": reason[:1024]},
                 "source": {"DataType": "String", "StringValue": source},
             },
+        )
+
+
+class ActionsInbox:
+    """The executor's side of the actions queue: when to see a failed message again, and
+    where an action that failed every attempt is kept for a person (and a redrive)."""
+
+    def __init__(
+        self, queue_url: str, dead_letter_url: str, client: SQSClient | None = None
+    ) -> None:
+        self._url = queue_url
+        self._dead_letter_url = dead_letter_url
+        self._sqs = client or clients.sqs()
+
+    def retry_later(self, receipt_handle: str, seconds: int) -> None:
+        self._sqs.change_message_visibility(
+            QueueUrl=self._url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
+        )
+
+    def dead_letter(self, body: str, group: str, message_id: str, reason: str) -> None:
+        self._sqs.send_message(
+            QueueUrl=self._dead_letter_url,
+            MessageBody=body,
+            MessageGroupId=group,
+            MessageDeduplicationId=message_id,
+            MessageAttributes={"reason": {"DataType": "String", "StringValue": reason[:1024]}},
         )

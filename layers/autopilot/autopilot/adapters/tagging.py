@@ -20,8 +20,11 @@ class TaggingGateway:
         """ARNs of ECS services in this account and region that carry the tag key."""
         arns: list[str] = []
         paginator = self._tagging.get_paginator("get_resources")
+        # 100 a page, the most GetResources returns (moto's default is 50; AWS does not say).
         for page in paginator.paginate(
-            ResourceTypeFilters=["ecs:service"], TagFilters=[{"Key": key}]
+            ResourceTypeFilters=["ecs:service"],
+            TagFilters=[{"Key": key}],
+            PaginationConfig={"PageSize": 100},
         ):
             arns.extend(item["ResourceARN"] for item in page.get("ResourceTagMappingList", []))
         return sorted(arns)

@@ -15,7 +15,11 @@ from typing import TYPE_CHECKING, Any, Literal
 from autopilot.cli.operator import OperatorError
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from autopilot.cli.operator import Backend
+    from autopilot.domain.report import Week
+    from autopilot.workflows.cost_report import ReportSources
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -57,6 +61,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--week", help="ISO week, e.g. 2026-W46 (default: the last full week)")
     report.add_argument("--out", type=Path, default=Path("report.html"), help="HTML file to write")
+    report.add_argument(
+        "--resend",
+        action="store_true",
+        help="email the week's report again (needs --week), e.g. when it may not have arrived",
+    )
     release = commands.add_parser("release", help="let a quarantined digest deploy again")
     release.add_argument("digest", metavar="DIGEST")
 
@@ -84,7 +93,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     # Powertools names log lines after this; Lambda sets it from the template.
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "ecs-autopilot")
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "report" and args.resend and not args.week:
+        parser.error("report --resend needs the week to send again, e.g. --week 2026-W46")
     if args.command == "local":
         return _local(args)
     from autopilot.domain.errors import NotFoundError  # noqa: PLC0415
@@ -135,7 +147,7 @@ def _report(args: argparse.Namespace, backend: Backend) -> int:
     from autopilot.adapters import clients  # noqa: PLC0415
     from autopilot.adapters.cloudwatch import CloudWatchGateway  # noqa: PLC0415
     from autopilot.adapters.costexplorer import CostExplorerGateway  # noqa: PLC0415
-    from autopilot.domain.report import Week, money  # noqa: PLC0415
+    from autopilot.domain.report import CostsUnavailableError, Week, money  # noqa: PLC0415
     from autopilot.reporting import render  # noqa: PLC0415
     from autopilot.workflows.cost_report import ReportSources, gather  # noqa: PLC0415
 
@@ -152,7 +164,12 @@ def _report(args: argparse.Namespace, backend: Backend) -> int:
         account=clients.sts().get_caller_identity()["Account"],
         region=clients.region(),
     )
-    report = gather(sources, week, now)
+    if args.resend:
+        return _resend(args, sources, week, now)
+    try:
+        report = gather(sources, week, now)
+    except CostsUnavailableError as exc:
+        raise OperatorError(f"{exc}: {exc.__cause__}") from exc
     args.out.write_text(render.html(report), encoding="utf-8")
     summary = {
         "week": str(week),
@@ -168,6 +185,72 @@ def _report(args: argparse.Namespace, backend: Backend) -> int:
         f"({report.requests} Cost Explorer request(s), {money(report.total, report.currency)})"
     )
     return 0
+
+
+def _resend(args: argparse.Namespace, sources: ReportSources, week: Week, now: datetime) -> int:
+    """Email the week's report again, as the report function would, and record it as sent."""
+    from autopilot.adapters.mailer import Mailer  # noqa: PLC0415
+    from autopilot.adapters.notifier import Notifier  # noqa: PLC0415
+    from autopilot.adapters.report_deliveries import ReportDeliveries  # noqa: PLC0415
+    from autopilot.domain.report import CostsUnavailableError  # noqa: PLC0415
+    from autopilot.domain.report_delivery import DeliveryRejectedError  # noqa: PLC0415
+    from autopilot.settings import ReportSettings  # noqa: PLC0415
+    from autopilot.workflows.cost_report import ReportDelivery, weekly_report  # noqa: PLC0415
+
+    env = _report_function_environment(args.stack)
+    config = ReportSettings.from_env(env)
+    delivery = ReportDelivery(
+        mailer=Mailer(config.sender, list(config.recipients), config.bucket),
+        deliveries=ReportDeliveries(env["LEDGER_TABLE"], int(env["LEDGER_RETENTION_DAYS"])),
+        notifier=Notifier(env["NOTIFY_TOPIC_ARN"], env.get("CHAT_WEBHOOK_SECRET_ARN") or None),
+    )
+    try:
+        result = weekly_report(sources, delivery, week, now, resend=True)
+    except (CostsUnavailableError, DeliveryRejectedError) as exc:
+        raise OperatorError(f"{exc}: {exc.__cause__}") from exc
+    print(
+        json.dumps(result)
+        if args.json
+        else f"{week}: {result['delivery']}"
+        + (f" (message {result['message_id']})" if result.get("message_id") else "")
+        + (f": {result['reason']}" if result.get("reason") else "")
+    )
+    return 0 if result["delivery"] == "resent" else EXIT_FAILED
+
+
+def _report_function_environment(stack: str) -> dict[str, str]:
+    """What the report function reads from its environment: locally, the runner's resources;
+    else the deployed stack's parameters, outputs and resources."""
+    from botocore.exceptions import ClientError  # noqa: PLC0415
+
+    from autopilot.adapters import clients  # noqa: PLC0415
+
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "").strip()
+    if endpoint.startswith(("http://127.", "http://localhost")):
+        from autopilot.local.runner import LocalApp, find_project_root  # noqa: PLC0415
+
+        app = LocalApp(find_project_root(), endpoint)
+        app.ensure_resources()
+        return app.function_environment(app.template.functions["CostReportFunction"])
+    cloudformation = clients.cloudformation()
+    try:
+        [described] = cloudformation.describe_stacks(StackName=stack)["Stacks"]
+        bucket = cloudformation.describe_stack_resource(
+            StackName=stack, LogicalResourceId="ReportsBucket"
+        )["StackResourceDetail"].get("PhysicalResourceId", "")
+    except ClientError as exc:
+        raise OperatorError(f"cannot read stack {stack}: {exc}") from exc
+    parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in described["Parameters"]}
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+    return {
+        "REPORT_SENDER": parameters.get("ReportSender", ""),
+        "REPORT_RECIPIENTS": parameters.get("ReportRecipients", ""),
+        "REPORTS_BUCKET": bucket,
+        "LEDGER_TABLE": outputs["LedgerTableName"],
+        "LEDGER_RETENTION_DAYS": parameters.get("LedgerRetentionDays", "400"),
+        "NOTIFY_TOPIC_ARN": outputs["NotificationTopicArn"],
+        "CHAT_WEBHOOK_SECRET_ARN": parameters.get("ChatWebhookSecretArn", ""),
+    }
 
 
 def _run_operator_command(args: argparse.Namespace, backend: Backend) -> int:
@@ -192,7 +275,9 @@ def _run_operator_command(args: argparse.Namespace, backend: Backend) -> int:
         kind: Literal["pause", "resume"] = "pause" if args.command == "pause" else "resume"
         result = operator.operate(backend, kind, args.service)
     print(json.dumps(result) if args.json else operator.render_entry(result))
-    return 0 if result["outcome"] not in {"failed", "skipped", "notified"} else EXIT_FAILED
+    return (
+        0 if result["outcome"] not in {"failed", "refused", "skipped", "notified"} else EXIT_FAILED
+    )
 
 
 def _local(args: argparse.Namespace) -> int:

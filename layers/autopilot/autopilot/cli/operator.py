@@ -23,6 +23,7 @@ from autopilot.adapters.queues import ActionQueue
 from autopilot.adapters.tagging import TaggingGateway
 from autopilot.cli.lines import ledger_line
 from autopilot.domain.config import TRACK
+from autopilot.domain.errors import PermanentFailureError
 from autopilot.domain.fleet import short_digest, task_definition_label
 from autopilot.domain.ledger import LedgerEntry, Outcome, action_id
 from autopilot.domain.notifications import service_label
@@ -86,7 +87,18 @@ def _request_fields(backend: Backend, service_arn: str, kind: str) -> dict[str, 
 
 
 def rollback(backend: Backend, service: str, to_revision: str | None) -> dict[str, Any]:
+    """Refused at once when `--to` names no revision, or one of another family; the executor
+    checks again when it acts (a message is a claim, not a fact)."""
     arn = backend.service_arn(service)
+    if to_revision is not None:
+        from autopilot.workflows.rollback_action import resolve_revision  # noqa: PLC0415
+
+        try:
+            resolve_revision(
+                backend.ecs, backend.ecs.describe_service(arn), to_revision, datetime.now(UTC)
+            )
+        except PermanentFailureError as exc:
+            raise OperatorError(f"rollback refused: {exc}") from exc
     request = RollbackRequest(
         **_request_fields(backend, arn, "rollback"), automatic=False, to_revision=to_revision
     )

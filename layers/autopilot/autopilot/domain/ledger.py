@@ -14,6 +14,7 @@ class Outcome(StrEnum):
     DRY_RUN = "dry-run"
     SKIPPED = "skipped"
     FAILED = "failed"
+    REFUSED = "refused"  # an invalid request (unknown revision, another family...): not retried
     COMPLETED = "completed"  # the deployment it started finished well
     ROLLED_BACK = "rolled-back"
     NOTIFIED = "notified"  # a person was told; the automation did not act on its own
@@ -39,6 +40,8 @@ class LedgerEntry:
     to_task_definition: str = ""
     deployment_id: str = ""
     containers: tuple[str, ...] = field(default_factory=tuple)
+    # A rollback's intent: the digests it will quarantine once the service is back on target.
+    quarantine: tuple[str, ...] = field(default_factory=tuple)
     hours_parked: str = ""  # unpark: decimal hours, for the weekly report
     saved_usd: str = ""  # unpark: estimated Fargate cost avoided, USD
 
@@ -51,6 +54,9 @@ class Quarantine:
     service_arn: str
     reason: str
     quarantined_at: datetime
+
+
+GAVE_UP = "gave-up"  # the code of an action that failed every attempt (redriving resumes it)
 
 
 def action_id(trigger_id: str, service_arn: str, kind: str) -> str:

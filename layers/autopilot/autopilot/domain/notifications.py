@@ -7,9 +7,20 @@ from dataclasses import dataclass
 
 from autopilot.domain.fleet import short_digest, task_definition_label
 from autopilot.domain.ledger import LedgerEntry, Outcome
+from autopilot.domain.scan import ScanOutlook
 
 # Skips a person should hear about: the push was meant for the service and did not go out.
-_HELD = {"alarm-firing", "scan-blocked", "quarantined", "frozen", "paused", "invalid-revision"}
+# (Holds, alarm-firing and scan-pending, are told once: the executor says when.)
+_HELD = {
+    "alarm-firing",
+    "scan-pending",
+    "scan-blocked",
+    "quarantined",
+    "frozen",
+    "paused",
+    "invalid-revision",
+}
+_NO_GATE = "Or remove the autopilot:scan tag from the service to deploy without a scan gate."
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +49,7 @@ def notification_for(entry: LedgerEntry, extra_text: str = "") -> Notification |
         "unpark": _capacity,
         "scale": _capacity,
         "restore": _capacity,
+        "resume-held": _resume,
     }.get(entry.kind, _operator)
     notification = builder(entry, label)
     if notification is not None and extra_text:
@@ -78,6 +90,74 @@ def _deploy(entry: LedgerEntry, label: str) -> Notification | None:
             f"[autopilot] not deploying {entry.repository}:{entry.tag} to {label}",
             f"{image} was not deployed to {label}: {entry.reason}.\n"
             f"The service still runs {source}.",
+            "warning",
+        )
+    return None
+
+
+def alarm_hold_text(max_hours: int) -> str:
+    """What happens next to a push an alarm holds back."""
+    return (
+        "It goes out on its own when the alarm is back to OK, unless it has waited more than "
+        f"{max_hours} h by then. A newer push takes its place; you are told once per hold."
+    )
+
+
+def scan_hold_text(  # noqa: PLR0917 - all of it is the hold's context
+    outlook: ScanOutlook,
+    status: str,
+    scan_type: str,
+    registry: str,
+    repository: str,
+    digest: str,
+) -> str:
+    """What to do about a push that waits for an image scan that will not come by itself."""
+    start = (
+        f"aws ecr start-image-scan --registry-id {registry} --repository-name {repository} "
+        f"--image-id imageDigest={digest}"
+    )
+    if outlook is ScanOutlook.NOT_SCANNED and scan_type == "ENHANCED":
+        return (
+            "The registry uses enhanced scanning (Amazon Inspector) and none of its scan-on-push "
+            f"or continuous filters matches {repository}: the image is never scanned, so this "
+            "push stays held.\n"
+            f"To scan it: add a filter matching {repository} to the registry's scanning "
+            "configuration (ECR console: Private registry > Settings > Scanning), then push "
+            "the image again.\n" + _NO_GATE
+        )
+    if outlook is ScanOutlook.NOT_SCANNED:
+        return (
+            f"ECR does not scan {repository} on push (basic scanning; no scan-on-push filter "
+            "or repository setting covers it): no scan result will come, so this push stays "
+            "held.\n"
+            f"To release this push: {start} (it deploys when the scan passes).\n"
+            f"To scan every push: add a scan-on-push filter matching {repository} (ECR console: "
+            "Private registry > Settings > Scanning).\n" + _NO_GATE
+        )
+    if outlook is ScanOutlook.ENDED:
+        return (
+            f"ECR's scan of this image ended {status}: no result the gate can pass will come, "
+            "so this push stays held.\n"
+            f"To scan it again (basic scanning): {start}.\n"
+            "An image ECR cannot scan (UNSUPPORTED_IMAGE) never passes. " + _NO_GATE
+        )
+    return (
+        f"{repository} is in registry {registry}, whose scanning configuration this account "
+        f"cannot read: if that registry does not scan {repository} on push, no scan result "
+        "will come and this push stays held.\n" + _NO_GATE
+    )
+
+
+def _resume(entry: LedgerEntry, label: str) -> Notification | None:
+    if entry.outcome is Outcome.NOTIFIED:
+        image = f"{entry.repository}:{entry.tag} ({short_digest(entry.digest)})"
+        return Notification(
+            f"[autopilot] held push to {label} expired: {entry.repository}:{entry.tag}",
+            f"{image} was held back from {label}: {entry.reason}.\n"
+            f"It is not deployed now that the alarm is back to OK; {label} still runs "
+            f"{_revision(entry.from_task_definition)}.\n"
+            "The next push the service follows deploys as usual; to ship this image, push it "
+            "again under a tag the service follows.",
             "warning",
         )
     return None

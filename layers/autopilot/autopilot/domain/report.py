@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+from autopilot.domain.errors import AutopilotError
 
 CLUSTER_TAG = "aws:ecs:clusterName"
 SERVICE_TAG = "aws:ecs:serviceName"
@@ -28,6 +31,47 @@ FARGATE_SIZES: tuple[tuple[int, tuple[int, ...]], ...] = (
     (16384, tuple(range(32768, 122881, 8192))),
 )
 HEADROOM = 1.3
+SERVICE_DELETED = "deleted"
+CLUSTER_DELETED = "cluster deleted"
+
+
+class CostsUnavailableError(AutopilotError):
+    """Cost Explorer answered neither grouping: there is no report to send (a retry may)."""
+
+
+class Source(StrEnum):
+    """What the report is made of. Cost Explorer is essential (one grouping at least); the
+    others only add detail, and the report says plainly what is missing without them."""
+
+    COST_BY_SERVICE = "cost by cluster and service"
+    COST_BY_USAGE_TYPE = "cost by usage type"
+    SERVICES = "ECS services"
+    UTILIZATION = "Container Insights"
+    PARKED = "parked hours"
+
+
+# What a reader loses when a source is missing.
+_LOST = {
+    Source.COST_BY_SERVICE: "the cost of each service, and the Spot and rightsizing savings "
+    "computed from it (the total and the clusters come from the usage-type grouping)",
+    Source.COST_BY_USAGE_TYPE: "what the money was spent on (usage types); the totals are complete",
+    Source.SERVICES: "the Spot and rightsizing suggestions, and which services were deleted",
+    Source.UTILIZATION: "the rightsizing suggestions",
+    Source.PARKED: "the hours parked by schedule and what they saved",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """A source the report could not use, and why, in words a reader understands."""
+
+    source: Source
+    reason: str
+    failed: bool = True  # False for a setting (Container Insights off), not a failed call
+
+    @property
+    def note(self) -> str:
+        return f"Missing from this report: {_LOST[self.source]}. Why: {self.reason}."
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +165,7 @@ class ServiceCost:
     this_week: Decimal
     last_week: Decimal
     daily: tuple[Decimal, ...]  # this week, Monday first
+    gone: str = ""  # SERVICE_DELETED or CLUSTER_DELETED: ECS no longer has it
 
     @property
     def label(self) -> str:
@@ -148,6 +193,7 @@ class WeekCost:
     name: str
     this_week: Decimal
     last_week: Decimal
+    gone: str = ""  # CLUSTER_DELETED for a cluster ECS no longer has
 
     @property
     def change(self) -> Decimal:
@@ -176,6 +222,7 @@ class Report:
     requests: int  # Cost Explorer requests this report made ($0.01 each)
     daily_totals: tuple[Decimal, ...] = field(default_factory=tuple)
     usage_types: tuple[WeekCost, ...] = field(default_factory=tuple)
+    gaps: tuple[Gap, ...] = field(default_factory=tuple)
 
     @property
     def change(self) -> Decimal:
@@ -219,35 +266,26 @@ def tag_value(key: str) -> str:
 def build_report(
     *,
     week: Week,
-    by_service: Iterable[CostLine],
+    by_service: Iterable[CostLine] | None,
     requests: int,
     now: datetime,
     utilization: Mapping[tuple[str, str], Utilization] | None = None,
     facts: Mapping[tuple[str, str], ServiceFacts] | None = None,
     parked: Iterable[ParkedTime] = (),
     by_usage_type: Iterable[CostLine] = (),
+    gone: Mapping[tuple[str, str], str] | None = None,
+    gaps: Iterable[Gap] = (),
 ) -> Report:
-    lines = list(by_service)
-    currency = next((line.unit for line in lines), "USD")
+    """`by_service` is None when Cost Explorer's cluster-and-service grouping failed: the total
+    and the clusters then come from `by_usage_type`. `gone` marks (cluster, service) pairs ECS
+    no longer has (SERVICE_DELETED or CLUSTER_DELETED); `gaps` are the sources that failed."""
+    usage_lines = list(by_usage_type)
+    lines = list(by_service) if by_service is not None else []
+    currency = next((line.unit for line in (lines or usage_lines)), "USD")
     days = [week.start + timedelta(days=i) for i in range(7)]
-    this_days = set(days)
-    last_days = {week.previous.start + timedelta(days=i) for i in range(7)}
+    deleted = gone or {}
 
-    this: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    last: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    daily: dict[tuple[str, str], dict[date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    estimated = False
-    for line in lines:
-        cluster = tag_value(line.keys[0]) if line.keys else ""
-        service = tag_value(line.keys[1]) if len(line.keys) > 1 else ""
-        key = (cluster or UNTAGGED, service or (UNTAGGED if not cluster else "(cluster only)"))
-        if line.day in this_days:
-            this[key] += line.amount
-            daily[key][line.day] += line.amount
-            estimated = estimated or line.estimated
-        elif line.day in last_days:
-            last[key] += line.amount
-
+    this, last, daily, estimated = _weekly(week, lines, _service_key)
     services = tuple(
         sorted(
             (
@@ -257,49 +295,163 @@ def build_report(
                     this_week=this.get(k, Decimal(0)),
                     last_week=last.get(k, Decimal(0)),
                     daily=tuple(daily[k][d] for d in days),
+                    gone=deleted.get(k, ""),
                 )
                 for k in set(this) | set(last)
             ),
             key=lambda s: (-s.this_week, s.cluster, s.service),
         )
     )
-    clusters: dict[str, list[ServiceCost]] = defaultdict(list)
-    for cost in services:
-        clusters[cost.cluster].append(cost)
-    cluster_costs = tuple(
-        sorted(
-            (
-                WeekCost(
-                    name,
+    dropped_clusters = {k[0] for k, why in deleted.items() if why == CLUSTER_DELETED}
+    if by_service is None:
+        # Only the usage-type grouping answered: it still has the cluster of every cost.
+        this_c, last_c, daily_c, estimated = _weekly(week, usage_lines, _cluster_key)
+        cluster_costs = _ranked_clusters(
+            {
+                k[0]: (this_c.get(k, Decimal(0)), last_c.get(k, Decimal(0)))
+                for k in {*this_c, *last_c}
+            },
+            dropped_clusters,
+        )
+        daily_totals = tuple(sum((d[day] for d in daily_c.values()), Decimal(0)) for day in days)
+    else:
+        clusters: dict[str, list[ServiceCost]] = defaultdict(list)
+        for cost in services:
+            clusters[cost.cluster].append(cost)
+        cluster_costs = _ranked_clusters(
+            {
+                name: (
                     sum((s.this_week for s in members), Decimal(0)),
                     sum((s.last_week for s in members), Decimal(0)),
                 )
                 for name, members in clusters.items()
-            ),
-            key=lambda c: -c.this_week,
+            },
+            dropped_clusters,
         )
-    )
+        daily_totals = tuple(sum((s.daily[i] for s in services), Decimal(0)) for i in range(7))
+    # A service ECS no longer has gets no advice: there is nothing left to resize or move.
+    live_facts = {k: f for k, f in (facts or {}).items() if k not in deleted}
     savings = [
-        *_rightsizing(services, utilization or {}, facts or {}),
-        *_spot(services, facts or {}),
+        *_rightsizing(services, utilization or {}, live_facts),
+        *_spot(services, live_facts),
         *(
             Saving("parked", p.cluster, p.service, f"parked {p.hours:.1f} h by schedule", p.saved)
             for p in parked
         ),
     ]
-    notes = _notes(week=week, now=now, estimated=estimated, services=services, requests=requests)
+    all_gaps = [*gaps]
+    if all(g.source is not Source.UTILIZATION for g in all_gaps):
+        dark = _clusters_without_metrics(services, utilization or {}, live_facts)
+        if dark:
+            all_gaps.append(_insights_off(dark))
+    notes = _notes(
+        week=week, now=now, estimated=estimated, services=services, requests=requests
+    ) + _deleted_note(services, cluster_costs)
     return Report(
         week=week,
         currency=currency,
-        total=sum((s.this_week for s in services), Decimal(0)),
-        last_total=sum((s.last_week for s in services), Decimal(0)),
+        total=sum((c.this_week for c in cluster_costs), Decimal(0)),
+        last_total=sum((c.last_week for c in cluster_costs), Decimal(0)),
         clusters=cluster_costs,
         services=services,
         savings=tuple(sorted(savings, key=lambda s: -s.amount)),
-        notes=notes,
+        notes=notes + tuple(g.note for g in all_gaps),
         requests=requests,
-        daily_totals=tuple(sum((s.daily[i] for s in services), Decimal(0)) for i in range(7)),
-        usage_types=usage_costs(week, by_usage_type),
+        daily_totals=daily_totals,
+        usage_types=usage_costs(week, usage_lines),
+        gaps=tuple(all_gaps),
+    )
+
+
+Key = tuple[str, str]
+
+
+def _service_key(line: CostLine) -> Key:
+    cluster = tag_value(line.keys[0]) if line.keys else ""
+    service = tag_value(line.keys[1]) if len(line.keys) > 1 else ""
+    return cluster or UNTAGGED, service or (UNTAGGED if not cluster else "(cluster only)")
+
+
+def _cluster_key(line: CostLine) -> Key:
+    cluster = tag_value(line.keys[0]) if line.keys else ""
+    return cluster or UNTAGGED, ""
+
+
+def _weekly(
+    week: Week, lines: Iterable[CostLine], key_of: Callable[[CostLine], Key]
+) -> tuple[dict[Key, Decimal], dict[Key, Decimal], dict[Key, dict[date, Decimal]], bool]:
+    """This week's and last week's sums per key, this week's per day, and whether any of this
+    week's figures is an estimate."""
+    this_days = {week.start + timedelta(days=i) for i in range(7)}
+    last_days = {week.previous.start + timedelta(days=i) for i in range(7)}
+    this: dict[Key, Decimal] = defaultdict(Decimal)
+    last: dict[Key, Decimal] = defaultdict(Decimal)
+    daily: dict[Key, dict[date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    estimated = False
+    for line in lines:
+        key = key_of(line)
+        if line.day in this_days:
+            this[key] += line.amount
+            daily[key][line.day] += line.amount
+            estimated = estimated or line.estimated
+        elif line.day in last_days:
+            last[key] += line.amount
+    return this, last, daily, estimated
+
+
+def _ranked_clusters(
+    sums: Mapping[str, tuple[Decimal, Decimal]], deleted: set[str]
+) -> tuple[WeekCost, ...]:
+    return tuple(
+        sorted(
+            (
+                WeekCost(name, now, before, CLUSTER_DELETED if name in deleted else "")
+                for name, (now, before) in sums.items()
+            ),
+            key=lambda c: -c.this_week,
+        )
+    )
+
+
+def _clusters_without_metrics(
+    services: tuple[ServiceCost, ...],
+    utilization: Mapping[Key, Utilization],
+    facts: Mapping[Key, ServiceFacts],
+) -> list[str]:
+    """Clusters with running services that cost money this week, none of which has metrics."""
+    running: dict[str, list[Key]] = defaultdict(list)
+    for cost in services:
+        key = (cost.cluster, cost.service)
+        if key in facts and not cost.gone and cost.this_week > 0:
+            running[cost.cluster].append(key)
+    return sorted(c for c, keys in running.items() if not any(k in utilization for k in keys))
+
+
+def _insights_off(clusters: list[str]) -> Gap:
+    names = ", ".join(clusters)
+    example = clusters[0]
+    return Gap(
+        Source.UTILIZATION,
+        f"Container Insights sent no CPU or memory metrics this week for the services of "
+        f"{'cluster' if len(clusters) == 1 else 'clusters'} {names}, so it is probably off "
+        f"there. Turn it on (it is billed as CloudWatch custom metrics): aws ecs "
+        f"update-cluster-settings --cluster {example} "
+        f"--settings name=containerInsights,value=enabled",
+        failed=False,
+    )
+
+
+def _deleted_note(
+    services: tuple[ServiceCost, ...], clusters: tuple[WeekCost, ...]
+) -> tuple[str, ...]:
+    dropped = [c.name for c in clusters if c.gone]
+    gone = [s.label for s in services if s.gone == SERVICE_DELETED]
+    if not dropped and not gone:
+        return ()
+    parts = [*(f"cluster {name} (deleted with its services)" for name in dropped), *gone]
+    return (
+        f"No longer in ECS: {', '.join(parts)}. They are shown, marked deleted, with the cost "
+        "Cost Explorer recorded for them until they were deleted.",
     )
 
 

@@ -11,12 +11,16 @@ from autopilot.domain.fleet import ImagePush
 from autopilot.domain.images import InvalidImageReferenceError, parse_image
 
 KNOWN_GOOD_KEPT = 5  # enough to step back past a bad release or two
+# A deployment that never reported its end stops counting as "just deployed" after this long,
+# whatever ECS says: an alarm days later is not about it.
+IN_PROGRESS_CAP = timedelta(hours=2)
 
 
 class DeploymentState(StrEnum):
     IN_PROGRESS = "in-progress"
     COMPLETED = "completed"
     FAILED = "failed"
+    SUPERSEDED = "superseded"  # someone else deployed another revision meanwhile
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,17 +96,18 @@ class ServiceState:
         return tuple(t for t in self.rollbacks if t >= since)
 
     def in_bake_window(self, now: datetime, bake_minutes: int) -> bool:
-        """An automated deploy is in progress, or completed less than `bake_minutes` ago."""
+        """An automated deploy is in progress (for at most IN_PROGRESS_CAP), or has served
+        traffic for less than `bake_minutes` since it completed (or, completed while parked,
+        since its tasks started)."""
         latest = self.latest
         if latest is None or latest.kind != "deploy":
             return False
         if latest.state is DeploymentState.IN_PROGRESS:
-            return True
-        return (
-            latest.state is DeploymentState.COMPLETED
-            and latest.finished_at is not None
-            and now - latest.finished_at <= timedelta(minutes=bake_minutes)
-        )
+            return now - latest.started_at <= IN_PROGRESS_CAP
+        if latest.state is not DeploymentState.COMPLETED:
+            return False
+        since = latest.serving_since if latest.unproven else latest.finished_at
+        return since is not None and now - since <= timedelta(minutes=bake_minutes)
 
     def completed_at(self) -> datetime | None:
         latest = self.latest

@@ -55,6 +55,15 @@ def clone_task_definition(
     return carried
 
 
+ACTION_TAG = "autopilot:action"  # which action registered the revision (a retry looks for it)
+
+
+def revision_tags(source_tags: Sequence[Mapping[str, str]], action_id: str) -> list[dict[str, str]]:
+    """The source revision's writable tags, with this action's own tag instead of its."""
+    kept = [t for t in writable_tags(source_tags) if t["key"] != ACTION_TAG]
+    return [*kept, {"key": ACTION_TAG, "value": action_id}]
+
+
 def writable_tags(tags: Sequence[Mapping[str, str]]) -> list[dict[str, str]]:
     """Tags to carry to the new revision; `aws:` tags belong to AWS and cannot be written."""
     return [

@@ -17,13 +17,14 @@ from zoneinfo import ZoneInfo
 
 import boto3
 
+from autopilot.adapters import clients
 from autopilot.adapters.ecs import EcsGateway
 from autopilot.adapters.ledger import Ledger
 from autopilot.adapters.queues import ActionQueue
 from autopilot.adapters.tagging import TaggingGateway
 from autopilot.domain.fleet import short_digest
 from autopilot.domain.report import Week
-from autopilot.local import costs, fleet, sample_events
+from autopilot.local import costs, faults, fleet, sample_events
 from autopilot.local.runner import LocalApp, stderr_logs
 from autopilot.local.server import start_moto_server
 from autopilot.local.session import send
@@ -72,6 +73,30 @@ class Story:
         self.failures.append(f"{service}: no deployment id in {lines}")
         return ""
 
+    def lose_next_response(self, service: str, operation: str) -> None:
+        """The next such call takes effect on the server, and its answer never arrives."""
+        with self.app.aws_environment():
+            clients.reset()
+            faults.arm([faults.Fault(service, operation, "after")])
+        print(f"   (the next {operation} takes effect, and its response is lost)")
+
+    def rolled_back_once(self, service_arn: str, lines: list[dict[str, Any]]) -> None:
+        """The retry found the rollback ECS had already made: one entry, counted once."""
+        with self.app.aws_environment():
+            ledger = Ledger(self.app.physical("LedgerTable")["Ref"], 1)
+            state = ledger.state(service_arn)
+            rollbacks = [e for e in ledger.history(service_arn) if e.kind == "rollback"]
+        confirmed = any("confirmed on retry" in line.get("reason", "") for line in lines)
+        if len(rollbacks) != 1 or len(state.rollbacks) != 1 or not confirmed:
+            self.failures.append(
+                "the rollback after a lost response was not recorded exactly once "
+                f"({len(rollbacks)} entries, {len(state.rollbacks)} counted)"
+            )
+        print(
+            f"   {'retried':<{_WIDTH}}the retry found the rollback already made: "
+            f"{len(rollbacks)} ledger entry, counted {len(state.rollbacks)} time toward the freeze"
+        )
+
     def status(self) -> None:
         from autopilot.cli.operator import Backend, render_status, status  # noqa: PLC0415
 
@@ -107,11 +132,31 @@ class Story:
         )
         return (desired, *target) if target else (desired, None, None, None)
 
+    def alarm_state(self, name: str, state: str) -> None:
+        """CloudWatch moves the alarm (moto sends no event: the story sends it when it matters)."""
+        with self.app.aws_environment():
+            fleet.set_alarm_state(name, state)
+        print(f"   {'cloudwatch':<{_WIDTH}}{_short_alarm(name)} -> {state}")
+
+    def runs(self, label: str, arn: str, repository: str, build: int) -> None:
+        """Expect the service's container of `repository` to run build N."""
+        with self.app.aws_environment():
+            image = fleet.running_images(arn)[repository]
+        if not image.endswith(fleet.digest_of(repository, build)):
+            self.failures.append(f"{label}: expected build {build}, runs {image}")
+            print(f"   !! expected {label} to run {repository} build {build}")
+
     def untouched(self, label: str, arn: str, why: str) -> None:
         with self.app.aws_environment():
             images = fleet.running_images(arn)
         shown = ", ".join(f"{name}={image.rsplit('/', 1)[-1]}" for name, image in images.items())
         print(f"   {'untouched':<{_WIDTH}}{label:<16} {why}: still runs {shown}")
+
+
+def _short_alarm(name: str) -> str:
+    """Target tracking's alarm names end in a UUID: the first block is enough to tell them apart."""
+    head, marker, tail = name.rpartition("-Alarm")
+    return f"{head}{marker}{tail.split('-')[0]}-{tail.split('-')[1]}..." if marker else name
 
 
 def render(line: Mapping[str, Any]) -> str:
@@ -165,6 +210,7 @@ def _play(root: Path, endpoint: str) -> int:
     story = Story(app)
     _deploy_story(story, services)
     _rollback_story(story, services)
+    _alarm_story(story, services)
     _schedule_story(story, services)
     _report_story(story, endpoint, root)
     print()
@@ -231,9 +277,19 @@ def _rollback_story(story: Story, services: Mapping[str, str]) -> None:
     completed = sample_events.ecs_deployment(web, story.deployment_of(lines, "prod/web"))
     story.send(completed, {"prod/web": "completed"})
 
-    story.step("A bad build goes out; while it rolls out, its CPU alarm fires")
+    story.step(
+        "A bad build goes out; while it rolls out, its CPU alarm fires, and ECS's answer to "
+        "the rollback is lost on the way back"
+    )
+    with story.app.aws_environment():
+        fleet.put_alarm("prod-web-cpu-high", "prod", "web")
     lines = story.send(story.push("web", "main", 6), {"prod/web": "deployed"})
-    story.send(sample_events.alarm("prod-web-cpu-high", "prod", "web"), {"prod/web": "rolled-back"})
+    story.alarm_state("prod-web-cpu-high", "ALARM")
+    story.lose_next_response("ecs", "UpdateService")
+    lines = story.send(
+        sample_events.alarm("prod-web-cpu-high", "prod", "web"), {"prod/web": "rolled-back"}
+    )
+    story.rolled_back_once(web, lines)
 
     story.step("The alarm fires again, and another one joins: still one rollback")
     story.send(
@@ -247,6 +303,44 @@ def _rollback_story(story: Story, services: Mapping[str, str]) -> None:
     bad = fleet.digest_of("web", 6)
     story.send(sample_events.ecr_push("web", "main", bad), {"prod/web": "quarantined"})
     story.status()
+
+
+def _alarm_story(story: Story, services: Mapping[str, str]) -> None:
+    web, staging_web = services["prod/web"], services["staging/web"]
+    story.step("prod-web-cpu-high is still in ALARM when a fixed build 8 is pushed")
+    story.send(
+        story.push("web", "main", 8), {"prod/web": "alarm-firing", "staging/web": "deployed"}
+    )
+
+    story.step("staging/web scales on CPU: target tracking makes its AlarmHigh and AlarmLow")
+    with story.app.aws_environment():
+        high, low = fleet.scale_on_cpu("staging", "web")
+    print(f"   {'auto scaling':<{_WIDTH}}{_short_alarm(high)}, {_short_alarm(low)}")
+
+    story.step(
+        "Build 8 bakes on staging/web; load rises and AlarmHigh fires: load, not a bad build"
+    )
+    story.alarm_state(high, "ALARM")
+    event = sample_events.alarm(
+        high, "staging", "web", sample="cloudwatch_alarm_target_tracking.json"
+    )
+    story.send(event, {"(event)": "ignored"})
+    story.runs("staging/web", staging_web, "web", 8)
+    story.untouched("staging/web", staging_web, "no rollback")
+
+    story.step("Quiet again (AlarmLow in ALARM): build 9 deploys to staging/web, prod/web holds it")
+    story.alarm_state(high, "OK")
+    story.alarm_state(low, "ALARM")
+    story.send(
+        story.push("web", "main", 9), {"staging/web": "deployed", "prod/web": "alarm-firing"}
+    )
+    print("   (prod/web now holds build 9, the newest push; on-call was told once, for build 8)")
+
+    story.step("prod-web-cpu-high is back to OK: the held build 9 goes out to prod/web")
+    story.alarm_state("prod-web-cpu-high", "OK")
+    ok = sample_events.alarm("prod-web-cpu-high", "prod", "web", "OK")
+    story.send(ok, {"prod/web": "deployed"})
+    story.runs("prod/web", web, "web", 9)
 
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -290,7 +384,9 @@ def _schedule_story(story: Story, services: Mapping[str, str]) -> None:
     [restore] = story.app.schedules()
     print(f"   {'scheduled':<{_WIDTH}}{restore['expression']} (UTC): restore prod/api")
     story.at(datetime(2026, 11, 23, 11, 30, tzinfo=BERLIN))
-    delivered = sample_events.scheduler_delivery(restore["input"], datetime.now(BERLIN))
+    delivered = sample_events.scheduler_delivery(
+        restore["input"], datetime(2026, 11, 23, 11, 30, tzinfo=BERLIN), schedule_arn=restore["arn"]
+    )
     story.send(delivered, {"prod/api": "applied"})
     if story.capacity("prod/api", api) != before:
         story.failures.append("prod/api: capacity after the peak differs from before it")

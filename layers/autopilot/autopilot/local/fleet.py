@@ -245,3 +245,79 @@ def scalable_target(service_arn: str) -> tuple[int, int, bool] | None:
         return None
     suspended = targets[0].get("SuspendedState", {})
     return targets[0]["MinCapacity"], targets[0]["MaxCapacity"], any(suspended.values())
+
+
+# -- alarms -------------------------------------------------------------------------------------
+
+ON_CALL_TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:on-call"
+
+
+def put_alarm(
+    name: str,
+    cluster: str,
+    service: str,
+    *,
+    dimensions: dict[str, str] | None = None,
+    namespace: str = "AWS/ECS",
+    metric: str = "CPUUtilization",
+) -> str:
+    """An alarm a person made: on the service's metric (ClusterName/ServiceName), or with
+    `dimensions` on another one; it notifies on-call. Returns its ARN; it starts in OK."""
+    cloudwatch = boto3.client("cloudwatch")
+    shown = (
+        dimensions if dimensions is not None else {"ClusterName": cluster, "ServiceName": service}
+    )
+    cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        AlarmDescription=f"{cluster}/{service}: {metric} too high",
+        Namespace=namespace,
+        MetricName=metric,
+        Dimensions=[{"Name": k, "Value": v} for k, v in shown.items()],
+        Statistic="Average",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=80.0,
+        ComparisonOperator="GreaterThanThreshold",
+        AlarmActions=[ON_CALL_TOPIC],
+    )
+    [alarm] = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+    return str(alarm["AlarmArn"])
+
+
+def set_alarm_state(name: str, state: str) -> None:
+    """What CloudWatch does when a metric crosses the threshold (moto emits no event for it)."""
+    boto3.client("cloudwatch").set_alarm_state(
+        AlarmName=name, StateValue=state, StateReason=f"set to {state} by the story"
+    )
+
+
+def scale_on_cpu(cluster: str, service: str, target: float = 50.0) -> tuple[str, str]:
+    """A target tracking policy on the service's average CPU (its scalable target must exist);
+    returns the names of the AlarmHigh and AlarmLow alarms Application Auto Scaling made."""
+    response = boto3.client("application-autoscaling").put_scaling_policy(
+        PolicyName="cpu-target",
+        ServiceNamespace="ecs",
+        ResourceId=f"service/{cluster}/{service}",
+        ScalableDimension="ecs:service:DesiredCount",
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": target,
+            "PredefinedMetricSpecification": {
+                "PredefinedMetricType": "ECSServiceAverageCPUUtilization"
+            },
+        },
+    )
+    names = [a["AlarmName"] for a in response.get("Alarms", [])]
+    [high] = [n for n in names if "-AlarmHigh-" in n]
+    [low] = [n for n in names if "-AlarmLow-" in n]
+    return high, low
+
+
+def set_deployment_alarms(service_arn: str, names: list[str]) -> None:
+    """Name alarms in the service's deploymentConfiguration (ECS watches them during a rollout)."""
+    cluster = service_arn.rsplit("/", 2)[-2]
+    boto3.client("ecs").update_service(
+        cluster=cluster,
+        service=service_arn,
+        deploymentConfiguration={"alarms": {"alarmNames": names, "enable": True, "rollback": True}},
+    )

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from autopilot import wiring
 from autopilot.adapters import clients
+from autopilot.local import faults
 from autopilot.local.template import FunctionSpec, Template, load_template
 from autopilot.observability import logger
 
@@ -39,7 +40,8 @@ LOCAL_PARAMETERS = {
     "ReportSender": "cost-report@ecs-autopilot.local",
     "ReportRecipients": "platform-team@ecs-autopilot.local",
 }
-_MAX_RECEIVES = 10  # a safety stop: the redrive policy moves a poisoned message out sooner
+CLOCK = "AUTOPILOT_LOCAL_NOW"  # an ISO time: the handlers' clock for this run (a later hour...)
+_MAX_RECEIVES = 20  # a safety stop: the redrive policy moves a poisoned message out sooner
 _ASYNC_ATTEMPTS = 3  # Lambda retries an asynchronous invocation twice
 
 
@@ -55,9 +57,11 @@ class LambdaContext:
     memory_limit_in_mb: int = 512
     aws_request_id: str = ""
     invoked_function_arn: str = ""
+    timeout_seconds: int = 60
 
     def get_remaining_time_in_millis(self) -> int:
-        return 60_000
+        # Locally a handler runs in milliseconds: it always has (almost) all of its time.
+        return self.timeout_seconds * 1000
 
 
 class LocalApp:
@@ -69,10 +73,19 @@ class LocalApp:
         self._physical: dict[str, dict[str, str]] = {}
         self._modules: dict[str, ModuleType] = {}
         # The demo tells its story over days: handlers read this clock instead of the real one.
-        self.clock: Callable[[], datetime] | None = None
+        self.clock: Callable[[], datetime] | None = _fixed_clock(os.environ.get(CLOCK, ""))
         # Clients built from here on point at the moto server; they are kept for the run.
         with self.aws_environment():
             clients.reset()
+            self._arm_faults(os.environ.get(faults.ENVIRONMENT, ""))
+
+    @staticmethod
+    def _arm_faults(spec: str) -> None:
+        """Failures asked for on the command line (see autopilot.local.faults)."""
+        try:
+            faults.arm(faults.parse(spec))
+        except faults.InvalidFaultError as exc:
+            raise LocalRunnerError(str(exc)) from exc
 
     # -- resources ------------------------------------------------------------------------
 
@@ -196,6 +209,7 @@ class LocalApp:
                     detail = scheduler.get_schedule(GroupName=name, Name=summary["Name"])
                     found.append(
                         {
+                            "arn": detail["Arn"],
                             "name": detail["Name"],
                             "expression": detail["ScheduleExpression"],
                             "input": json.loads(detail["Target"].get("Input", "{}")),
@@ -263,6 +277,7 @@ class LocalApp:
                 function_name=function,
                 aws_request_id=str(uuid.uuid4()),
                 invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}",
+                timeout_seconds=spec.timeout_seconds,
             )
             try:
                 return handler(dict(event), context)
@@ -449,6 +464,18 @@ def _sqs_event(messages: list[MessageTypeDef], queue_arn: str) -> dict[str, Any]
             for m in messages
         ]
     }
+
+
+def _fixed_clock(text: str) -> Callable[[], datetime] | None:
+    if not text.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise LocalRunnerError(f"{CLOCK}: not an ISO time with a zone: {text!r}") from exc
+    if moment.tzinfo is None:
+        raise LocalRunnerError(f"{CLOCK}: give the time zone, e.g. {text}Z")
+    return lambda: moment
 
 
 def find_project_root(start: Path | None = None) -> Path:

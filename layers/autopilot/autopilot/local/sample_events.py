@@ -75,9 +75,17 @@ def ecs_deployment(
     return event
 
 
-def alarm(name: str, cluster: str, service: str, state: str = "ALARM") -> dict[str, Any]:
-    """`CloudWatch Alarm State Change` of a single-metric alarm on the service's CPU."""
-    event = _event("cloudwatch_alarm_state_change.json", None)
+def alarm(
+    name: str,
+    cluster: str,
+    service: str,
+    state: str = "ALARM",
+    *,
+    sample: str = "cloudwatch_alarm_state_change.json",
+) -> dict[str, Any]:
+    """`CloudWatch Alarm State Change` of a single-metric alarm on the service's CPU (`sample`:
+    `cloudwatch_alarm_target_tracking.json` for one Application Auto Scaling made)."""
+    event = _event(sample, None)
     event["resources"] = [event["resources"][0].rsplit(":", 1)[0] + f":{name}"]
     detail = event["detail"]
     detail["alarmName"] = name
@@ -90,10 +98,16 @@ def alarm(name: str, cluster: str, service: str, state: str = "ALARM") -> dict[s
     return event
 
 
-def scheduler_delivery(document: dict[str, Any], at: datetime) -> dict[str, Any]:
-    """The document as Scheduler delivers it at `at`, its context attributes filled in."""
+def scheduler_delivery(
+    document: dict[str, Any], at: datetime, *, schedule_arn: str
+) -> dict[str, Any]:
+    """The document as schedule `schedule_arn` delivers it at `at`, its context attributes
+    filled in (each delivery attempt gets a new execution id)."""
     text = json.dumps(document)
+    text = text.replace("<aws.scheduler.schedule-arn>", schedule_arn)
     text = text.replace("<aws.scheduler.execution-id>", str(uuid.uuid4()))
-    text = text.replace("<aws.scheduler.scheduled-time>", at.astimezone(UTC).isoformat())
+    text = text.replace(
+        "<aws.scheduler.scheduled-time>", at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
     delivered: dict[str, Any] = json.loads(text)
     return delivered

@@ -86,6 +86,7 @@ class FunctionSpec:
     code_uri: Path
     handler: str
     environment: Mapping[str, Any]
+    timeout_seconds: int = 3  # Lambda's default
 
 
 @dataclass
@@ -125,6 +126,9 @@ def load_template(path: Path) -> Template:
             code_uri=path.parent / props["CodeUri"],
             handler=props["Handler"],
             environment=env,
+            timeout_seconds=int(
+                props.get("Timeout", body.get("Globals", {}).get("Function", {}).get("Timeout", 3))
+            ),
         )
         for event_name, event in props.get("Events", {}).items():
             event_props = event.get("Properties", {})

@@ -70,8 +70,20 @@ class OperatorRequest(ActionBase):
     operator: str = ""
 
 
+class ResumeHeldRequest(ActionBase):
+    """An alarm tied to the service went back to OK: deploy the push it held, if it may go now."""
+
+    kind: Literal["resume-held"] = "resume-held"
+    alarm: str
+
+
 ActionRequest = Annotated[
-    DeployRequest | TrackRequest | RollbackRequest | CapacityRequest | OperatorRequest,
+    DeployRequest
+    | TrackRequest
+    | RollbackRequest
+    | CapacityRequest
+    | OperatorRequest
+    | ResumeHeldRequest,
     Field(discriminator="kind"),
 ]
 _ACTIONS: TypeAdapter[ActionRequest] = TypeAdapter(ActionRequest)

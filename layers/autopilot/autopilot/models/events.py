@@ -6,7 +6,7 @@ way (pydantic ignores them), so an AWS addition never breaks parsing.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -229,8 +229,10 @@ def scanned_images(event: ImageScanEvent) -> tuple[list[ImagePush], ScanResult]:
 class ScheduleDocument(BaseModel):
     """What an EventBridge Scheduler schedule delivers, e.g. {"action": "park", "group": "nightly"}.
 
-    The template's schedules add `timezone`, `skip_dates`, and Scheduler's own execution id
-    and scheduled time (context attributes), which make a retried delivery the same trigger."""
+    The template's schedules add `timezone`, `skip_dates` and Scheduler's context attributes:
+    the schedule's ARN and scheduled time, which name one firing of one schedule (a retried
+    delivery carries the same two), and the execution id, which Scheduler assigns anew to each
+    attempt. A hand-sent document may leave them out."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -245,6 +247,7 @@ class ScheduleDocument(BaseModel):
     hours: float | None = Field(default=None, gt=0, le=24 * 14)
     timezone: str = "UTC"
     skip_dates: list[date] = Field(default_factory=list)
+    schedule_arn: str | None = Field(default=None, pattern=r"^arn:aws[\w-]*:scheduler:")
     execution_id: str | None = None
     scheduled_time: AwareDatetime | None = None
 
@@ -262,6 +265,14 @@ class ScheduleDocument(BaseModel):
             raise ValueError("give until or hours, not both")
         _zone(self.timezone)
         return self
+
+    def trigger_key(self) -> str | None:
+        """What names this firing whatever the attempt: the schedule and its scheduled time;
+        without them, the execution id (a hand-sent document may carry none: None)."""
+        if self.schedule_arn and self.scheduled_time is not None:
+            moment = self.scheduled_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            return f"{self.schedule_arn}@{moment}"
+        return self.execution_id
 
 
 def _zone(name: str) -> ZoneInfo:

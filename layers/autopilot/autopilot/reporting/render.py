@@ -33,8 +33,12 @@ def _environment() -> Environment:
 
 def subject(report: Report) -> str:
     change = percent(report.change_share)
+    # A failed source is news this week; a setting left off (Container Insights) is in the notes.
+    failed = any(gap.failed for gap in report.gaps)
+    missing = " - some details missing, see the notes" if failed else ""
     return (
-        f"ECS cost {report.week}: {money(report.total, report.currency)} ({change} week over week)"
+        f"ECS cost {report.week}: {money(report.total, report.currency)} "
+        f"({change} week over week){missing}"
     )
 
 

@@ -6,11 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from autopilot.domain import reconcile
 from autopilot.domain.capacity import FargatePrices
+from autopilot.domain.config import InvalidConfigError, read_config
 from autopilot.domain.errors import NotFoundError
 from autopilot.domain.fleet import Service
-from autopilot.domain.ledger import LedgerEntry, Outcome
+from autopilot.domain.ledger import GAVE_UP, LedgerEntry, Outcome
 from autopilot.domain.notifications import notification_for
+from autopilot.domain.state import DeploymentState, ServiceState
 from autopilot.models.actions import ActionBase
 from autopilot.observability import count, logger
 from autopilot.ports import (
@@ -38,6 +41,7 @@ class ExecutorContext:
     dry_run: bool
     clock: Callable[[], datetime]
     freeze_after: int = 3
+    held_max_hours: int = 24  # a push held by an alarm deploys on OK only if held no longer
     prices: FargatePrices = field(default_factory=FargatePrices)
 
     def entry(
@@ -77,7 +81,9 @@ class ExecutorContext:
         return self.replayed(self.previous(request))
 
     def replayed(self, previous: LedgerEntry | None) -> LedgerEntry | None:
-        if previous is not None and previous.outcome is not Outcome.STARTED:
+        """The finished entry of this action; an action that gave up is taken up again (a
+        redrive from the dead-letter queue resumes it)."""
+        if previous is not None and not unfinished(previous):
             logger.info("action already done: replay ignored", extra={"outcome": previous.outcome})
             count("DuplicateAction")
             return previous
@@ -92,6 +98,34 @@ class ExecutorContext:
             return self.finish(entry, Outcome.SKIPPED, reason=str(exc), code="service-gone")
         return service, replace(entry, from_task_definition=service.task_definition_arn)
 
+    def reconciled_state(self, service: Service) -> ServiceState:
+        """The service's state, after folding in what ECS (or CodeDeploy) shows about the
+        automation's latest deployment; saved when that changed anything."""
+        state = self.ledger.state(service.arn)
+        now = self.clock()
+        latest = state.latest
+        found = reconcile.with_ecs(state, service, now)
+        if (
+            found is None
+            and service.deployment_controller == "CODE_DEPLOY"
+            and latest is not None
+            and latest.state is DeploymentState.IN_PROGRESS
+            and latest.deployment_id
+        ):
+            status = self.codedeploy.deployment_status(latest.deployment_id)
+            found = reconcile.with_codedeploy(state, status, now)
+        updated = found.state if found is not None else state
+        bake = _bake_minutes(service)
+        if bake is not None:
+            updated = reconcile.prove(updated, service, now, bake)
+        if updated == state:
+            return state
+        logger.info(
+            "state reconciled with what AWS shows",
+            extra={"note": found.note if found else "revision proven after parking"},
+        )
+        return self.ledger.save_state(updated)
+
     def finish(
         self,
         entry: LedgerEntry,
@@ -102,8 +136,10 @@ class ExecutorContext:
         to_task_definition: str = "",
         deployment_id: str = "",
         extra_text: str = "",
+        notify: bool = True,
     ) -> LedgerEntry:
-        """Record how the action ended, log it, count it, and tell people who need to know."""
+        """Record how the action ended, log it, count it, and tell people who need to know
+        (`notify=False`: they were told already)."""
         done = replace(
             entry,
             outcome=outcome,
@@ -124,7 +160,19 @@ class ExecutorContext:
             },
         )
         count(f"{done.kind.title()}{outcome.value.title().replace('-', '')}")
-        notification = notification_for(done, extra_text)
+        notification = notification_for(done, extra_text) if notify else None
         if notification is not None:
             self.notifier.send(notification)
         return done
+
+
+def _bake_minutes(service: Service) -> int | None:
+    try:
+        return read_config(service.tags).bake_minutes
+    except InvalidConfigError:
+        return None  # an unreadable configuration is reported by the action that needs it
+
+
+def unfinished(entry: LedgerEntry) -> bool:
+    """Started and not ended, or given up after every attempt: the next attempt goes on."""
+    return entry.outcome is Outcome.STARTED or entry.code == GAVE_UP

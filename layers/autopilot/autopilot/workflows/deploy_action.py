@@ -1,9 +1,14 @@
-"""Deploy a pushed image to one service: re-decide against fresh state, then act and record."""
+"""Deploy a pushed image to one service: re-decide against fresh state, then act and record.
+
+Intent first: the ledger entry is written STARTED before anything changes, the new revision's
+ARN is added to it as soon as it exists, and the deployment id after the rollout. A retry (a
+STARTED entry for this action) reconciles with what ECS shows: it finds the revision an
+earlier attempt registered and the deployment it started instead of repeating either.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 
 from autopilot.domain.config import read_config
 from autopilot.domain.decisions import Skip
@@ -13,7 +18,8 @@ from autopilot.domain.deploy import (
     decide_deploy,
     deploy_hold,
 )
-from autopilot.domain.fleet import Service
+from autopilot.domain.errors import PermanentFailureError
+from autopilot.domain.fleet import Service, task_definition_label
 from autopilot.domain.images import parse_image
 from autopilot.domain.ledger import LedgerEntry, Outcome
 from autopilot.domain.scan import scan_verdict
@@ -21,12 +27,15 @@ from autopilot.domain.state import Deployment, KnownGood, ServiceState, pinned_i
 from autopilot.domain.taskdef import (
     UnsupportedTaskDefinitionError,
     clone_task_definition,
-    writable_tags,
+    revision_tags,
 )
 from autopilot.models.actions import DeployRequest
 from autopilot.observability import logger
 from autopilot.workflows.context import ExecutorContext
-from autopilot.workflows.rollout import PermanentFailureError, roll_out
+from autopilot.workflows.holds import finish_skip
+from autopilot.workflows.rollout import already_rolled_out, roll_out, via
+
+_CONFIRMED = "confirmed on retry: ECS already showed the change an earlier attempt made"
 
 
 def deploy(ctx: ExecutorContext, request: DeployRequest) -> LedgerEntry:
@@ -36,51 +45,90 @@ def deploy(ctx: ExecutorContext, request: DeployRequest) -> LedgerEntry:
     done = ctx.replayed(previous)
     if done is not None:
         return done
-    entry = ctx.entry(
+    entry = previous or ctx.entry(
         request, "deploy", repository=push.repository, digest=push.digest, tag=push.tag
     )
-
     found = ctx.service_or_finish(entry)
     if isinstance(found, LedgerEntry):
         return found
-    service, entry = found
+    service, fresh = found
+    if previous is None:
+        entry = fresh  # the revision it runs now; a retry keeps the one from before the change
+    state = ctx.reconciled_state(service)
 
-    state = ctx.ledger.state(service.arn)
+    if previous is not None:
+        revision = previous.to_task_definition or ctx.ecs.find_revision(
+            _family(entry.from_task_definition), request.action_id
+        )
+        deployment_id = already_rolled_out(ctx, service, revision) if revision else None
+        if revision and deployment_id is not None:
+            logger.info("an earlier attempt already deployed: recording it")
+            entry = replace(entry, to_task_definition=revision)
+            entry = replace(entry, reason=_CONFIRMED)
+            return _record(ctx, request, service, entry, state, deployment_id)
+        if revision:
+            entry = replace(entry, to_task_definition=revision)
+
     decision = _decide(ctx, request, service, state)
     if isinstance(decision, Skip):
-        if previous is not None and decision.code == "already-running":
-            # An earlier attempt changed the service and stopped before recording it.
-            return ctx.finish(previous, Outcome.DEPLOYED, reason="confirmed on retry")
-        return ctx.finish(entry, Outcome.SKIPPED, reason=decision.reason, code=decision.code)
-
+        return finish_skip(ctx, request, state, entry, decision)
     entry = replace(entry, containers=tuple(sorted(decision.images)))
     if ctx.dry_run:
         return ctx.finish(entry, Outcome.DRY_RUN, reason="dry run: nothing changed")
 
-    ctx.ledger.write(entry, first=True)
+    ctx.ledger.write(entry, first=previous is None)
     try:
-        source, tags = ctx.ecs.task_definition(service.task_definition_arn)
-        clone = clone_task_definition(
-            source, decision.images, ctx.ecs.writable_task_definition_fields()
+        if not entry.to_task_definition:
+            entry = replace(entry, to_task_definition=_register(ctx, request, service, decision))
+            ctx.ledger.write(entry)
+        deployment_id = roll_out(
+            ctx, service, entry.to_task_definition, f"ECS Autopilot: {push.tag}"
         )
-        new_arn = ctx.ecs.register_task_definition(clone, writable_tags(tags))
-        deployment_id = roll_out(ctx, service, new_arn, f"ECS Autopilot: {push.tag}")
     except (UnsupportedTaskDefinitionError, PermanentFailureError) as exc:
-        return ctx.finish(entry, Outcome.FAILED, reason=str(exc), code="invalid-revision")
+        code = exc.code if isinstance(exc, PermanentFailureError) else "invalid-revision"
+        return ctx.finish(entry, Outcome.FAILED, reason=str(exc), code=code)
+    entry = replace(entry, deployment_id=deployment_id)
+    ctx.ledger.write(entry)
+    return _record(ctx, request, service, entry, state, deployment_id)
 
-    ctx.ledger.save_state(
-        _started(
-            state=state,
-            service=service,
-            decision=decision,
-            request=request,
-            new_arn=new_arn,
-            deployment_id=deployment_id,
-            now=ctx.clock(),
-        )
+
+def _register(
+    ctx: ExecutorContext, request: DeployRequest, service: Service, decision: Rollout
+) -> str:
+    """A new revision of the service's task definition with the containers pinned; tagged with
+    the action, so that a retry finds it instead of registering another."""
+    source, tags = ctx.ecs.task_definition(service.task_definition_arn)
+    clone = clone_task_definition(
+        source, decision.images, ctx.ecs.writable_task_definition_fields()
     )
+    return ctx.ecs.register_task_definition(clone, revision_tags(tags, request.action_id))
+
+
+def _record(  # noqa: PLR0917 - one action's facts
+    ctx: ExecutorContext,
+    request: DeployRequest,
+    service: Service,
+    entry: LedgerEntry,
+    state: ServiceState,
+    deployment_id: str,
+) -> LedgerEntry:
+    """The deployment is out: track it in the state (once), then finish the entry."""
+    if state.latest is None or state.latest.action_id != request.action_id:
+        ctx.ledger.save_state(
+            _started(
+                ctx,
+                state=state,
+                request=request,
+                service=service,
+                entry=entry,
+                deployment_id=deployment_id,
+            )
+        )
     return ctx.finish(
-        entry, Outcome.DEPLOYED, to_task_definition=new_arn, deployment_id=deployment_id
+        entry,
+        Outcome.DEPLOYED,
+        to_task_definition=entry.to_task_definition,
+        deployment_id=deployment_id,
     )
 
 
@@ -102,7 +150,7 @@ def _decide(
         return decision
 
     quarantined = bool(ctx.ledger.quarantined({push.digest}))
-    firing = ctx.cloudwatch.firing_for(service.arn, push.account, push.region)
+    firing = ctx.cloudwatch.firing_for(service)
     hold = deploy_hold(state, quarantined, firing)
     if hold is not None:
         return hold
@@ -116,38 +164,50 @@ def _decide(
 
 
 def _started(
+    ctx: ExecutorContext,
     *,
     state: ServiceState,
-    service: Service,
-    decision: Rollout,
     request: DeployRequest,
-    new_arn: str,
+    service: Service,
+    entry: LedgerEntry,
     deployment_id: str,
-    now: datetime,
 ) -> ServiceState:
-    running = {c.name: c.image for c in service.containers}
+    """The state with this deployment as the latest. The revisions are read by ARN (they never
+    change), so a retry after the service moved computes the same state as the first attempt."""
+    now = ctx.clock()
+    before = _images(ctx, entry.from_task_definition)
+    after = _images(ctx, entry.to_task_definition)
     if not state.known_good:
         # Before the first automated deploy, what ran is the only known-good revision there is,
         # provided the images being replaced are pinned by digest (a tag may have moved since).
-        replaced = [running[name] for name in decision.images]
-        if all(pinned_images([image]) for image in replaced):
+        replaced = [before[name] for name in entry.containers if name in before]
+        if replaced and all(pinned_images([image]) for image in replaced):
             state = state.remember_good(
                 KnownGood(
-                    task_definition=service.task_definition_arn,
-                    images=pinned_images(list(running.values())),
+                    task_definition=entry.from_task_definition,
+                    images=pinned_images(list(before.values())),
                     recorded_at=now,
                     source="baseline",
                 )
             )
-    new_images = {**running, **decision.images}
     return replace(
         state,
         latest=Deployment(
             action_id=request.action_id,
             kind="deploy",
             deployment_id=deployment_id,
-            task_definition=new_arn,
-            images=pinned_images(list(new_images.values())),
+            task_definition=entry.to_task_definition,
+            images=pinned_images(list(after.values())),
             started_at=now,
+            via=via(service),
         ),
     )
+
+
+def _images(ctx: ExecutorContext, task_definition_arn: str) -> dict[str, str]:
+    definition, _ = ctx.ecs.task_definition(task_definition_arn)
+    return {c["name"]: c.get("image", "") for c in definition["containerDefinitions"]}
+
+
+def _family(task_definition_arn: str) -> str:
+    return task_definition_label(task_definition_arn).rsplit(":", 1)[0]

@@ -2,24 +2,38 @@
 
 from __future__ import annotations
 
-from autopilot.domain.ledger import LedgerEntry
+from autopilot.domain.errors import PermanentFailureError
+from autopilot.domain.ledger import GAVE_UP, LedgerEntry, Outcome
 from autopilot.models.actions import (
     ActionRequest,
     CapacityRequest,
     DeployRequest,
     OperatorRequest,
+    ResumeHeldRequest,
     RollbackRequest,
     TrackRequest,
 )
+from autopilot.observability import logger
 from autopilot.workflows.capacity_action import change_capacity
-from autopilot.workflows.context import ExecutorContext
+from autopilot.workflows.context import ExecutorContext, unfinished
 from autopilot.workflows.deploy_action import deploy
+from autopilot.workflows.held_action import resume_held
 from autopilot.workflows.operator_action import operate
 from autopilot.workflows.rollback_action import rollback
 from autopilot.workflows.track_action import track
 
 
 def execute(ctx: ExecutorContext, request: ActionRequest) -> LedgerEntry:
+    """Run the action. An invalid request ends here, recorded and never retried; any other
+    error is the caller's to retry."""
+    try:
+        return _dispatch(ctx, request)
+    except PermanentFailureError as exc:
+        logger.warning("action cannot succeed as asked", extra={"reason": str(exc)})
+        return ctx.finish(_entry(ctx, request), Outcome.FAILED, reason=str(exc), code=exc.code)
+
+
+def _dispatch(ctx: ExecutorContext, request: ActionRequest) -> LedgerEntry:
     match request:
         case DeployRequest():
             return deploy(ctx, request)
@@ -31,3 +45,36 @@ def execute(ctx: ExecutorContext, request: ActionRequest) -> LedgerEntry:
             return change_capacity(ctx, request)
         case OperatorRequest():
             return operate(ctx, request)
+        case ResumeHeldRequest():
+            return resume_held(ctx, request)
+
+
+def _entry(ctx: ExecutorContext, request: ActionRequest) -> LedgerEntry:
+    """The entry an earlier attempt started (it names what was intended), or a new one."""
+    previous = ctx.previous(request)
+    if previous is not None and unfinished(previous):
+        return previous
+    return ctx.entry(request, request.kind)
+
+
+class ActionRunner:
+    """The executor as the batch sees it: run, count a failure, give up after the last."""
+
+    def __init__(self, ctx: ExecutorContext) -> None:
+        self._ctx = ctx
+
+    def run(self, request: ActionRequest) -> LedgerEntry:
+        return execute(self._ctx, request)
+
+    def note_failure(self, request: ActionRequest) -> int:
+        return self._ctx.ledger.note_failure(request.service_arn, request.action_id)
+
+    def give_up(self, request: ActionRequest, error: BaseException, attempts: int) -> None:
+        self._ctx.finish(
+            _entry(self._ctx, request),
+            Outcome.FAILED,
+            reason=f"failed {attempts} attempts, last with {type(error).__name__}: {error}. "
+            "The message is kept in the actions dead-letter queue: redrive it to try again "
+            "(the retry picks up where this one stopped)",
+            code=GAVE_UP,
+        )

@@ -21,9 +21,9 @@ def plan_schedule(
     now: datetime,
 ) -> list[str]:
     """Service ARNs an action was queued for."""
-    # Scheduler's execution id makes a retried delivery the same trigger; a hand-sent document
-    # gets one of its own.
-    trigger_id = document.execution_id or f"schedule-{uuid.uuid4()}"
+    # One firing of one schedule is one trigger, however often Scheduler delivers it (each
+    # attempt has a new execution id); a hand-sent document without either is a trigger of its own.
+    trigger_id = document.trigger_key() or f"schedule-{uuid.uuid4()}"
     trigger_time = document.scheduled_time or now
     until = document.until
     if until is None and document.hours is not None:

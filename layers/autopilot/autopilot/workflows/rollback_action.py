@@ -1,10 +1,19 @@
-"""Roll a service back to a known-good revision, quarantine what was bad, freeze on a storm."""
+"""Roll a service back to a known-good revision, quarantine what was bad, freeze on a storm.
+
+Intent first, as for deploys: the entry names the target revision and the digests to
+quarantine before anything changes. A retry carries out that intent (it never re-decides,
+which would step one revision further back), checking with ECS or CodeDeploy whether the
+change already happened, and counts the rollback toward the freeze exactly once.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
+from typing import Any, Protocol
 
 from autopilot.domain.decisions import Skip
+from autopilot.domain.errors import NotFoundError, PermanentFailureError
 from autopilot.domain.fleet import Service, short_digest, task_definition_label
 from autopilot.domain.images import ecr_location, parse_image
 from autopilot.domain.ledger import LedgerEntry, Outcome, Quarantine
@@ -28,30 +37,36 @@ from autopilot.domain.state import (
 from autopilot.models.actions import RollbackRequest
 from autopilot.observability import logger
 from autopilot.workflows.context import ExecutorContext
-from autopilot.workflows.rollout import roll_out
+from autopilot.workflows.rollout import already_rolled_out, roll_out, via
+
+
+class TaskDefinitions(Protocol):
+    def task_definition(self, arn: str) -> tuple[dict[str, Any], list[dict[str, str]]]: ...
 
 
 def rollback(ctx: ExecutorContext, request: RollbackRequest) -> LedgerEntry:
     logger.append_keys(ecs_service=request.service_arn, alarm=request.alarm)
-    done = ctx.already_done(request)
+    previous = ctx.previous(request)
+    done = ctx.replayed(previous)
     if done is not None:
         return done
     why = f"alarm {request.alarm}" if request.alarm else f"requested by {request.trigger_id}"
-    entry = ctx.entry(request, "rollback", reason=why)
+    entry = previous or ctx.entry(request, "rollback", reason=why)
     found = ctx.service_or_finish(entry)
     if isinstance(found, LedgerEntry):
         return found
-    service, entry = found
+    service, fresh = found
+    if previous is None:
+        entry = fresh
+    state = ctx.reconciled_state(service)
+    if previous is not None and previous.to_task_definition:
+        logger.info("carrying out the rollback an earlier attempt decided")
+        return _carry_out(ctx, request, service, state, previous, why)
 
-    state = ctx.ledger.state(service.arn)
-    quarantined = set(ctx.ledger.quarantined())
-    if request.automatic:
-        decision = decide_automatic_rollback(service, state, ctx.clock(), quarantined)
-    else:
-        requested = _revision(ctx, service, request.to_revision) if request.to_revision else None
-        current = digests_of([c.image for c in service.containers])
-        decision = decide_operator_rollback(service, state, quarantined, current, requested)
-
+    try:
+        decision = _decide(ctx, request, service, state)
+    except PermanentFailureError as exc:
+        return ctx.finish(entry, Outcome.REFUSED, reason=str(exc), code=exc.code)
     if isinstance(decision, Skip):
         return ctx.finish(entry, Outcome.SKIPPED, reason=decision.reason, code=decision.code)
     if isinstance(decision, NotifyOnly):
@@ -64,61 +79,86 @@ def rollback(ctx: ExecutorContext, request: RollbackRequest) -> LedgerEntry:
             reason=f"the known-good image is gone from ECR: {', '.join(missing)}",
             code="image-gone",
         )
-    entry = replace(entry, to_task_definition=decision.target.task_definition)
+    entry = replace(
+        entry,
+        to_task_definition=decision.target.task_definition,
+        quarantine=decision.bad_digests,
+        deployment_id=_deployment_to_stop(service, state),
+    )
     if ctx.dry_run:
         return ctx.finish(entry, Outcome.DRY_RUN, reason=f"dry run: would roll back ({why})")
-    return _roll_back(ctx, request, service, state, decision, entry, why)
+    ctx.ledger.write(entry, first=previous is None)
+    return _carry_out(ctx, request, service, state, entry, why)
 
 
-def _roll_back(  # noqa: PLR0917 - one call site, all of it is the action's context
-    ctx: ExecutorContext,
-    request: RollbackRequest,
-    service: Service,
-    state: ServiceState,
-    decision: RollBack,
-    entry: LedgerEntry,
-    why: str,
-) -> LedgerEntry:
-    now = ctx.clock()
-    ctx.ledger.write(entry, first=True)
+def _decide(
+    ctx: ExecutorContext, request: RollbackRequest, service: Service, state: ServiceState
+) -> RollBack | NotifyOnly | Skip:
+    quarantined = set(ctx.ledger.quarantined())
+    if request.automatic:
+        return decide_automatic_rollback(service, state, ctx.clock(), quarantined)
+    requested = (
+        resolve_revision(ctx.ecs, service, request.to_revision, ctx.clock())
+        if request.to_revision
+        else None
+    )
+    current = digests_of([c.image for c in service.containers])
+    return decide_operator_rollback(service, state, quarantined, current, requested)
+
+
+def _deployment_to_stop(service: Service, state: ServiceState) -> str:
+    """A blue/green deployment in flight is stopped with rollback (traffic goes back to the
+    original task set) rather than followed by another deployment."""
     latest = state.latest
     if (
         service.deployment_controller == "CODE_DEPLOY"
         and latest is not None
+        and latest.kind == "deploy"
         and latest.state is DeploymentState.IN_PROGRESS
         and latest.deployment_id
     ):
-        # Blue/green: stopping with rollback shifts traffic back to the original task set.
-        ctx.codedeploy.stop_deployment(latest.deployment_id)
-        deployment_id = latest.deployment_id
-    else:
-        deployment_id = roll_out(ctx, service, decision.target.task_definition, f"rollback: {why}")
+        return latest.deployment_id
+    return ""
 
-    for digest in decision.bad_digests:
-        ctx.ledger.quarantine(Quarantine(digest, service.arn, f"rolled back after {why}", now))
-    state = state.forget_digests(set(decision.bad_digests))
-    rollbacks = (*state.rollbacks, now) if request.automatic else state.rollbacks
-    state = replace(
-        state,
-        rollbacks=rollbacks,
-        latest=Deployment(
-            action_id=request.action_id,
-            kind="rollback",
-            deployment_id=deployment_id,
-            task_definition=decision.target.task_definition,
-            images=decision.target.images,
-            started_at=now,
-        ),
-    )
-    notes = [f"Quarantined {short_digest(d)}: autopilot release {d}" for d in decision.bad_digests]
-    if request.automatic and should_freeze(state, now, ctx.freeze_after):
-        reason = f"{len(state.rollbacks_since(now - FREEZE_WINDOW))} rollbacks within an hour"
-        state = replace(state, frozen=True, frozen_reason=reason)
-        notes.append(
-            f"{service_label(service.arn)} is now FROZEN ({reason}): no automatic deploys "
-            f"until autopilot resume {service_label(service.arn)}."
+
+def _carry_out(  # noqa: PLR0917 - one call site per path, all of it is the action's context
+    ctx: ExecutorContext,
+    request: RollbackRequest,
+    service: Service,
+    state: ServiceState,
+    entry: LedgerEntry,
+    why: str,
+) -> LedgerEntry:
+    target = entry.to_task_definition
+    if entry.deployment_id and service.deployment_controller == "CODE_DEPLOY":
+        # Stopping an already stopped deployment is a no-op (the adapter says so).
+        ctx.codedeploy.stop_deployment(entry.deployment_id)
+        deployment_id, how = entry.deployment_id, "codedeploy-stop"
+    else:
+        shown = already_rolled_out(ctx, service, target)
+        deployment_id = (
+            shown if shown is not None else roll_out(ctx, service, target, f"rollback: {why}")
         )
-    ctx.ledger.save_state(state)
+        if shown is not None:
+            logger.info("an earlier attempt already rolled back: recording it")
+            why += "; confirmed on retry: ECS already showed the change"
+        how = via(service)
+        entry = replace(entry, deployment_id=deployment_id)
+        ctx.ledger.write(entry)
+
+    now = ctx.clock()
+    for digest in entry.quarantine:
+        ctx.ledger.quarantine(Quarantine(digest, service.arn, f"rolled back after {why}", now))
+    if state.latest is None or state.latest.action_id != request.action_id:
+        state = _rolled_back(ctx, request, state, entry, how, now)
+        state = ctx.ledger.save_state(state)
+    notes = [f"Quarantined {short_digest(d)}: autopilot release {d}" for d in entry.quarantine]
+    if request.automatic and state.frozen:
+        label = service_label(service.arn)
+        notes.append(
+            f"{label} is now FROZEN ({state.frozen_reason}): no automatic deploys "
+            f"until autopilot resume {label}."
+        )
     return ctx.finish(
         entry,
         Outcome.ROLLED_BACK,
@@ -128,19 +168,68 @@ def _roll_back(  # noqa: PLR0917 - one call site, all of it is the action's cont
     )
 
 
-def _revision(ctx: ExecutorContext, service: Service, revision: str) -> KnownGood:
+def _rolled_back(  # noqa: PLR0917 - the facts of one rollback
+    ctx: ExecutorContext,
+    request: RollbackRequest,
+    state: ServiceState,
+    entry: LedgerEntry,
+    how: str,
+    now: datetime,
+) -> ServiceState:
+    """The state after this rollback: its target is the latest deployment, the bad digests are
+    no longer good, and an automatic rollback counts toward the freeze."""
+    target_images = _pinned(ctx, entry.to_task_definition)
+    state = state.forget_digests(set(entry.quarantine))
+    rollbacks = (*state.rollbacks, now) if request.automatic else state.rollbacks
+    state = replace(
+        state,
+        rollbacks=rollbacks,
+        latest=Deployment(
+            action_id=request.action_id,
+            kind="rollback",
+            deployment_id=entry.deployment_id,
+            task_definition=entry.to_task_definition,
+            images=target_images,
+            started_at=now,
+            via=how,
+        ),
+    )
+    if request.automatic and should_freeze(state, now, ctx.freeze_after):
+        reason = f"{len(state.rollbacks_since(now - FREEZE_WINDOW))} rollbacks within an hour"
+        state = replace(state, frozen=True, frozen_reason=reason)
+    return state
+
+
+def _pinned(ctx: ExecutorContext, task_definition_arn: str) -> tuple[str, ...]:
+    definition, _ = ctx.ecs.task_definition(task_definition_arn)
+    return pinned_images([c.get("image", "") for c in definition["containerDefinitions"]])
+
+
+def resolve_revision(
+    ecs: TaskDefinitions, service: Service, revision: str, now: datetime
+) -> KnownGood:
     """An operator's `--to`: `family:revision`, a revision number of the service's family, or
-    an ARN."""
-    name = revision
-    if revision.isdigit():
-        family = task_definition_label(service.task_definition_arn).split(":")[0]
-        name = f"{family}:{revision}"
-    definition, _ = ctx.ecs.task_definition(name)
+    an ARN. It must be a revision of the service's own family: another family runs other code
+    with another task role. The CLI calls this too, to refuse before queueing."""
+    family = task_definition_label(service.task_definition_arn).rsplit(":", 1)[0]
+    name = f"{family}:{revision}" if revision.isdigit() else revision
+    try:
+        definition, _ = ecs.task_definition(name)
+    except NotFoundError as exc:
+        raise PermanentFailureError(
+            f"no task definition {name}: name a revision of {family}", "unknown-revision"
+        ) from exc
+    if definition.get("family") != family:
+        raise PermanentFailureError(
+            f"{task_definition_label(definition['taskDefinitionArn'])} is not a revision of "
+            f"{family}, the family {service_label(service.arn)} runs",
+            "other-family",
+        )
     images = [c.get("image", "") for c in definition["containerDefinitions"]]
     return KnownGood(
         task_definition=definition["taskDefinitionArn"],
         images=pinned_images(images),
-        recorded_at=ctx.clock(),
+        recorded_at=now,
         source="operator",
     )
 

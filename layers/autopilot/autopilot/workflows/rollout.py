@@ -1,4 +1,8 @@
-"""Pointing a service at a revision: UpdateService, or a CodeDeploy deployment for blue/green."""
+"""Pointing a service at a revision: UpdateService, or a CodeDeploy deployment for blue/green.
+
+Neither call is idempotent, so every caller first asks `already_rolled_out`: after a lost
+response the change may have happened, and a retry must find it instead of repeating it.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,11 @@ from typing import TYPE_CHECKING
 
 from autopilot.adapters.codedeploy import appspec
 from autopilot.domain.config import InvalidConfigError, read_config
+from autopilot.domain.errors import PermanentFailureError
 from autopilot.domain.fleet import Service
 
 if TYPE_CHECKING:
     from autopilot.workflows.context import ExecutorContext
-
-
-class PermanentFailureError(Exception):
-    """The action cannot succeed as asked; retrying would fail the same way."""
 
 
 def codedeploy_target(service: Service) -> tuple[str, str]:
@@ -21,7 +22,7 @@ def codedeploy_target(service: Service) -> tuple[str, str]:
     try:
         target = read_config(service.tags).codedeploy
     except InvalidConfigError as exc:
-        raise PermanentFailureError(str(exc)) from exc
+        raise PermanentFailureError(str(exc), "invalid-config") from exc
     if target is not None:
         return target.application, target.deployment_group
     return (
@@ -30,13 +31,35 @@ def codedeploy_target(service: Service) -> tuple[str, str]:
     )
 
 
+def via(service: Service) -> str:
+    return "codedeploy" if service.deployment_controller == "CODE_DEPLOY" else "update-service"
+
+
+def already_rolled_out(
+    ctx: ExecutorContext, service: Service, task_definition_arn: str
+) -> str | None:
+    """The id of the deployment that already points the service at the revision, if any."""
+    if service.deployment_controller == "CODE_DEPLOY":
+        application, group = codedeploy_target(service)
+        return ctx.codedeploy.deployment_for(application, group, task_definition_arn)
+    if service.task_definition_arn != task_definition_arn:
+        return None
+    shown = next(
+        (d for d in service.deployments if d.task_definition == task_definition_arn),
+        service.primary,
+    )
+    return shown.id if shown is not None else ""
+
+
 def roll_out(ctx: ExecutorContext, service: Service, task_definition_arn: str, why: str) -> str:
     """Start the deployment of `task_definition_arn`; returns the deployment's id."""
     if service.deployment_controller != "CODE_DEPLOY":
         return ctx.ecs.update_service(service, task_definition_arn)
     application, group = codedeploy_target(service)
     if not service.load_balancers:
-        raise PermanentFailureError("CODE_DEPLOY service has no load balancer to shift traffic on")
+        raise PermanentFailureError(
+            "CODE_DEPLOY service has no load balancer to shift traffic on", "invalid-service"
+        )
     container, port = service.load_balancers[0]
     return ctx.codedeploy.create_deployment(
         application, group, appspec(task_definition_arn, container, port), description=why

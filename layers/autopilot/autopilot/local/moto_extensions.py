@@ -1,0 +1,41 @@
+"""What the local AWS needs and moto 5.2.5 lacks, added to moto in the process that runs it.
+
+- CodeDeploy StopDeployment (moto answers 500 "not implemented", which boto3 retries for
+  seconds): a deployment that has not ended becomes Stopped; one that has ended answers
+  DeploymentAlreadyCompletedException, as CodeDeploy does.
+
+moto dispatches an action to the response method named after it in snake_case, in server
+mode and in-process (`mock_aws`) alike, so adding the method is enough.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+_ENDED = {"Succeeded", "Failed", "Stopped"}
+
+
+@cache
+def install() -> None:
+    from moto.codedeploy.exceptions import CodeDeployException  # noqa: PLC0415
+    from moto.codedeploy.responses import CodeDeployResponse  # noqa: PLC0415
+    from moto.core.responses import ActionResult  # noqa: PLC0415
+
+    class DeploymentAlreadyCompletedError(CodeDeployException):
+        code = 400
+
+        def __init__(self, deployment_id: str) -> None:
+            super().__init__(
+                "DeploymentAlreadyCompletedException",
+                f"The deployment {deployment_id} has already completed.",
+            )
+
+    def stop_deployment(self: CodeDeployResponse) -> ActionResult:
+        deployment_id = self._get_param("deploymentId")
+        deployment = self.codedeploy_backend.get_deployment(deployment_id=deployment_id)
+        if deployment.status in _ENDED:
+            raise DeploymentAlreadyCompletedError(deployment_id)
+        deployment.status = "Stopped"
+        return ActionResult({"status": "Succeeded", "statusMessage": "stopped (local)"})
+
+    CodeDeployResponse.stop_deployment = stop_deployment  # type: ignore[attr-defined]
