@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from autopilot.domain.errors import ConflictError
 from autopilot.domain.fleet import Service
 from tests.fakes.aws import ACCOUNT, REGION, client_error
 
@@ -65,7 +67,9 @@ class Schedule:
 
 
 class FakeScheduler:
-    """One schedule group; names are unique in it, as in EventBridge Scheduler."""
+    """One schedule group; names are unique in it, as in EventBridge Scheduler. A name taken
+    by the same schedule (same time, same document) is the one an earlier attempt made: its
+    ARN, as the adapter answers after GetSchedule; by another, ConflictError."""
 
     def __init__(self, group: str = "autopilot", account: str = ACCOUNT, region: str = REGION):
         self._group = group
@@ -75,10 +79,19 @@ class FakeScheduler:
 
     def once(self, name: str, at: datetime, document: Mapping[str, Any]) -> str:
         name = name[:64]
-        if name in self.schedules:
-            raise client_error(
-                "ConflictException", f"Schedule {name} already exists.", "CreateSchedule"
-            )
+        existing = self.schedules.get(name)
+        if existing is not None:
+            # The adapter compares the expression (whole seconds, UTC) and the JSON document.
+            same = _at_expression(existing.at) == _at_expression(at) and json.loads(
+                json.dumps(existing.document)
+            ) == json.loads(json.dumps(document))
+            if not same:
+                raise ConflictError(f"schedule {name} exists and does something else")
+            return existing.arn
         arn = f"arn:aws:scheduler:{self._region}:{self._account}:schedule/{self._group}/{name}"
         self.schedules[name] = Schedule(name, arn, at, dict(document))
         return arn
+
+
+def _at_expression(at: datetime) -> str:
+    return f"at({at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S')})"

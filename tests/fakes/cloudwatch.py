@@ -1,4 +1,9 @@
-"""CloudWatch in memory: alarms (state, tags, dimensions, actions) and Container Insights."""
+"""CloudWatch in memory: alarms (state, tags, dimensions, actions) and Container Insights.
+
+Which alarms are tied to a service is domain/alarms.py's rule, applied to what the adapter
+reads: Auto Scaling's alarms never; an alarm whose autopilot:service tag is invalid only
+through the service's own deployment alarms.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from autopilot.domain.alarms import InvalidAlarmTagError, alarm_services
+from autopilot.adapters.cloudwatch import AlarmFacts
+from autopilot.domain.alarms import (
+    InvalidAlarmTagError,
+    alarm_services,
+    is_scaling_alarm,
+    service_location,
+)
+from autopilot.domain.fleet import Service
 from autopilot.domain.report import Utilization
 from tests.fakes.aws import ACCOUNT, REGION
 
@@ -66,19 +78,38 @@ class FakeCloudWatch:
         alarm = next((a for a in self.alarms.values() if a.arn == alarm_arn), None)
         return dict(alarm.tags) if alarm else {}  # ResourceNotFound reads as no tags
 
-    def firing_for(self, service_arn: str, account: str, region: str) -> tuple[str, ...]:
+    def describe_alarm(self, name: str) -> AlarmFacts | None:
+        alarm = self.alarms.get(name)
+        return self._facts(alarm) if alarm else None
+
+    def firing_for(self, service: Service) -> tuple[str, ...]:
+        account, region = service_location(service.arn)
         firing = []
         for alarm in self.alarms.values():
-            if alarm.state != "ALARM":
+            facts = self._facts(alarm)
+            if alarm.state != "ALARM" or is_scaling_alarm(facts.name, facts.actions):
                 continue
-            dimensions = [] if alarm.composite else alarm.dimensions
             try:
-                tied = service_arn in alarm_services(alarm.tags, dimensions, account, region)
+                tied = service.arn in alarm_services(
+                    name=facts.name,
+                    tags=alarm.tags,
+                    dimensions=facts.dimensions,
+                    actions=facts.actions,
+                    deployment_alarms={service.arn: service.deployment_alarms},
+                    account=account,
+                    region=region,
+                )
             except InvalidAlarmTagError:
-                tied = False
+                tied = alarm.name in service.deployment_alarms
             if tied:
                 firing.append(alarm.name)
         return tuple(sorted(firing))
+
+    @staticmethod
+    def _facts(alarm: Alarm) -> AlarmFacts:
+        """As DescribeAlarms shows it: a composite alarm has no dimensions; empty ones drop."""
+        dimensions = () if alarm.composite else tuple(dict(d) for d in alarm.dimensions if d)
+        return AlarmFacts(alarm.name, alarm.arn, dimensions, tuple(alarm.actions))
 
     def utilization(
         self, services: list[tuple[str, str]], start: datetime, end: datetime

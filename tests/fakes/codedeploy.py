@@ -1,22 +1,27 @@
 """AWS CodeDeploy in memory, for ECS blue/green: one active deployment per deployment group.
 
 Faithful to what the workflows rely on: CreateDeployment refuses a second deployment while one
-is active in the group (DeploymentLimitExceededException); StopDeployment refuses a finished
-one (DeploymentAlreadyCompletedException); the ECS service runs the new revision only once a
-deployment succeeds (`succeed`), and keeps the original one when it is stopped or fails.
+is active in the group (DeploymentLimitExceededException); StopDeployment of a finished one
+is refused by CodeDeploy (DeploymentAlreadyCompletedException), which the adapter reads as
+done; the ECS service runs the new revision only once a deployment succeeds (`succeed`), and
+keeps the original one when it is stopped or fails. `deployment_for` answers as the adapter's
+ListDeployments (the last day's, in flight or succeeded) + GetDeployment (its AppSpec) does.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from autopilot.domain.alarms import service_arn
 from tests.fakes.aws import ACCOUNT, REGION, client_error
 from tests.fakes.ecs import FakeEcs
 
 ACTIVE = frozenset({"Created", "Queued", "InProgress", "Baking", "Ready"})
+RECENT = timedelta(days=1)  # adapters/codedeploy.py: how far back a retry looks
 
 
 @dataclass
@@ -26,13 +31,22 @@ class CodeDeployment:
     group: str
     task_definition: str  # the AppSpec's TargetService TaskDefinition
     description: str
+    appspec: str
+    created_at: datetime
     status: str = "InProgress"
     auto_rollback: bool = False
 
 
 class FakeCodeDeploy:
-    def __init__(self, ecs: FakeEcs, account: str = ACCOUNT, region: str = REGION) -> None:
+    def __init__(
+        self,
+        ecs: FakeEcs,
+        clock: Callable[[], datetime] | None = None,
+        account: str = ACCOUNT,
+        region: str = REGION,
+    ) -> None:
         self._ecs = ecs
+        self._clock = clock or (lambda: datetime.now(UTC))
         self._account = account
         self._region = region
         self._groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
@@ -90,19 +104,38 @@ class FakeCodeDeploy:
         target = appspec["Resources"][0]["TargetService"]["Properties"]["TaskDefinition"]
         deployment_id = f"d-{next(self._ids):09d}"
         self.deployments[deployment_id] = CodeDeployment(
-            deployment_id, application, deployment_group, target, description
+            deployment_id,
+            application,
+            deployment_group,
+            target,
+            description[:100],
+            appspec_content,
+            self._clock(),
         )
         return deployment_id
 
     def stop_deployment(self, deployment_id: str) -> None:
         deployment = self._get(deployment_id, "StopDeployment")
         if deployment.status not in ACTIVE:
-            raise client_error(
-                "DeploymentAlreadyCompletedException",
-                f"The deployment {deployment_id} has already completed.",
-                "StopDeployment",
-            )
+            return  # DeploymentAlreadyCompletedException: nothing left to stop
+        # autoRollbackEnabled: traffic stays on (or goes back to) the original task set.
         deployment.status, deployment.auto_rollback = "Stopped", True
+
+    def deployment_for(
+        self, application: str, deployment_group: str, task_definition_arn: str
+    ) -> str | None:
+        since = self._clock() - RECENT
+        for deployment in sorted(
+            self.deployments.values(), key=lambda d: d.created_at, reverse=True
+        ):
+            if (
+                (deployment.application, deployment.group) == (application, deployment_group)
+                and (deployment.status in ACTIVE or deployment.status == "Succeeded")
+                and deployment.created_at >= since
+                and task_definition_arn in deployment.appspec  # the adapter reads it so
+            ):
+                return deployment.id
+        return None
 
     def ecs_services(self, application: str, deployment_group: str) -> list[tuple[str, str]]:
         if (application, deployment_group) not in self._groups:

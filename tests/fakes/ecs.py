@@ -26,9 +26,10 @@ from autopilot.adapters.ecs import cluster_of
 from autopilot.domain.capacity import TaskSize
 from autopilot.domain.errors import NotFoundError
 from autopilot.domain.fleet import Container, EcsDeployment, Service
+from autopilot.domain.taskdef import ACTION_TAG
 from tests.fakes.aws import ACCOUNT, REGION, client_error
 
-ACTION_TAG = "autopilot:action"
+NEWEST_REVISIONS_CHECKED = 5  # adapters/ecs.py: one ListTaskDefinitions page
 _CONTAINER_DEFAULTS: dict[str, Any] = {
     "cpu": 0,
     "essential": True,
@@ -155,10 +156,19 @@ class FakeEcs:
         self._services[arn] = service
         return arn
 
-    def delete_service(self, service_arn: str) -> None:
-        """DeleteService: described as INACTIVE for a while, refused by UpdateService."""
+    def delete_service(self, service_arn: str, *, purged: bool = False) -> None:
+        """DeleteService: described as INACTIVE for a while, refused by UpdateService; once
+        `purged`, ECS no longer knows it."""
         service = self._services[service_arn]
         service.status, service.desired_count, service.deployments = "INACTIVE", 0, []
+        if purged:
+            del self._services[service_arn]
+
+    def delete_cluster(self, name: str) -> None:
+        """DeleteCluster (its services were deleted first): calls naming it fail."""
+        arn = self._clusters.pop(name)
+        for service_arn in [a for a, s in self._services.items() if s.cluster_arn == arn]:
+            del self._services[service_arn]
 
     def complete_deployment(self, service_arn: str, deployment_id: str | None = None) -> None:
         """The deployment (default: PRIMARY) reaches steady state; older ones drain away."""
@@ -187,6 +197,13 @@ class FakeEcs:
     def switch_task_set(self, service_arn: str, task_definition_arn: str) -> None:
         """A blue/green deployment shifted all traffic: the service now runs the revision."""
         self._services[service_arn].task_definition = task_definition_arn
+
+    def deregister(self, arn: str) -> None:
+        """DeregisterTaskDefinition: INACTIVE, still described, no longer listed as ACTIVE."""
+        revision = self._resolve(arn)
+        if revision is None:
+            raise KeyError(arn)
+        revision.definition["status"] = "INACTIVE"
 
     def families(self) -> list[str]:
         return sorted(self._families)
@@ -223,6 +240,29 @@ class FakeEcs:
             # Unknown services are in the response's `failures`, which the adapter ignores.
             found.extend(self._to_service(self._services[a]) for a in arns if a in self._services)
         return found
+
+    def describe_services_or_gone(
+        self, service_arns: Iterable[str]
+    ) -> tuple[list[Service], dict[str, str]]:
+        found: list[Service] = []
+        gone: dict[str, str] = {}
+        for arn in service_arns:
+            if cluster_of(arn) not in self._clusters:
+                gone[arn] = "ClusterNotFoundException"  # the whole cluster's call fails
+            elif arn not in self._services:
+                gone[arn] = "MISSING"  # a `failures` entry, once ECS purged the service
+            elif self._services[arn].status != "ACTIVE":
+                gone[arn] = self._services[arn].status
+            else:
+                found.append(self._to_service(self._services[arn]))
+        return found, gone
+
+    def deployment_alarms(self, service_arns: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        return {
+            arn: tuple(service.alarms)
+            for arn in service_arns
+            if (service := self._services.get(arn)) is not None and service.alarms
+        }
 
     def describe_service(self, service_arn: str) -> Service:
         services = self.describe_services([service_arn])
@@ -282,9 +322,23 @@ class FakeEcs:
         return arn
 
     def find_revision(self, family: str, action_id: str) -> str | None:
-        # ListTaskDefinitions (newest first, ACTIVE only), then each one's tags.
-        for revision in reversed(self._families.get(family, [])):
-            if (ACTION_TAG, action_id) in revision.tags:
+        # The adapter lists ListTaskDefinitions(familyPrefix, ACTIVE, DESC, maxResults 5) and
+        # reads the tags of those in the exact family. DESC sorts by family name, then
+        # revision, both descending: families that extend the name ("web-worker" after "web")
+        # come first and take places in that one page.
+        listed = sorted(
+            (
+                (name, number)
+                for name, revisions in self._families.items()
+                if name.startswith(family)
+                for number, revision in enumerate(revisions, 1)
+                if revision.definition["status"] == "ACTIVE"
+            ),
+            reverse=True,
+        )[:NEWEST_REVISIONS_CHECKED]
+        for name, number in listed:
+            revision = self._families[name][number - 1]
+            if name == family and (ACTION_TAG, action_id) in revision.tags:
                 return str(revision.definition["taskDefinitionArn"])
         return None
 
@@ -335,7 +389,8 @@ class FakeEcs:
         family, _, number = name.partition(":")
         revisions = self._families.get(family, [])
         if not number:
-            return revisions[-1] if revisions else None
+            active = [r for r in revisions if r.definition["status"] == "ACTIVE"]
+            return active[-1] if active else None
         if not number.isdigit() or not 1 <= int(number) <= len(revisions):
             return None
         return revisions[int(number) - 1]

@@ -14,7 +14,7 @@ from typing import Any, Protocol, TypeVar
 
 from autopilot.domain.fleet import ImagePush
 from autopilot.workflows.context import ExecutorContext
-from autopilot.workflows.cost_report import ReportSources
+from autopilot.workflows.cost_report import ReportDelivery, ReportSources
 from tests.fakes.aws import ACCOUNT, REGION
 from tests.fakes.capacity import FakeAutoScaling, FakeScheduler
 from tests.fakes.cloudwatch import FakeCloudWatch
@@ -23,7 +23,7 @@ from tests.fakes.ecr import FakeEcr
 from tests.fakes.ecs import FakeEcs, FakeTagging
 from tests.fakes.ledger import FakeLedger
 from tests.fakes.messages import FakeActionQueue, FakeNotifier
-from tests.fakes.report import FakeCostExplorer, FakeMailer
+from tests.fakes.report import FakeCostExplorer, FakeMailer, FakeReportDeliveries
 
 T0 = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)  # a Tuesday afternoon
 REGISTRY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
@@ -98,7 +98,7 @@ class World:
         self.ecs = FakeEcs(self.clock)
         self.tagging = FakeTagging(self.ecs)
         self.ecr = FakeEcr()
-        self.codedeploy = FakeCodeDeploy(self.ecs)
+        self.codedeploy = FakeCodeDeploy(self.ecs, self.clock)
         self.cloudwatch = FakeCloudWatch()
         self.ledger = FakeLedger()
         self.notifier = FakeNotifier()
@@ -106,6 +106,7 @@ class World:
         self.scheduler = FakeScheduler()
         self.costs = FakeCostExplorer()
         self.mailer = FakeMailer("autopilot@example.com", ["platform@example.com"], "reports")
+        self.deliveries = FakeReportDeliveries()
         self.queue = FakeActionQueue()
 
     # -- set-up ---------------------------------------------------------------------------------
@@ -170,4 +171,11 @@ class World:
             ledger=wrap(self.ledger, "ledger"),
             account=ACCOUNT,
             region=REGION,
+        )
+
+    def report_delivery(self, wrap: Wrap = unwrapped) -> ReportDelivery:
+        return ReportDelivery(
+            mailer=wrap(self.mailer, "mailer"),
+            deliveries=wrap(self.deliveries, "deliveries"),
+            notifier=self.notifier,  # best effort: the real one never raises
         )

@@ -18,6 +18,7 @@ from autopilot.domain.errors import ConflictError, NotFoundError
 from autopilot.domain.fleet import task_definition_label
 from autopilot.domain.ledger import LedgerEntry, Outcome, Quarantine
 from autopilot.domain.report import CostLine, Utilization
+from autopilot.domain.report_delivery import ABANDONED_AFTER, Delivery, DeliveryState
 from autopilot.domain.scan import ScanResult
 from autopilot.domain.state import ServiceState
 from autopilot.models.actions import OperatorRequest
@@ -28,26 +29,24 @@ from tests.fakes.ecr import FakeEcr
 from tests.fakes.ecs import FakeEcs, FakeTagging
 from tests.fakes.ledger import FakeLedger
 from tests.fakes.messages import FakeActionQueue, FakeNotifier
-from tests.fakes.report import FakeCostExplorer, FakeMailer
+from tests.fakes.report import FakeCostExplorer, FakeMailer, FakeReportDeliveries
 from tests.fakes.world import T0, World, fargate_task_definition
 
 
 def test_every_fake_has_every_method_of_its_port() -> None:
     """mypy checks these assignments (signatures included); this checks the names at run
-    time, the coming methods (RevisionFinder, DeploymentStatus, FailureCounter) included."""
+    time."""
     ecs = FakeEcs()
-    pairs: list[tuple[type, object]] = []
     _ecs: ports.EcsGateway = ecs
-    _revisions: ports.RevisionFinder = ecs
-    pairs += [(ports.EcsGateway, _ecs), (ports.RevisionFinder, _revisions)]
-    codedeploy = FakeCodeDeploy(ecs)
-    _codedeploy: ports.CodeDeployGateway = codedeploy
-    _status: ports.DeploymentStatus = codedeploy
-    pairs += [(ports.CodeDeployGateway, _codedeploy), (ports.DeploymentStatus, _status)]
-    ledger = FakeLedger()
-    _ledger: ports.Ledger = ledger
-    _failures: ports.FailureCounter = ledger
-    pairs += [(ports.Ledger, _ledger), (ports.FailureCounter, _failures)]
+    _codedeploy: ports.CodeDeployGateway = FakeCodeDeploy(ecs)
+    _ledger: ports.Ledger = FakeLedger()
+    _deliveries: ports.DeliveryRecords = FakeReportDeliveries()
+    pairs: list[tuple[type, object]] = [
+        (ports.EcsGateway, _ecs),
+        (ports.CodeDeployGateway, _codedeploy),
+        (ports.Ledger, _ledger),
+        (ports.DeliveryRecords, _deliveries),
+    ]
     _ecr: ports.EcrGateway = FakeEcr()
     _cloudwatch: ports.CloudWatchGateway = FakeCloudWatch()
     _notifier: ports.Notifier = FakeNotifier()
@@ -197,6 +196,59 @@ def test_a_revision_is_found_by_the_action_that_registered_it() -> None:
     assert world.ecs.find_revision("web", "a3") is None
 
 
+def test_only_the_newest_listed_active_revisions_are_searched() -> None:
+    """Given web:2 tagged by a1, when five newer revisions exist, or it is deregistered, or
+    a family named web-worker has five revisions (ListTaskDefinitions' familyPrefix lists it
+    first in DESC order), then a1's revision is not found: one page of five is read, as the
+    adapter reads it."""
+    world = World()
+    _web(world)
+    tagged = _next_revision(world, **{"autopilot:action": "a1"})
+    assert world.ecs.find_revision("web", "a1") == tagged
+
+    world.ecs.deregister(tagged)
+    assert world.ecs.find_revision("web", "a1") is None
+    assert world.ecs.task_definition("web")[0]["revision"] == 1  # the latest ACTIVE one
+
+    other = World()
+    _web(other)
+    mine = _next_revision(other, **{"autopilot:action": "a1"})
+    for build in range(5):
+        other.ecs.register_task_definition(
+            fargate_task_definition("web-worker", {"w": f"worker:{build}"}), []
+        )
+    assert other.ecs.find_revision("web", "a1") is None
+    assert other.ecs.revision_tags(mine) == {"autopilot:action": "a1"}
+
+    newer = World()
+    _web(newer)
+    _next_revision(newer, **{"autopilot:action": "a1"})
+    for _ in range(5):
+        _next_revision(newer)
+    assert newer.ecs.find_revision("web", "a1") is None
+
+
+def test_the_report_reads_active_services_and_why_the_others_are_gone() -> None:
+    """Given an active, a deleted, a purged service, and one in a deleted cluster, when the
+    report describes them, then the active one is found and each other has its reason; and
+    deployment alarms are read for the services that name some."""
+    world = World()
+    web = world.add_service("prod", "web", {"web": "nginx:1.27"}, deployment_alarms=["web-5xx"])
+    api = world.add_service("prod", "api", {"api": "api:1"})
+    old = world.add_service("prod", "old", {"old": "old:1"})
+    batch = world.add_service("jobs", "batch", {"batch": "batch:1"})
+    world.ecs.delete_service(api)
+    world.ecs.delete_service(old, purged=True)
+    world.ecs.delete_service(batch)
+    world.ecs.delete_cluster("jobs")
+
+    found, gone = world.ecs.describe_services_or_gone([web, api, old, batch])
+
+    assert [s.arn for s in found] == [web]
+    assert gone == {api: "INACTIVE", old: "MISSING", batch: "ClusterNotFoundException"}
+    assert world.ecs.deployment_alarms([web, api]) == {web: ("web-5xx",)}
+
+
 def test_desired_count_changes_and_daemon_services_have_none() -> None:
     world = World()
     arn = _web(world)
@@ -280,7 +332,7 @@ def test_quarantine_release_and_failure_counts() -> None:
 def test_codedeploy_runs_one_deployment_per_group_and_switches_the_service_on_success() -> None:
     """Given a blue/green service, when a deployment is created, then a second one is refused
     while it runs; once it succeeds the ECS service runs the new revision, and stopping it
-    is refused."""
+    changes nothing (the adapter reads DeploymentAlreadyCompletedException as done)."""
     world = World()
     arn = world.add_service("prod", "checkout", {"web": "nginx:1.27"}, controller="CODE_DEPLOY")
     world.codedeploy.add_group("app", "group", "prod", "checkout")
@@ -297,9 +349,8 @@ def test_codedeploy_runs_one_deployment_per_group_and_switches_the_service_on_su
     assert error_code(limit.value) == "DeploymentLimitExceededException"
     assert world.codedeploy.deployment_status(first) == "Succeeded"
     assert world.ecs.describe_service(arn).task_definition_arn == revision
-    with pytest.raises(ClientError) as stop:
-        world.codedeploy.stop_deployment(first)
-    assert error_code(stop.value) == "DeploymentAlreadyCompletedException"
+    world.codedeploy.stop_deployment(first)
+    assert world.codedeploy.deployment_status(first) == "Succeeded"
     assert world.codedeploy.ecs_services("app", "group") == [("prod", "checkout")]
 
 
@@ -318,17 +369,48 @@ def test_a_stopped_blue_green_deployment_leaves_the_original_revision() -> None:
         world.codedeploy.deployment_status("d-UNKNOWN")
 
 
+def test_a_retry_finds_the_recent_deployment_of_a_revision() -> None:
+    """Given a deployment of checkout:2 in flight, when the group is asked for checkout:2's
+    deployment, then it is found (also once succeeded), not after a day, not once stopped,
+    and not for another revision or group; the AppSpec is matched as text, as the adapter
+    does, so checkout:1 matches a deployment of checkout:12 too."""
+    world = World()
+    world.add_service("prod", "checkout", {"web": "nginx:1.27"}, controller="CODE_DEPLOY")
+    world.codedeploy.add_group("app", "group", "prod", "checkout")
+    revision = world.ecs.register_task_definition(
+        fargate_task_definition("checkout", {"web": "nginx:1.28"}), []
+    )
+    started = world.codedeploy.create_deployment("app", "group", appspec(revision, "web", 80), "")
+
+    assert world.codedeploy.deployment_for("app", "group", revision) == started
+    assert world.codedeploy.deployment_for("app", "other", revision) is None
+    assert world.codedeploy.deployment_for("app", "group", revision[:-1] + "1") is None
+    assert world.codedeploy.deployment_for("app", "group", revision[:-1]) == started
+    world.codedeploy.succeed(started)
+    assert world.codedeploy.deployment_for("app", "group", revision) == started
+    world.clock.advance(timedelta(days=1, seconds=1))
+    assert world.codedeploy.deployment_for("app", "group", revision) is None
+
+    stopped = world.codedeploy.create_deployment("app", "group", appspec(revision, "web", 80), "")
+    world.codedeploy.stop_deployment(stopped)
+    assert world.codedeploy.deployment_for("app", "group", revision) is None
+
+
 def test_a_schedule_name_is_taken_once() -> None:
-    """Given a schedule, when one of the same name is created, then ConflictException as
-    EventBridge Scheduler answers; names are cut to 64 characters as the adapter does."""
+    """Given a schedule, when the same one is created again (a retry), then its ARN; when one
+    of the same name does something else, then ConflictError, as the adapter answers; names
+    are cut to 64 characters as the adapter does."""
     scheduler = FakeScheduler()
     name = "autopilot-restore-" + "x" * 60
-    scheduler.once(name, T0, {"action": "restore"})
+    arn = scheduler.once(name, T0, {"action": "restore"})
 
-    with pytest.raises(ClientError) as raised:
+    again = scheduler.once(name, T0.replace(microsecond=1), {"action": "restore"})
+    with pytest.raises(ConflictError):
         scheduler.once(name, T0 + timedelta(hours=1), {"action": "restore"})
+    with pytest.raises(ConflictError):
+        scheduler.once(name, T0, {"action": "restore", "scale_id": "other"})
 
-    assert error_code(raised.value) == "ConflictException"
+    assert again == arn
     assert list(scheduler.schedules) == [name[:64]]
 
 
@@ -366,27 +448,76 @@ def test_ecr_moves_tags_and_reports_scans() -> None:
     assert ecr.scan_result("123456789012", "web", "sha256:new").status == "IMAGE_NOT_FOUND"
 
 
-def test_firing_alarms_are_tied_by_tag_or_dimensions() -> None:
-    """Given alarms in ALARM tied by tag and by dimensions, one with an unreadable tag and one
-    in OK, when the service's firing alarms are asked for, then the two tied ones."""
-    cloudwatch = FakeCloudWatch()
-    arn = "arn:aws:ecs:us-east-1:123456789012:service/prod/web"
-    cloudwatch.put_alarm("by-tag", state="ALARM", tags={"autopilot:service": "prod/web"})
-    cloudwatch.put_alarm(
-        "by-dimensions",
-        state="ALARM",
-        dimensions=[{"ClusterName": "prod", "ServiceName": "web"}],
+def test_the_scanning_setup_is_readable_for_this_accounts_repositories_only() -> None:
+    """Given this account's repository scanned on push under enhanced scanning, when the
+    setup is read, then both; for another account's registry or a deleted repository, None."""
+    ecr = FakeEcr()
+    ecr.create_repository("web", scan_on_push=True)
+    ecr.scan_type, ecr.scan_rules = "ENHANCED", (("CONTINUOUS_SCAN", ("*",)),)
+    ecr.push("base", "sha256:b", "1", T0, registry="999999999999")
+
+    setup = ecr.scanning_setup("123456789012", "web")
+
+    assert setup is not None
+    assert (setup.scan_type, setup.rules, setup.repository_scan_on_push) == (
+        "ENHANCED",
+        (("CONTINUOUS_SCAN", ("*",)),),
+        True,
     )
+    assert ecr.scanning_setup("999999999999", "base") is None
+    ecr.delete_repository("web")
+    assert ecr.scanning_setup("123456789012", "web") is None
+
+
+def test_firing_alarms_are_tied_by_tag_deployment_alarms_or_dimensions() -> None:
+    """Given alarms in ALARM tied to prod/web by tag, by dimensions and as its deployment
+    alarm (this one with an unreadable tag), one with only an unreadable tag, Auto Scaling's
+    alarms on its metrics, and one in OK, when prod/web's firing alarms are asked for, then
+    the tag, dimension and deployment alarm ones."""
+    world = World()
+    arn = world.add_service("prod", "web", {"web": "nginx:1.27"}, deployment_alarms=["deploy"])
+    cloudwatch = world.cloudwatch
+    on_web = [{"ClusterName": "prod", "ServiceName": "web"}]
+    cloudwatch.put_alarm("by-tag", state="ALARM", tags={"autopilot:service": "prod/web"})
+    cloudwatch.put_alarm("by-dimensions", state="ALARM", dimensions=on_web)
+    cloudwatch.put_alarm("deploy", state="ALARM", tags={"autopilot:service": "nonsense"})
     cloudwatch.put_alarm("bad-tag", state="ALARM", tags={"autopilot:service": "nonsense"})
+    cloudwatch.put_alarm("TargetTracking-service/prod/web-AlarmLow-1", state="ALARM")
+    cloudwatch.put_alarm(
+        "step-scaling",
+        state="ALARM",
+        dimensions=on_web,
+        actions=["arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:1:resource/x"],
+    )
     calm = cloudwatch.put_alarm("calm", tags={"autopilot:service": "prod/web"})
     cloudwatch.set_utilization("prod", "web", Utilization(0.1, 0.2, 0.3, 0.4))
 
-    assert cloudwatch.firing_for(arn, "123456789012", "us-east-1") == ("by-dimensions", "by-tag")
+    assert cloudwatch.firing_for(world.ecs.describe_service(arn)) == (
+        "by-dimensions",
+        "by-tag",
+        "deploy",
+    )
     assert cloudwatch.alarm_tags(calm) == {"autopilot:service": "prod/web"}
     assert cloudwatch.alarm_tags(calm + "-gone") == {}
     assert list(cloudwatch.utilization([("prod", "web"), ("prod", "api")], T0, T0)) == [
         ("prod", "web")
     ]
+
+
+def test_an_alarm_is_described_as_describe_alarms_shows_it() -> None:
+    """Given a metric alarm and a composite one, when they are described, then dimensions and
+    actions as DescribeAlarms gives them (none for the composite), and None for no alarm."""
+    cloudwatch = FakeCloudWatch()
+    cloudwatch.put_alarm("m", dimensions=[{"ClusterName": "prod", "ServiceName": "web"}, {}])
+    cloudwatch.put_alarm("c", composite=True, dimensions=[{"X": "y"}], actions=["arn:sns"])
+
+    metric, composite = cloudwatch.describe_alarm("m"), cloudwatch.describe_alarm("c")
+
+    assert metric is not None
+    assert composite is not None
+    assert metric.dimensions == ({"ClusterName": "prod", "ServiceName": "web"},)
+    assert (composite.dimensions, composite.actions) == ((), ("arn:sns",))
+    assert cloudwatch.describe_alarm("gone") is None
 
 
 def test_the_queue_drops_a_message_it_already_has() -> None:
@@ -428,3 +559,36 @@ def test_the_mailer_keeps_what_was_sent_and_stored() -> None:
     assert mailer.sent[0]["To"] == "a@example.com, b@example.com"
     assert second == "s3://reports/r/report.html"
     assert mailer.objects == {"r/report.html": ("<p>again", "text/html")}
+
+
+def test_a_week_is_claimed_once_and_settled_only_by_its_claim() -> None:
+    """Given a claimed week, when another attempt claims it, then it is refused; only the
+    holder settles it; a release frees it only while SENDING; a resend takes over a settled
+    week or an abandoned claim, never a fresh one."""
+    deliveries = FakeReportDeliveries()
+    mine = Delivery("2026-W47", DeliveryState.SENDING, "a", T0)
+    theirs = replace(mine, claim="b")
+
+    assert deliveries.claim(mine)
+    assert not deliveries.claim(theirs)
+    assert not deliveries.claim(
+        replace(theirs, claimed_at=T0 + timedelta(minutes=1)), takeover=True
+    )
+    with pytest.raises(ConflictError):
+        deliveries.settle(replace(theirs, state=DeliveryState.SENT))
+    deliveries.release(theirs)
+    assert deliveries.find("2026-W47") == mine
+    deliveries.settle(replace(mine, state=DeliveryState.SENT), only_from=DeliveryState.SENDING)
+    with pytest.raises(ConflictError):
+        deliveries.settle(
+            replace(mine, state=DeliveryState.UNCERTAIN), only_from=DeliveryState.SENDING
+        )
+    deliveries.release(mine)  # no longer SENDING: kept
+    assert deliveries.find("2026-W47") == replace(mine, state=DeliveryState.SENT)
+    assert deliveries.claim(theirs, takeover=True)
+
+    abandoned = FakeReportDeliveries()
+    abandoned.claim(mine)
+    late = replace(theirs, claimed_at=T0 + ABANDONED_AFTER + timedelta(seconds=1))
+    assert abandoned.claim(late, takeover=True)
+    assert abandoned.find("2026-W47") == late

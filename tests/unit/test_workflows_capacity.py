@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from autopilot.domain.capacity import Capacity, Parked, Scaled
 from autopilot.domain.ledger import LedgerEntry, Outcome, action_id
 from autopilot.domain.state import ServiceState
@@ -149,9 +147,6 @@ def test_a_capacity_change_for_a_service_that_is_gone_is_skipped() -> None:
     assert world.notifier.sent == []
 
 
-@pytest.mark.xfail(
-    strict=False, reason="the restore schedule is created while deciding, before the dry-run check"
-)
 def test_a_dry_run_peak_schedules_nothing() -> None:
     """Given prod/api at 3 tasks, when a dry-run peak with an end arrives, then it says what
     it would set and creates no restore schedule (a dry run changes nothing in AWS)."""

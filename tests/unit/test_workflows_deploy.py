@@ -56,8 +56,9 @@ def _request(arn: str, push: ImagePush, scan: ScanResult | None = None) -> Deplo
 
 def test_a_push_becomes_a_pinned_revision_and_a_deployment_the_state_remembers() -> None:
     """Given prod/web on web build 1 (pinned) with a sidecar, when build 2 is pushed as main,
-    then web:2 pins build 2 in the web container only, keeps the revision's tags, starts a
-    deployment, and the state names it, with build 1 as the baseline to return to."""
+    then web:2 pins build 2 in the web container only, keeps the revision's tags (and is
+    tagged with the action, for a retry to find), starts a deployment, and the state names
+    it, with build 1 as the baseline to return to."""
     world = World()
     arn = _following_web(world)
     push = world.push("web", "2", "main")
@@ -71,7 +72,10 @@ def test_a_push_becomes_a_pinned_revision_and_a_deployment_the_state_remembers()
         "web": ecr_image("web", push.digest),
         "log-router": SIDECAR,
     }
-    assert world.ecs.revision_tags(entry.to_task_definition) == {"team": "web"}
+    assert world.ecs.revision_tags(entry.to_task_definition) == {
+        "team": "web",
+        "autopilot:action": entry.action_id,
+    }
     assert service.primary is not None
     assert service.primary.id == entry.deployment_id
     state = world.ledger.state(arn)
@@ -168,7 +172,7 @@ def test_a_blue_green_service_without_a_load_balancer_fails_loudly() -> None:
 
     entry = deploy(world.context(), _request(arn, push))
 
-    assert (entry.outcome, entry.code) == (Outcome.FAILED, "invalid-revision")
+    assert (entry.outcome, entry.code) == (Outcome.FAILED, "invalid-service")
     assert world.codedeploy.deployments == {}
     assert world.ecs.describe_service(arn).task_definition_arn.endswith("web:1")
     assert [n.severity for n in world.notifier.sent] == ["critical"]

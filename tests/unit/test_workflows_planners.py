@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from autopilot.models.actions import CapacityRequest, RollbackRequest
+from autopilot.models.actions import CapacityRequest, ResumeHeldRequest, RollbackRequest
 from autopilot.models.events import AlarmStateChangeEvent, IgnoredEvent, ScheduleDocument
 from autopilot.workflows.plan_alarm import plan_alarm
 from autopilot.workflows.plan_push import plan_push
@@ -30,21 +30,66 @@ def test_an_alarm_tagged_for_two_services_queues_one_rollback_each() -> None:
     dimensions), when it goes to ALARM, then one automatic rollback is queued per service."""
     world = World()
     world.cloudwatch.put_alarm(
-        "prod-web-cpu-high", tags={"autopilot:service": "prod/web, prod/api"}
+        "prod-web-cpu-high",
+        tags={"autopilot:service": "prod/web, prod/api"},
+        dimensions=[{"ClusterName": "prod", "ServiceName": "web"}],
     )
 
-    plan = plan_alarm(_alarm_event(), world.cloudwatch, world.queue)
+    plan = plan_alarm(_alarm_event(), world.cloudwatch, world.ecs, world.tagging, world.queue)
 
     assert [arn.rsplit("/", 2)[-2:] for arn in plan.services] == [["prod", "api"], ["prod", "web"]]
     assert all(isinstance(m, RollbackRequest) and m.automatic for m in world.queue.messages)
     assert [m.service_arn for m in world.queue.messages] == list(plan.services)
 
 
-def test_an_alarm_back_to_ok_queues_nothing() -> None:
+def test_an_alarm_back_to_ok_lets_each_service_deploy_what_it_held() -> None:
+    """Given the alarm on prod/web's metrics (deleted since: its event's dimensions count),
+    when it goes back to OK, then one resume-held action is queued, for prod/web."""
     world = World()
 
+    plan = plan_alarm(_alarm_event("OK"), world.cloudwatch, world.ecs, world.tagging, world.queue)
+
+    [queued] = world.queue.messages
+    assert isinstance(queued, ResumeHeldRequest)
+    assert queued.service_arn.endswith(":service/prod/web")
+    assert (plan.action, queued.alarm) == ("resume-held", "prod-web-cpu-high")
+
+
+def test_a_deployment_alarm_of_a_tracked_service_speaks_for_it() -> None:
+    """Given prod/checkout (tracked) names the alarm among its ECS deployment alarms, and the
+    alarm has no tag and no service dimensions, when it goes to ALARM, then prod/checkout gets
+    a rollback."""
+    world = World()
+    world.cloudwatch.put_alarm("prod-web-cpu-high", dimensions=[{"LoadBalancer": "app/x/1"}])
+    checkout = world.add_service(
+        "prod",
+        "checkout",
+        {"web": "nginx:1.27"},
+        tags={"autopilot:track": "tag:main"},
+        deployment_alarms=["prod-web-cpu-high"],
+    )
+
+    plan = plan_alarm(_alarm_event(), world.cloudwatch, world.ecs, world.tagging, world.queue)
+
+    assert plan.services == (checkout,)
+    assert [m.service_arn for m in world.queue.messages] == [checkout]
+
+
+def test_an_alarm_that_acts_on_a_scaling_policy_queues_nothing() -> None:
+    """Given the alarm's action is a step scaling policy, when it goes to ALARM, then it means
+    load changed: ignored, nothing queued, whatever its dimensions say."""
+    world = World()
+    world.cloudwatch.put_alarm(
+        "prod-web-cpu-high",
+        dimensions=[{"ClusterName": "prod", "ServiceName": "web"}],
+        actions=[
+            "arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:1a2b:resource/ecs/"
+            "service/prod/web:policyName/scale-out"
+        ],
+    )
+
     with pytest.raises(IgnoredEvent):
-        plan_alarm(_alarm_event("OK"), world.cloudwatch, world.queue)
+        plan_alarm(_alarm_event(), world.cloudwatch, world.ecs, world.tagging, world.queue)
     assert world.queue.sends == 0
 
 

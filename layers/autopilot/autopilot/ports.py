@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
+# The report's delivery claims are a Protocol of their own, next to the domain rule they keep.
+from autopilot.domain.report_delivery import DeliveryRecords
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
     from datetime import date, datetime
@@ -21,14 +24,43 @@ if TYPE_CHECKING:
     from autopilot.domain.ledger import LedgerEntry, Quarantine
     from autopilot.domain.notifications import Notification
     from autopilot.domain.report import CostLine, Utilization
-    from autopilot.domain.scan import ScanResult
+    from autopilot.domain.scan import ScanningSetup, ScanResult
     from autopilot.domain.state import ServiceState
     from autopilot.models.actions import ActionRequest
+
+__all__ = [
+    "ActionQueue",
+    "AlarmDescription",
+    "AutoScalingGateway",
+    "CloudWatchGateway",
+    "CodeDeployGateway",
+    "CostExplorerGateway",
+    "DeliveryRecords",
+    "EcrGateway",
+    "EcsGateway",
+    "Ledger",
+    "Mailer",
+    "Notifier",
+    "SchedulerGateway",
+    "TaggingGateway",
+]
 
 
 class EcsGateway(Protocol):
     def describe_services(self, service_arns: Iterable[str]) -> list[Service]:
         """The services that exist (ACTIVE, DRAINING or INACTIVE); unknown ARNs are left out."""
+        ...
+
+    def describe_services_or_gone(
+        self, service_arns: Iterable[str]
+    ) -> tuple[list[Service], dict[str, str]]:
+        """The ACTIVE services, and why each other one is gone, by the ARN asked for: its
+        status (DRAINING, INACTIVE), MISSING once ECS purged it, or ClusterNotFoundException."""
+        ...
+
+    def deployment_alarms(self, service_arns: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """Service ARN -> the alarm names in its deploymentConfiguration.alarms; services that
+        name none are left out."""
         ...
 
     def describe_service(self, service_arn: str) -> Service:
@@ -47,7 +79,13 @@ class EcsGateway(Protocol):
     def register_task_definition(
         self, definition: Mapping[str, Any], tags: list[dict[str, str]]
     ) -> str:
-        """Register the next revision of the definition's family; returns its ARN."""
+        """Register the next revision of the definition's family; returns its ARN.
+        PermanentFailureError when ECS refuses the definition itself."""
+        ...
+
+    def find_revision(self, family: str, action_id: str) -> str | None:
+        """The ARN of one of the family's newest ACTIVE revisions tagged
+        `autopilot:action=<action_id>` (what an earlier attempt of the action registered)."""
         ...
 
     def update_service(self, service: Service, task_definition_arn: str) -> str:
@@ -57,15 +95,6 @@ class EcsGateway(Protocol):
 
     def set_desired_count(self, service: Service, desired: int) -> None:
         """NotFoundError when the service is gone or inactive."""
-        ...
-
-
-class RevisionFinder(Protocol):
-    """Coming with the deploy rework (ListTaskDefinitions + tags); fold into EcsGateway once
-    adapters/ecs.py implements it."""
-
-    def find_revision(self, family: str, action_id: str) -> str | None:
-        """The ARN of a revision of `family` tagged `autopilot:action=<action_id>`, if any."""
         ...
 
 
@@ -82,6 +111,11 @@ class EcrGateway(Protocol):
         """Status NOT_STARTED without a scan, IMAGE_NOT_FOUND without the image."""
         ...
 
+    def scanning_setup(self, registry_id: str, repository: str) -> ScanningSetup | None:
+        """How ECR scans the repository; None when the registry is another account's or the
+        repository is gone."""
+        ...
+
 
 class CodeDeployGateway(Protocol):
     def create_deployment(
@@ -91,7 +125,18 @@ class CodeDeployGateway(Protocol):
         ...
 
     def stop_deployment(self, deployment_id: str) -> None:
-        """Stop it and let CodeDeploy shift traffic back to the original task set."""
+        """Stop it and let CodeDeploy shift traffic back to the original task set; a deployment
+        that already ended is left as it is (no error)."""
+        ...
+
+    def deployment_status(self, deployment_id: str) -> str:
+        """Created | Queued | InProgress | Baking | Ready | Succeeded | Failed | Stopped."""
+        ...
+
+    def deployment_for(
+        self, application: str, deployment_group: str, task_definition_arn: str
+    ) -> str | None:
+        """The group's recent deployment (in flight or succeeded) of the revision, if any."""
         ...
 
     def ecs_services(self, application: str, deployment_group: str) -> list[tuple[str, str]]:
@@ -99,12 +144,23 @@ class CodeDeployGateway(Protocol):
         ...
 
 
-class DeploymentStatus(Protocol):
-    """Coming with the deploy rework (GetDeployment); fold into CodeDeployGateway once
-    adapters/codedeploy.py implements it."""
+class AlarmDescription(Protocol):
+    """An alarm as DescribeAlarms shows it, tags aside (adapters/cloudwatch.AlarmFacts)."""
 
-    def deployment_status(self, deployment_id: str) -> str:
-        """Created | Queued | InProgress | Baking | Ready | Succeeded | Failed | Stopped."""
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def arn(self) -> str: ...
+
+    @property
+    def dimensions(self) -> tuple[dict[str, str], ...]:
+        """Of the alarm's metric and of each metric query; none for a composite alarm."""
+        ...
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        """Its alarm, OK and insufficient-data actions."""
         ...
 
 
@@ -113,8 +169,14 @@ class CloudWatchGateway(Protocol):
         """The alarm's tags; empty when the alarm is gone."""
         ...
 
-    def firing_for(self, service_arn: str, account: str, region: str) -> tuple[str, ...]:
-        """Names of the alarms in ALARM now that are tied to the service, sorted."""
+    def describe_alarm(self, name: str) -> AlarmDescription | None:
+        """The metric or composite alarm of that name; None when there is none."""
+        ...
+
+    def firing_for(self, service: Service) -> tuple[str, ...]:
+        """Names of the alarms in ALARM now that are tied to the service (domain/alarms:
+        its tagged alarms, its deployment alarms, untagged alarms on its metrics; never Auto
+        Scaling's), sorted."""
         ...
 
     def utilization(
@@ -131,6 +193,11 @@ class Ledger(Protocol):
 
     def write(self, entry: LedgerEntry, *, first: bool = False) -> bool:
         """Store the entry; with `first`, only if the action has none yet (False if it had)."""
+        ...
+
+    def note_failure(self, service_arn: str, action_id: str) -> int:
+        """Count one more failed attempt of the action (atomically); returns how many there
+        were."""
         ...
 
     def history(self, service_arn: str, limit: int = 50) -> list[LedgerEntry]:
@@ -163,15 +230,6 @@ class Ledger(Protocol):
         ...
 
 
-class FailureCounter(Protocol):
-    """Coming with the deploy rework (an atomic counter); fold into Ledger once
-    adapters/ledger.py implements it."""
-
-    def note_failure(self, service_arn: str, action_id: str) -> int:
-        """Count one more failed attempt of the action; returns how many there were."""
-        ...
-
-
 class Notifier(Protocol):
     def send(self, notification: Notification) -> None:
         """Best effort: never raises for an AWS error (the action already happened)."""
@@ -193,7 +251,8 @@ class AutoScalingGateway(Protocol):
 class SchedulerGateway(Protocol):
     def once(self, name: str, at: datetime, document: Mapping[str, Any]) -> str:
         """A one-off schedule that delivers `document` at `at`; returns its ARN. A name that
-        exists in the group raises ClientError ConflictException."""
+        exists in the group with the same time and document is success (an earlier attempt
+        made it: its ARN); with another, ConflictError."""
         ...
 
 
@@ -207,7 +266,9 @@ class CostExplorerGateway(Protocol):
 
 class Mailer(Protocol):
     def send(self, message: EmailMessage) -> str:
-        """Send it to the report's recipients; returns SES's message id."""
+        """Send it to the report's recipients (one attempt, never retried); returns SES's
+        message id. DeliveryRejectedError: SES answered with an error or was never reached,
+        nothing was sent. DeliveryUncertainError: the answer was lost, it may have been sent."""
         ...
 
     def store(self, key: str, body: str, content_type: str) -> str:
