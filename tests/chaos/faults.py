@@ -4,7 +4,8 @@
 At the planned call the plan raises a transient error, in one of two modes:
 - before: the request never took effect (throttled, or the endpoint was unreachable);
 - after: it took effect and the response was lost (a read timeout).
-The errors are the ones botocore raises, so the code under test sees what it would see on AWS.
+The errors are the ones botocore raises, so the code under test sees what it would see on AWS;
+where an adapter translates them (the mailer's single SES attempt), what the adapter raises.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, Literal, TypeVar, cast
 
 from botocore.exceptions import ReadTimeoutError
 
+from autopilot.domain.report_delivery import DeliveryRejectedError, DeliveryUncertainError
 from tests.fakes.aws import client_error
 
 Mode = Literal["before", "after"]
@@ -31,6 +33,7 @@ _SERVICES = {
     "codedeploy": ("ThrottlingException", "codedeploy"),
     "cloudwatch": ("Throttling", "monitoring"),
     "ledger": ("ProvisionedThroughputExceededException", "dynamodb"),
+    "deliveries": ("ProvisionedThroughputExceededException", "dynamodb"),
     "autoscaling": ("ThrottlingException", "application-autoscaling"),
     "scheduler": ("ThrottlingException", "scheduler"),
     "costs": ("LimitExceededException", "ce"),
@@ -45,8 +48,27 @@ def _operation(method: str) -> str:
 def transient_error(gateway: str, method: str, mode: Mode) -> Exception:
     code, host = _SERVICES.get(gateway, ("ThrottlingException", gateway))
     if mode == "before":
-        return client_error(code, "Rate exceeded", _operation(method))
-    return ReadTimeoutError(endpoint_url=f"https://{host}.us-east-1.amazonaws.com/")
+        error: Exception = client_error(code, "Rate exceeded", _operation(method))
+    else:
+        error = ReadTimeoutError(endpoint_url=f"https://{host}.us-east-1.amazonaws.com/")
+    translate = _TRANSLATED.get(f"{gateway}.{method}")
+    return translate(error) if translate else error
+
+
+def _ses_send(error: Exception) -> Exception:
+    """adapters/mailer.py: SES answered with an error (nothing sent), or its answer was lost."""
+    if isinstance(error, ReadTimeoutError):
+        translated: Exception = DeliveryUncertainError(
+            f"the request may have reached SES, but its answer was lost ({type(error).__name__})"
+        )
+    else:
+        translated = DeliveryRejectedError("SES refused the email (Throttling)")
+    translated.__cause__ = error
+    return translated
+
+
+# Calls whose adapter turns botocore's errors into domain errors.
+_TRANSLATED: dict[str, Callable[[Exception], Exception]] = {"mailer.send": _ses_send}
 
 
 @dataclass

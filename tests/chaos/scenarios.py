@@ -1,9 +1,12 @@
 """The workflows under test, each from one starting fixture, and what must hold after a crash.
 
-A scenario builds a fresh `World` and one request, and invokes the workflow once per delivery.
-`run` delivers it up to three times, as the queue (maxReceiveCount 3) or Lambda's asynchronous
-retries would, with a fault planned on the first delivery; `problems` compares the end state
-with the clean run's and says what is wrong, in words.
+A scenario builds a fresh `World` and one request. An executor action goes through the real
+executor loop (workflows/batch.run_batch with ActionRunner): a failed attempt is counted in the
+ledger and received again after its backoff, and the third failure gives up (a FAILED
+`gave-up` entry, a person told, the message dead-lettered). The cost report is invoked as
+Lambda retries an asynchronous invocation (three times at most). The fault is planned on the
+first attempt; `problems` compares the end state with the clean run's and says what is wrong,
+in words.
 """
 
 from __future__ import annotations
@@ -16,25 +19,32 @@ from typing import Any
 
 from autopilot.domain.capacity import SUSPEND_ALL, Capacity, Parked
 from autopilot.domain.fleet import task_definition_label
-from autopilot.domain.ledger import LedgerEntry, Outcome, action_id
+from autopilot.domain.ledger import GAVE_UP, LedgerEntry, Outcome, action_id
 from autopilot.domain.notifications import Notification, notification_for
 from autopilot.domain.report import CLUSTER_TAG, SERVICE_TAG, CostLine, Utilization, Week
+from autopilot.domain.report_delivery import Delivery, DeliveryState, uncertain_notification
 from autopilot.domain.state import (
     Deployment,
     KnownGood,
     ServiceState,
     pinned_images,
 )
-from autopilot.models.actions import ActionBase, CapacityRequest, DeployRequest, RollbackRequest
-from autopilot.workflows.capacity_action import change_capacity
-from autopilot.workflows.cost_report import deliver, gather
-from autopilot.workflows.deploy_action import deploy
-from autopilot.workflows.rollback_action import rollback
+from autopilot.models.actions import (
+    ActionRequest,
+    CapacityRequest,
+    DeployRequest,
+    RollbackRequest,
+)
+from autopilot.workflows.batch import QueuedMessage, run_batch
+from autopilot.workflows.cost_report import weekly_report
+from autopilot.workflows.execute import ActionRunner
 from tests.chaos.faults import FaultPlan, Mode
 from tests.fakes.world import T0, World, Wrap, digest, ecr_image, fargate_task_definition
 
-MAX_DELIVERIES = 3  # the actions queue's maxReceiveCount; Lambda's async invoke: 1 + 2 retries
-REDELIVERY = timedelta(seconds=360)  # the actions queue's visibility timeout
+MAX_RECEIVES = 10  # the actions queue's maxReceiveCount (the batch gives up after 3 failures)
+MAX_INVOCATIONS = 3  # Lambda's asynchronous invocation: 1 + 2 retries
+ASYNC_RETRY = timedelta(minutes=2)  # about when Lambda retries an asynchronous invocation
+ENOUGH_TIME_MS = 900_000  # a fresh invocation: every action has its budget
 LOG_ROUTER = "public.ecr.aws/aws-observability/aws-for-fluent-bit:2.32.0"
 TRACKED = {"autopilot:track": "tag:main", "team": "storefront"}
 _NOT_SUSPENDED = dict.fromkeys(SUSPEND_ALL, False)
@@ -42,12 +52,13 @@ _NOT_SUSPENDED = dict.fromkeys(SUSPEND_ALL, False)
 
 @dataclass
 class Case:
-    """One starting fixture and the request to deliver."""
+    """One starting fixture and what to deliver: an executor action, or (`invoke`) one
+    invocation of another function."""
 
     world: World
     service_arn: str
-    invoke: Callable[[Wrap], object]
-    request: ActionBase | None = None  # None: not an executor action (the cost report)
+    request: ActionRequest | None = None
+    invoke: Callable[[Wrap], object] | None = None
     settle: Callable[[], None] = lambda: None  # what happens after, whatever the automation did
 
 
@@ -86,6 +97,8 @@ class Snapshot:
     state: ServiceState
     deployment_ids: frozenset[str]  # what ECS and CodeDeploy know of
     notifications: tuple[Notification, ...]
+    delivery: Delivery | None  # the report's record of its week
+    dead_letters: tuple[str, ...]  # reasons the executor kept the message for a person
 
     @property
     def revision(self) -> str:
@@ -100,7 +113,8 @@ class Snapshot:
 class Run:
     calls: list[str]
     fired: str
-    errors: list[Exception] = field(default_factory=list)
+    errors: list[BaseException] = field(default_factory=list)
+    dead_letters: list[str] = field(default_factory=list)
     snapshot: Snapshot | None = None
 
     @property
@@ -109,7 +123,7 @@ class Run:
         return self.snapshot
 
 
-def observe(case: Case) -> Snapshot:
+def observe(case: Case, dead_letters: tuple[str, ...] = ()) -> Snapshot:
     world = case.world
     service = world.ecs.describe_service(case.service_arn)
     target = world.autoscaling.target(service)
@@ -135,28 +149,83 @@ def observe(case: Case) -> Snapshot:
             world.ecs.deployment_ids(case.service_arn) | set(world.codedeploy.deployments)
         ),
         notifications=tuple(world.notifier.sent),
+        delivery=next(iter(world.deliveries.records.values()), None),
+        dead_letters=dead_letters,
     )
 
 
+class _Inbox:
+    """The actions queue as the batch sees it: how long a message waits, what is kept."""
+
+    def __init__(self) -> None:
+        self.waits: list[int] = []
+        self.dead: list[str] = []
+
+    def retry_later(self, receipt_handle: str, seconds: int) -> None:
+        self.waits.append(seconds)
+
+    def dead_letter(self, body: str, group: str, message_id: str, reason: str) -> None:
+        self.dead.append(reason)
+
+
+class _Recording(ActionRunner):
+    """The executor, keeping each attempt's error for the test's message."""
+
+    def __init__(self, case: Case, plan: FaultPlan, errors: list[BaseException]) -> None:
+        super().__init__(case.world.context(wrap=plan.wrap))
+        self._errors = errors
+
+    def run(self, request: ActionRequest) -> LedgerEntry:
+        try:
+            return super().run(request)
+        except Exception as exc:
+            self._errors.append(exc)
+            raise
+
+
 def run(scenario: Scenario, index: int | None = None, mode: Mode = "before") -> Run:
-    """Deliver the request until it succeeds, at most three times; the fault (if any) is on
-    the first delivery, the later ones run clean."""
+    """Deliver the case until it is done with, the fault (if any) on the first attempt."""
     case = scenario.build()
     plan = FaultPlan(index, mode)
     result = Run(plan.calls, "")
-    for _ in range(MAX_DELIVERIES):
-        try:
-            case.invoke(plan.wrap)
-        except Exception as exc:  # noqa: BLE001 - any error fails the invocation: redelivered
-            result.errors.append(exc)
-            plan.disarm()
-            case.world.clock.advance(REDELIVERY)
-            continue
-        break
+    if case.request is not None:
+        _through_the_executor(case, plan, result)
+    else:
+        _invoked(case, plan, result)
     case.settle()
     result.fired = plan.fired
-    result.snapshot = observe(case)
+    result.snapshot = observe(case, tuple(result.dead_letters))
     return result
+
+
+def _through_the_executor(case: Case, plan: FaultPlan, result: Run) -> None:
+    """The message is received until the batch is done with it (succeeded or dead-lettered),
+    waiting the backoff the batch asked for in between."""
+    assert case.request is not None
+    request = case.request
+    message = QueuedMessage("m-1", "r-1", request.model_dump_json(), request.service_arn)
+    inbox = _Inbox()
+    for _ in range(MAX_RECEIVES):
+        runner = _Recording(case, plan, result.errors)
+        again = run_batch([message], runner, inbox, lambda: ENOUGH_TIME_MS)
+        plan.disarm()
+        if not again:
+            break
+        case.world.clock.advance(timedelta(seconds=inbox.waits[-1]))
+    result.dead_letters = inbox.dead
+
+
+def _invoked(case: Case, plan: FaultPlan, result: Run) -> None:
+    assert case.invoke is not None
+    for _ in range(MAX_INVOCATIONS):
+        try:
+            case.invoke(plan.wrap)
+        except Exception as exc:  # noqa: BLE001 - any error fails the invocation: retried
+            result.errors.append(exc)
+            plan.disarm()
+            case.world.clock.advance(ASYNC_RETRY)
+            continue
+        break
 
 
 def problems(initial: Snapshot, clean: Snapshot, final: Snapshot, has_ledger: bool) -> list[str]:
@@ -177,13 +246,35 @@ def problems(initial: Snapshot, clean: Snapshot, final: Snapshot, has_ledger: bo
         )
     if final.schedules != clean.schedules:
         found.append(f"restore schedules {final.schedules}, clean run {clean.schedules}")
-    if final.emails != clean.emails:
-        found.append(f"{final.emails} report emails sent, clean run {clean.emails}")
     if final.stored != clean.stored:
         found.append(f"stored {final.stored}, clean run {clean.stored}")
+    if clean.delivery is not None:
+        found += _delivery_problems(clean, final)
+    elif final.emails != clean.emails:
+        found.append(f"{final.emails} report emails sent, clean run {clean.emails}")
     if has_ledger:
         found += _ledger_problems(clean, final, changed=at_clean or not at_initial)
     return found
+
+
+def _delivery_problems(clean: Snapshot, final: Snapshot) -> list[str]:
+    """The week's email went out once and is recorded SENT; or, when an attempt stopped
+    between claiming the week and recording SES's answer, it is recorded as perhaps sent and a
+    person is told how to resend (never sent twice, never left claimed)."""
+    record = final.delivery
+    if final.emails > clean.emails:
+        return [f"{final.emails} report emails sent, clean run {clean.emails}"]
+    if record is None or record.state is DeliveryState.SENDING:
+        state = record.state.value if record else "no record"
+        return [f"the week's email is neither recorded as sent nor as uncertain: {state}"]
+    if record.state is DeliveryState.SENT:
+        if final.emails != clean.emails:
+            return [f"recorded as sent, {final.emails} emails sent, clean run {clean.emails}"]
+        return []
+    told = uncertain_notification(record).subject
+    if all(n.subject != told for n in final.notifications):
+        return ["the week's email may not have gone out and nobody was told"]
+    return []
 
 
 def _ledger_problems(clean: Snapshot, final: Snapshot, *, changed: bool) -> list[str]:
@@ -192,8 +283,15 @@ def _ledger_problems(clean: Snapshot, final: Snapshot, *, changed: bool) -> list
     if entry is None or entry.outcome is Outcome.STARTED:
         state = entry.outcome.value if entry else "missing"
         return [f"failure neither retried to success nor recorded: the entry is {state}"]
-    if not changed:
-        # Unchanged: only a recorded, notified failure is an honest ending.
+    gave_up = entry.outcome is Outcome.FAILED and entry.code == GAVE_UP
+    if gave_up != bool(final.dead_letters):
+        return [
+            f"the ledger says {entry.outcome.value} {entry.code or ''}, the dead-letter queue "
+            f"holds {list(final.dead_letters)}: they disagree on whether the executor gave up"
+        ]
+    if gave_up or not changed:
+        # Given up after every attempt (the message kept for a redrive), or unchanged: only a
+        # recorded, notified failure is an honest ending.
         found = []
         if entry.outcome not in {Outcome.FAILED, Outcome.NOTIFIED}:
             found.append(f"service unchanged but the ledger says {entry.outcome.value}")
@@ -296,7 +394,6 @@ def _deploy_case(*, blue_green: bool) -> Case:
     return Case(
         world,
         arn,
-        lambda wrap: deploy(world.context(wrap=wrap), request),
         request,
         settle=world.codedeploy.finish_all,  # blue/green: the new task set takes the traffic
     )
@@ -347,7 +444,7 @@ def _automatic_rollback() -> Case:
         automatic=True,
         alarm="web-5xx",
     )
-    return Case(world, arn, lambda wrap: rollback(world.context(wrap=wrap), request), request)
+    return Case(world, arn, request)
 
 
 def _manual_rollback() -> Case:
@@ -385,7 +482,7 @@ def _manual_rollback() -> Case:
         trigger_time=T0,
         automatic=False,
     )
-    return Case(world, arn, lambda wrap: rollback(world.context(wrap=wrap), request), request)
+    return Case(world, arn, request)
 
 
 def _capacity_case(kind: str, **request: object) -> Case:
@@ -423,7 +520,7 @@ def _capacity_case(kind: str, **request: object) -> Case:
             **request,
         }
     )
-    return Case(world, arn, lambda wrap: change_capacity(world.context(wrap=wrap), action), action)
+    return Case(world, arn, action)
 
 
 def _cost_report() -> Case:
@@ -468,10 +565,9 @@ def _cost_report() -> Case:
         )
 
     def report(wrap: Wrap) -> None:
-        built = gather(world.report_sources(wrap), week, world.clock())
-        deliver(built, wrap(world.mailer, "mailer"))
+        weekly_report(world.report_sources(wrap), world.report_delivery(wrap), week, world.clock())
 
-    return Case(world, web, report)
+    return Case(world, web, invoke=report)
 
 
 SCENARIOS = {
