@@ -322,23 +322,12 @@ class FakeEcs:
         return arn
 
     def find_revision(self, family: str, action_id: str) -> str | None:
-        # The adapter lists ListTaskDefinitions(familyPrefix, ACTIVE, DESC, maxResults 5) and
-        # reads the tags of those in the exact family. DESC sorts by family name, then
-        # revision, both descending: families that extend the name ("web-worker" after "web")
-        # come first and take places in that one page.
-        listed = sorted(
-            (
-                (name, number)
-                for name, revisions in self._families.items()
-                if name.startswith(family)
-                for number, revision in enumerate(revisions, 1)
-                if revision.definition["status"] == "ACTIVE"
-            ),
-            reverse=True,
-        )[:NEWEST_REVISIONS_CHECKED]
-        for name, number in listed:
-            revision = self._families[name][number - 1]
-            if name == family and (ACTION_TAG, action_id) in revision.tags:
+        # The adapter reads one ListTaskDefinitions page (familyPrefix is the full family
+        # name; ACTIVE only; newest first; five) and the tags of each revision on it.
+        revisions = self._families.get(family, [])
+        listed = [r for r in reversed(revisions) if r.definition["status"] == "ACTIVE"]
+        for revision in listed[:NEWEST_REVISIONS_CHECKED]:
+            if (ACTION_TAG, action_id) in revision.tags:
                 return str(revision.definition["taskDefinitionArn"])
         return None
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from autopilot.adapters.codedeploy import appspec
 from autopilot.domain.fleet import task_definition_label
 from autopilot.domain.ledger import Outcome, action_id
 from autopilot.domain.state import Deployment, DeploymentState, KnownGood, ServiceState
@@ -198,3 +199,73 @@ def test_the_third_automatic_rollback_within_an_hour_freezes_the_service() -> No
     assert _runs(fleet) == "web:2"
     assert (state.frozen, state.frozen_reason) == (True, "3 rollbacks within an hour")
     assert "autopilot resume prod/web" in fleet.world.notifier.sent[-1].text
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="rollout.already_rolled_out takes any deployment of the target revision from the "
+    "last day (CodeDeploy deployment_for) as this rollback's own: the first attempt records "
+    "ROLLED_BACK 'confirmed on retry' with the old deployment and deploys nothing",
+)
+def test_a_blue_green_rollback_deploys_even_if_the_target_went_out_earlier_today() -> None:
+    """Given prod/checkout (blue/green) deployed by CodeDeploy to build 1 four hours ago (known
+    good) and to build 2 an hour ago, when an operator rolls back, then a new CodeDeploy
+    deployment of build 1's revision starts (the service runs build 2 until it succeeds)."""
+    world = World()
+    for build, hours in (("1", 5), ("2", 2)):
+        world.push("web", build, "main", at=T0 - timedelta(hours=hours))
+    world.codedeploy.add_group("AppECS-prod-checkout", "DgpECS-prod-checkout", "prod", "checkout")
+    balancer = {"targetGroupArn": "tg-blue", "containerName": "web", "containerPort": 8080}
+    arn = world.add_service(
+        "prod",
+        "checkout",
+        {"web": ecr_image("web", digest("web#0"))},
+        desired=3,
+        tags={"autopilot:track": "tag:main"},
+        controller="CODE_DEPLOY",
+        load_balancers=[balancer],
+    )
+    revisions, deployments = {}, {}
+    for build, hours in (("1", 4), ("2", 1)):
+        image = ecr_image("web", digest(f"web#{build}"))
+        revisions[build] = world.ecs.register_task_definition(
+            fargate_task_definition("checkout", {"web": image}), []
+        )
+        world.clock.now = T0 - timedelta(hours=hours)
+        deployments[build] = world.codedeploy.create_deployment(
+            "AppECS-prod-checkout",
+            "DgpECS-prod-checkout",
+            appspec(revisions[build], "web", 8080),
+            "ECS Autopilot: main",
+        )
+        world.codedeploy.succeed(deployments[build])
+    world.clock.now = T0
+    good = KnownGood(
+        revisions["1"], (ecr_image("web", digest("web#1")),), T0 - timedelta(hours=3), "baseline"
+    )
+    latest = Deployment(
+        action_id="deploy-2",
+        kind="deploy",
+        deployment_id=deployments["2"],
+        task_definition=revisions["2"],
+        images=(ecr_image("web", digest("web#2")),),
+        started_at=T0 - timedelta(hours=1),
+        state=DeploymentState.COMPLETED,
+        finished_at=T0 - timedelta(minutes=50),
+        via="codedeploy",
+    )
+    world.ledger.save_state(ServiceState(arn, known_good=(good,), latest=latest))
+    request = RollbackRequest(
+        action_id=action_id("operator-request", arn, "rollback"),
+        service_arn=arn,
+        trigger="operator",
+        trigger_id="operator-request",
+        trigger_time=T0,
+        automatic=False,
+    )
+
+    entry = rollback(world.context(), request)
+
+    assert entry.outcome is Outcome.ROLLED_BACK
+    assert entry.deployment_id not in deployments.values()
+    assert world.codedeploy.deployments[entry.deployment_id].task_definition == revisions["1"]
