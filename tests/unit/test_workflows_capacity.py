@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from botocore.exceptions import ClientError
+
 from autopilot.domain.capacity import Capacity, Parked, Scaled
+from autopilot.domain.fleet import Service
 from autopilot.domain.ledger import LedgerEntry, Outcome, action_id
 from autopilot.domain.state import ServiceState
 from autopilot.models.actions import CapacityRequest
+from autopilot.workflows.batch import MAX_ATTEMPTS
 from autopilot.workflows.capacity_action import change_capacity
+from autopilot.workflows.execute import ActionRunner
+from tests.fakes.aws import client_error
+from tests.fakes.ecs import FakeEcs
 from tests.fakes.world import T0, World, digest, ecr_image
 
 NOT_SUSPENDED = {
@@ -161,3 +169,42 @@ def test_a_dry_run_peak_schedules_nothing() -> None:
 
     assert entry.outcome is Outcome.DRY_RUN
     assert world.scheduler.schedules == {}
+
+
+class _EcsThrottledWhileDown(FakeEcs):
+    """ECS refuses UpdateService's desired count while `down` (botocore gave up retrying)."""
+
+    down = True
+
+    def set_desired_count(self, service: Service, desired: int) -> None:
+        if self.down:
+            raise client_error("ThrottlingException", "Rate exceeded", "UpdateService")
+        super().set_desired_count(service, desired)
+
+
+def test_a_park_given_up_half_done_is_finished_by_its_redrive() -> None:
+    """Given a park that saved its snapshot and set the scaling limits to 0, then failed on
+    the desired count three times and was given up (its entry rewritten FAILED gave-up), when
+    ECS answers again and the message is redriven, then the service is parked and the
+    snapshot is the capacity from before the park, not "already parked" with 3 tasks left."""
+    world = World()
+    world.ecs = _EcsThrottledWhileDown(world.clock)
+    arn = _api(world)
+    request = _request(arn, "park")
+    runner = ActionRunner(world.context())
+    for _ in range(MAX_ATTEMPTS):
+        with pytest.raises(ClientError):
+            runner.run(request)
+        world.clock.advance(timedelta(seconds=30))
+    runner.give_up(request, ClientError({}, "UpdateService"), MAX_ATTEMPTS)
+    assert _capacity(world, arn) == (3, (0, 0, dict.fromkeys(NOT_SUSPENDED, True)))
+
+    world.ecs.down = False
+    world.clock.advance(timedelta(hours=1))
+    entry = ActionRunner(world.context()).run(request)
+
+    assert entry.outcome is Outcome.APPLIED
+    assert _capacity(world, arn) == (0, (0, 0, dict.fromkeys(NOT_SUSPENDED, True)))
+    parked = world.ledger.state(arn).parked
+    assert parked is not None
+    assert parked.capacity == Capacity(3, 2, 6, NOT_SUSPENDED)
