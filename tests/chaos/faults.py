@@ -1,9 +1,11 @@
 """Crash points: make the i-th gateway call of a run fail the way AWS calls fail.
 
 `Faults` wraps any gateway (a fake) and counts every call through it on a shared `FaultPlan`.
-At the planned call the plan raises a transient error, in one of two modes:
+At the planned call the plan raises a transient error, in one of three modes:
 - before: the request never took effect (throttled, or the endpoint was unreachable);
-- after: it took effect and the response was lost (a read timeout).
+- after: it took effect and the response was lost (a read timeout);
+- outage: as before, and every later call of the same operation fails the same way until the
+  plan `recover`s (an operation throttled or down for longer than the executor's attempts).
 The errors are the ones botocore raises, so the code under test sees what it would see on AWS;
 where an adapter translates them (the mailer's single SES attempt), what the adapter raises.
 """
@@ -19,8 +21,9 @@ from botocore.exceptions import ReadTimeoutError
 from autopilot.domain.report_delivery import DeliveryRejectedError, DeliveryUncertainError
 from tests.fakes.aws import client_error
 
-Mode = Literal["before", "after"]
-MODES: tuple[Mode, ...] = ("before", "after")
+Mode = Literal["before", "after", "outage"]
+MODES: tuple[Mode, ...] = ("before", "after")  # every workflow's
+OUTAGE: Mode = "outage"  # the executor's actions: they are retried by the batch, then given up
 G = TypeVar("G")
 
 # Calls that make no request (the adapter reads botocore's model): nothing there can fail.
@@ -79,24 +82,33 @@ class FaultPlan:
     mode: Mode = "before"
     calls: list[str] = field(default_factory=list)  # every call that could fail, in order
     fired: str = ""  # the call that failed, once it did
+    down: str = ""  # the operation an outage holds down, until `recover`
 
     def wrap(self, gateway: G, name: str) -> G:
         return cast("G", Faults(gateway, name, self))
 
     def disarm(self) -> None:
+        """No new fault (an outage under way goes on)."""
         self.index = None
+
+    def recover(self) -> None:
+        self.down = ""
 
     def around(self, call: str, invoke: Callable[[], Any]) -> Any:
         if call in LOCAL_CALLS:
             return invoke()
         index = len(self.calls)
         self.calls.append(call)
+        gateway, method = call.split(".", 1)
+        if call == self.down:
+            raise transient_error(gateway, method, "before")
         if index != self.index:
             return invoke()
         self.disarm()
         self.fired = call
-        gateway, method = call.split(".", 1)
-        if self.mode == "before":
+        if self.mode == "outage":
+            self.down = call
+        if self.mode != "after":
             raise transient_error(gateway, method, "before")
         invoke()
         raise transient_error(gateway, method, "after")

@@ -15,16 +15,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
-from autopilot.domain.capacity import SUSPEND_ALL, Capacity, Parked
+from autopilot.adapters.codedeploy import appspec
+from autopilot.domain.capacity import SUSPEND_ALL, Capacity, Parked, Scaled
 from autopilot.domain.fleet import task_definition_label
+from autopilot.domain.holds import ALARM_FIRING
 from autopilot.domain.ledger import GAVE_UP, LedgerEntry, Outcome, action_id
 from autopilot.domain.notifications import Notification, notification_for
 from autopilot.domain.report import CLUSTER_TAG, SERVICE_TAG, CostLine, Utilization, Week
 from autopilot.domain.report_delivery import Delivery, DeliveryState, uncertain_notification
 from autopilot.domain.state import (
     Deployment,
+    HeldPush,
     KnownGood,
     ServiceState,
     pinned_images,
@@ -33,7 +35,9 @@ from autopilot.models.actions import (
     ActionRequest,
     CapacityRequest,
     DeployRequest,
+    ResumeHeldRequest,
     RollbackRequest,
+    TrackRequest,
 )
 from autopilot.workflows.batch import QueuedMessage, run_batch
 from autopilot.workflows.cost_report import weekly_report
@@ -45,6 +49,8 @@ MAX_RECEIVES = 10  # the actions queue's maxReceiveCount (the batch gives up aft
 MAX_INVOCATIONS = 3  # Lambda's asynchronous invocation: 1 + 2 retries
 ASYNC_RETRY = timedelta(minutes=2)  # about when Lambda retries an asynchronous invocation
 ENOUGH_TIME_MS = 900_000  # a fresh invocation: every action has its budget
+VISIBILITY_TIMEOUT = timedelta(seconds=1800)  # a failed invocation's batch comes back after it
+REDRIVE_AFTER = timedelta(hours=1)  # a person redrives the dead-letter queue once AWS is back
 LOG_ROUTER = "public.ecr.aws/aws-observability/aws-for-fluent-bit:2.32.0"
 TRACKED = {"autopilot:track": "tag:main", "team": "storefront"}
 _NOT_SUSPENDED = dict.fromkeys(SUSPEND_ALL, False)
@@ -96,6 +102,7 @@ class Snapshot:
     entry: LedgerEntry | None
     state: ServiceState
     deployment_ids: frozenset[str]  # what ECS and CodeDeploy know of
+    codedeploy_statuses: tuple[str, ...]  # of its deployments, oldest first
     notifications: tuple[Notification, ...]
     delivery: Delivery | None  # the report's record of its week
     dead_letters: tuple[str, ...]  # reasons the executor kept the message for a person
@@ -105,8 +112,9 @@ class Snapshot:
         return task_definition_label(self.task_definition)
 
     @property
-    def where(self) -> tuple[str, tuple[int, int | None, int | None, bool]]:
-        return self.revision, self.capacity
+    def where(self) -> tuple[str, tuple[int, int | None, int | None, bool], tuple[str, ...]]:
+        """What runs, and how: a blue/green rollback only stops a CodeDeploy deployment."""
+        return self.revision, self.capacity, self.codedeploy_statuses
 
 
 @dataclass
@@ -116,6 +124,8 @@ class Run:
     errors: list[BaseException] = field(default_factory=list)
     dead_letters: list[str] = field(default_factory=list)
     snapshot: Snapshot | None = None
+    given_up: Snapshot | None = None  # an outage: when the message was dead-lettered
+    outage: str = ""  # the operation that was down until then
 
     @property
     def end(self) -> Snapshot:
@@ -148,6 +158,7 @@ def observe(case: Case, dead_letters: tuple[str, ...] = ()) -> Snapshot:
         deployment_ids=frozenset(
             world.ecs.deployment_ids(case.service_arn) | set(world.codedeploy.deployments)
         ),
+        codedeploy_statuses=tuple(d.status for d in world.codedeploy.deployments.values()),
         notifications=tuple(world.notifier.sent),
         delivery=next(iter(world.deliveries.records.values()), None),
         dead_letters=dead_letters,
@@ -200,19 +211,42 @@ def run(scenario: Scenario, index: int | None = None, mode: Mode = "before") -> 
 
 def _through_the_executor(case: Case, plan: FaultPlan, result: Run) -> None:
     """The message is received until the batch is done with it (succeeded or dead-lettered),
-    waiting the backoff the batch asked for in between."""
+    waiting the backoff the batch asked for in between. An outage lasts until the message is
+    dead-lettered; then a person redrives it and it is received until done again."""
     assert case.request is not None
     request = case.request
     message = QueuedMessage("m-1", "r-1", request.model_dump_json(), request.service_arn)
     inbox = _Inbox()
+    dead = _receive(case, plan, result, message, inbox)
+    if (inbox.dead or dead) and plan.down:
+        result.given_up = observe(case, (*inbox.dead, *dead))
+        result.outage = plan.down
+        plan.recover()
+        case.world.clock.advance(REDRIVE_AFTER)
+        inbox.dead.clear()  # a redrive moves the message back to the queue, receive count 0
+        dead = _receive(case, plan, result, message, inbox)
+    result.dead_letters = [*inbox.dead, *dead]
+
+
+def _receive(
+    case: Case, plan: FaultPlan, result: Run, message: QueuedMessage, inbox: _Inbox
+) -> list[str]:
+    """Receive the message until the batch is done with it; what SQS itself dead-lettered
+    (after maxReceiveCount receives, each a failed invocation) is returned."""
     for _ in range(MAX_RECEIVES):
-        runner = _Recording(case, plan, result.errors)
-        again = run_batch([message], runner, inbox, lambda: ENOUGH_TIME_MS)
+        dead_before = len(inbox.dead)
+        try:
+            runner = _Recording(case, plan, result.errors)
+            again = run_batch([message], runner, inbox, lambda: ENOUGH_TIME_MS)
+            wait = timedelta(seconds=inbox.waits[-1]) if again else timedelta(0)
+        except Exception as exc:  # noqa: BLE001 - the invocation failed: the batch comes back
+            result.errors.append(exc)
+            again, wait = [message.message_id], VISIBILITY_TIMEOUT
         plan.disarm()
-        if not again:
-            break
-        case.world.clock.advance(timedelta(seconds=inbox.waits[-1]))
-    result.dead_letters = inbox.dead
+        if not again or len(inbox.dead) > dead_before:
+            return []
+        case.world.clock.advance(wait)
+    return [f"received {MAX_RECEIVES} times (the queue's maxReceiveCount)"]
 
 
 def _invoked(case: Case, plan: FaultPlan, result: Run) -> None:
@@ -255,6 +289,32 @@ def problems(initial: Snapshot, clean: Snapshot, final: Snapshot, has_ledger: bo
     if has_ledger:
         found += _ledger_problems(clean, final, changed=at_clean or not at_initial)
     return found
+
+
+# What the executor's give-up needs (it reads this action's entry and writes it FAILED): while
+# one of them is down nothing can be recorded, SQS dead-letters the message after its
+# maxReceiveCount, and the dead-letter queue's growth alarm (template.yaml) tells people.
+_GIVE_UP_NEEDS = frozenset({"ledger.find", "ledger.write"})
+
+
+def given_up_problems(given_up: Snapshot, outage: str, final: Snapshot) -> list[str]:
+    """When the executor dead-letters an action, the ledger says it failed and why and a
+    person was told; unless the ledger could not be written, and then it claims nothing
+    (an entry left STARTED is taken up by the redrive). Once AWS answers again, the redrive
+    picks up where the action stopped: it is not given up again."""
+    if final.dead_letters:
+        reason = final.entry.reason if final.entry else "no entry"
+        return [f"given up again after the redrive, with AWS answering: {reason}"]
+    entry = given_up.entry
+    if outage in _GIVE_UP_NEEDS and (entry is None or entry.outcome is Outcome.STARTED):
+        return []
+    if entry is None or entry.outcome is not Outcome.FAILED or entry.code != GAVE_UP:
+        state = f"{entry.outcome.value} {entry.code}".strip() if entry else "missing"
+        return [f"dead-lettered {list(given_up.dead_letters)} but the entry is {state}"]
+    expected = notification_for(entry)
+    if expected is None or all(n.subject != expected.subject for n in given_up.notifications):
+        return ["dead-lettered and recorded as given up, but nobody was told"]
+    return []
 
 
 def _delivery_problems(clean: Snapshot, final: Snapshot) -> list[str]:
@@ -302,8 +362,13 @@ def _ledger_problems(clean: Snapshot, final: Snapshot, *, changed: bool) -> list
     found = []
     if entry.outcome is not reference.outcome:
         found.append(f"ledger says {entry.outcome.value}, the clean run {reference.outcome.value}")
-    if reference.to_task_definition:
+    elif entry.code != reference.code:
+        found.append(f"ledger's code is {entry.code!r}, the clean run's {reference.code!r}")
+    if reference.outcome in {Outcome.DEPLOYED, Outcome.ROLLED_BACK}:
         found += _revision_problems(entry, final)
+    expected = notification_for(entry)
+    if expected is not None and all(n.subject != expected.subject for n in final.notifications):
+        found.append(f"the {entry.outcome.value} ending was not notified")
     if final.quarantined != clean.quarantined:
         found.append(
             f"quarantined {sorted(final.quarantined)}, clean run {sorted(clean.quarantined)}"
@@ -361,27 +426,37 @@ def _register(world: World, family: str, build: str) -> str:
     )
 
 
+def _checkout(world: World, build: str) -> str:
+    """prod/checkout, blue/green behind a load balancer (CodeDeploy's console names), on the
+    web image's build; tracks web:main."""
+    world.codedeploy.add_group("AppECS-prod-checkout", "DgpECS-prod-checkout", "prod", "checkout")
+    return world.add_service(
+        "prod",
+        "checkout",
+        _web_containers(build),
+        desired=3,
+        tags=TRACKED,
+        controller="CODE_DEPLOY",
+        load_balancers=[
+            {
+                "targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:"
+                "targetgroup/checkout-blue/6d0ecf831eec9f09",
+                "containerName": "web",
+                "containerPort": 8080,
+            }
+        ],
+    )
+
+
 def _deploy_case(*, blue_green: bool) -> Case:
     """prod/web (or prod/checkout, blue/green) runs web build 1 and follows web:main; build 2
     was just pushed as web:main."""
     world = World()
     world.push("web", "1", "main", at=T0 - timedelta(days=2))
-    name = "checkout" if blue_green else "web"
-    options: dict[str, Any] = {}
     if blue_green:
-        options = {
-            "controller": "CODE_DEPLOY",
-            "load_balancers": [
-                {
-                    "targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:"
-                    "targetgroup/checkout-blue/6d0ecf831eec9f09",
-                    "containerName": "web",
-                    "containerPort": 8080,
-                }
-            ],
-        }
-        world.codedeploy.add_group(f"AppECS-prod-{name}", f"DgpECS-prod-{name}", "prod", name)
-    arn = world.add_service("prod", name, _web_containers("1"), desired=3, tags=TRACKED, **options)
+        arn = _checkout(world, "1")
+    else:
+        arn = world.add_service("prod", "web", _web_containers("1"), desired=3, tags=TRACKED)
     push = world.push("web", "2", "main", at=T0 - timedelta(minutes=1))
     request = DeployRequest(
         action_id=action_id(push.event_id, arn, "deploy"),
@@ -485,26 +560,135 @@ def _manual_rollback() -> Case:
     return Case(world, arn, request)
 
 
+def _blue_green_rollback() -> Case:
+    """prod/checkout (blue/green) ran build 1; the automation's CodeDeploy deployment of build
+    2 started fifteen minutes ago and its alarm checkout-5xx fires: the deployment is stopped
+    with rollback (traffic stays on build 1's task set)."""
+    world = World()
+    for build, age in (("1", timedelta(days=2)), ("2", timedelta(minutes=20))):
+        world.push("web", build, "main", at=T0 - age)
+    arn = _checkout(world, "1")
+    checkout1 = world.ecs.describe_service(arn).task_definition_arn
+    checkout2 = world.ecs.register_task_definition(
+        fargate_task_definition("checkout", _web_containers("2")), []
+    )
+    deployment = world.codedeploy.create_deployment(
+        "AppECS-prod-checkout",
+        "DgpECS-prod-checkout",
+        appspec(checkout2, "web", 8080),
+        "ECS Autopilot: main",
+    )
+    world.ledger.save_state(
+        ServiceState(
+            arn,
+            known_good=(_known_good(checkout1, "1", "baseline"),),
+            latest=Deployment(
+                action_id="deploy-of-build-2",
+                kind="deploy",
+                deployment_id=deployment,
+                task_definition=checkout2,
+                images=pinned_images(list(_web_containers("2").values())),
+                started_at=T0 - timedelta(minutes=15),
+                via="codedeploy",
+            ),
+        )
+    )
+    request = RollbackRequest(
+        action_id=action_id("alarm-event-2", arn, "rollback"),
+        service_arn=arn,
+        trigger="alarm",
+        trigger_id="alarm-event-2",
+        trigger_time=T0,
+        automatic=True,
+        alarm="checkout-5xx",
+    )
+    return Case(world, arn, request)
+
+
+def _track_failed() -> Case:
+    """prod/web: the automation deployed build 2; ECS's circuit breaker failed the deployment
+    and rolled the service back to build 1; the deployment's end event says failed."""
+    world = World()
+    for build, age in (("1", timedelta(days=2)), ("2", timedelta(minutes=30))):
+        world.push("web", build, "main", at=T0 - age)
+    arn = world.add_service("prod", "web", _web_containers("1"), desired=3, tags=TRACKED)
+    web1 = world.ecs.describe_service(arn).task_definition_arn
+    web2, deployment = _rolled_out(world, arn, "2", complete=False)
+    world.ledger.save_state(
+        ServiceState(
+            arn,
+            known_good=(_known_good(web1, "1", "baseline"),),
+            latest=Deployment(
+                action_id="deploy-of-build-2",
+                kind="deploy",
+                deployment_id=deployment,
+                task_definition=web2,
+                images=pinned_images(list(_web_containers("2").values())),
+                started_at=T0 - timedelta(minutes=25),
+            ),
+        )
+    )
+    world.ecs.fail_deployment(arn, deployment, roll_back=True)
+    request = TrackRequest(
+        action_id=action_id("deployment-event-1", arn, "track"),
+        service_arn=arn,
+        trigger="ecs-deployment",
+        trigger_id="deployment-event-1",
+        trigger_time=T0,
+        deployment_id=deployment,
+        result="failed",
+        reason="ECS deployment circuit breaker: tasks failed to start",
+    )
+    return Case(world, arn, request)
+
+
+def _resume_held() -> Case:
+    """prod/web runs build 1; build 2, pushed twenty minutes ago, was held back while its alarm
+    web-5xx fired; the alarm is back to OK."""
+    world = World()
+    world.push("web", "1", "main", at=T0 - timedelta(days=2))
+    arn = world.add_service("prod", "web", _web_containers("1"), desired=3, tags=TRACKED)
+    world.cloudwatch.put_alarm("web-5xx", state="OK", tags={"autopilot:service": "prod/web"})
+    push = world.push("web", "2", "main", at=T0 - timedelta(minutes=20))
+    world.ledger.save_state(
+        ServiceState(
+            arn,
+            held=HeldPush(
+                push, T0 - timedelta(minutes=19), ALARM_FIRING, "alarm web-5xx fires", True
+            ),
+        )
+    )
+    request = ResumeHeldRequest(
+        action_id=action_id("alarm-ok-event-1", arn, "resume-held"),
+        service_arn=arn,
+        trigger="alarm-ok",
+        trigger_id="alarm-ok-event-1",
+        trigger_time=T0,
+        alarm="web-5xx",
+    )
+    return Case(world, arn, request)
+
+
 def _capacity_case(kind: str, **request: object) -> Case:
     """prod/api in schedule group nightly, 3 tasks, scaling between 2 and 6; parked (0 tasks,
-    scaling 0-0 suspended) since last night when unparking."""
+    scaling 0-0 suspended) since last night when unparking; scaled for a peak (6 tasks,
+    scaling between 6 and 12) when restoring."""
     world = World()
-    parked = kind == "unpark"
+    before = Capacity(3, 2, 6, _NOT_SUSPENDED)
+    desired = {"unpark": 0, "restore": 6}.get(kind, 3)
     arn = world.add_service(
         "prod",
         "api",
         {"api": ecr_image("api", digest("api#7"))},
-        desired=0 if parked else 3,
+        desired=desired,
         tags={"autopilot:schedule": "nightly"},
     )
-    if parked:
+    if kind == "unpark":
         world.autoscaling.register("prod", "api", 0, 0, suspended=True)
-        world.ledger.save_state(
-            ServiceState(
-                arn,
-                parked=Parked(Capacity(3, 2, 6, _NOT_SUSPENDED), T0 - timedelta(hours=14)),
-            )
-        )
+        world.ledger.save_state(ServiceState(arn, parked=Parked(before, T0 - timedelta(hours=14))))
+    elif kind == "restore":
+        world.autoscaling.register("prod", "api", 6, 12)
+        world.ledger.save_state(ServiceState(arn, scaled=Scaled(before, "peak-1", T0)))
     else:
         world.autoscaling.register("prod", "api", 2, 6)
     trigger = f"schedule-execution-{kind}"
@@ -605,8 +789,29 @@ SCENARIOS = {
         ),
         Scenario(
             "scale",
-            lambda: _capacity_case("scale", minimum=6, maximum=12, until=T0 + timedelta(hours=3)),
+            # A peak that outlasts an outage and its redrive (SQS gives up after ten receives).
+            lambda: _capacity_case("scale", minimum=6, maximum=12, until=T0 + timedelta(hours=12)),
             Expected("api:1", (6, 6, 12, False), Outcome.APPLIED, schedules=1),
+        ),
+        Scenario(
+            "restore",
+            lambda: _capacity_case("restore", scale_id="peak-1"),
+            Expected("api:1", (3, 2, 6, False), Outcome.APPLIED),
+        ),
+        Scenario(
+            "rollback-bluegreen",
+            _blue_green_rollback,
+            Expected("checkout:1", (3, None, None, False), Outcome.ROLLED_BACK, quarantined=1),
+        ),
+        Scenario(
+            "track-failed",
+            _track_failed,
+            Expected("web:1", (3, None, None, False), Outcome.FAILED, quarantined=1),
+        ),
+        Scenario(
+            "resume-held",
+            _resume_held,
+            Expected("web:2", (3, None, None, False), Outcome.DEPLOYED),
         ),
         Scenario("cost-report", _cost_report, Expected("web:1", (3, None, None, False), emails=1)),
     )

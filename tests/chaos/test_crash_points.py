@@ -1,13 +1,17 @@
 """Crash any gateway call of a workflow, before or after it took effect, let the retries run,
 and check that nothing is left half done: the service ends where the clean run ends it or
-unchanged, the ledger agrees with ECS, nothing is duplicated, and a failure is recorded."""
+unchanged, the ledger agrees with ECS, nothing is duplicated, and a failure is recorded.
+An outage of the call's operation outlasts the executor's attempts: the action is given up,
+recorded and told, then redriven, and must end where the clean run ends."""
 
 from __future__ import annotations
+
+from collections import Counter
 
 import pytest
 
 from tests.chaos.conftest import CrashPoint
-from tests.chaos.scenarios import SCENARIOS, Snapshot, observe, problems, run
+from tests.chaos.scenarios import SCENARIOS, Snapshot, given_up_problems, observe, problems, run
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +43,9 @@ def test_the_clean_run_does_the_work(
 def test_crash_point(
     crash_point: CrashPoint, references: dict[str, tuple[Snapshot, Snapshot]]
 ) -> None:
-    """Given a workflow's fixture, when call `index` of its first delivery fails (before or
-    after taking effect) and the request is redelivered up to three times, then every
+    """Given a workflow's fixture, when call `index` of its first attempt fails (before or
+    after taking effect, or in an outage that outlasts the attempts and is followed by a
+    redrive) and the request is retried as the executor or Lambda retries it, then every
     invariant holds."""
     scenario = SCENARIOS[crash_point.workflow]
     initial, clean = references[crash_point.workflow]
@@ -48,6 +53,8 @@ def test_crash_point(
     result = run(scenario, crash_point.index, crash_point.mode)
 
     assert result.fired == crash_point.call, "the fault hit the call the clean run made there"
-    errors = [f"{type(e).__name__}: {e}" for e in result.errors]
-    found = problems(initial, clean, result.end, has_ledger=scenario.expected.outcome is not None)
-    assert found == [], f"after {len(result.errors)} failed deliveries {errors}"
+    errors = Counter(f"{type(e).__name__}: {e}" for e in result.errors)
+    given_up = result.given_up
+    found = given_up_problems(given_up, result.outage, result.end) if given_up else []
+    found += problems(initial, clean, result.end, has_ledger=scenario.expected.outcome is not None)
+    assert found == [], f"after {len(result.errors)} failed attempts: {dict(errors)}"

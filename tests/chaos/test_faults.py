@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from email.message import EmailMessage
+
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
 from autopilot.adapters.aws_errors import error_code
-from tests.chaos.faults import FaultPlan
+from autopilot.domain.report_delivery import DeliveryRejectedError, DeliveryUncertainError
+from tests.chaos.faults import FaultPlan, Mode
 from tests.fakes.report import FakeCostExplorer
 from tests.fakes.world import World, fargate_task_definition
 
@@ -68,3 +71,43 @@ def test_a_plan_fires_once_and_calls_without_a_request_are_not_crash_points() ->
     assert ecs.describe_services([]) == []
     assert costs.requests == 0
     assert plan.calls == ["ecs.describe_services", "ecs.describe_services"]
+
+
+def test_an_outage_fails_its_operation_on_every_call_until_it_recovers() -> None:
+    """Given a plan starting an outage at call 0, when the same operation is called again (a
+    later attempt), then it fails too, before taking effect, while other operations answer;
+    once the plan recovers, the operation works."""
+    world = World()
+    _service_on_revision_1(world)
+    plan = FaultPlan(index=0, mode="outage")
+    ecs = plan.wrap(world.ecs, "ecs")
+    definition = fargate_task_definition("web", {"web": "nginx:1.28"})
+
+    for _ in range(3):
+        with pytest.raises(ClientError):
+            ecs.register_task_definition(definition, [])
+        plan.disarm()  # what the runner does after each attempt: the outage goes on
+    assert ecs.task_definition("web")[0]["revision"] == 1
+    plan.recover()
+    ecs.register_task_definition(definition, [])
+
+    assert [r.rsplit("/", 1)[1] for r in world.ecs.revisions("web")] == ["web:1", "web:2"]
+    assert plan.fired == "ecs.register_task_definition"
+
+
+def test_the_mailer_fails_as_the_adapter_translates_ses_errors() -> None:
+    """Given SES failing before or after taking the email, when the report is sent, then the
+    caller sees what adapters/mailer.py raises: rejected (nothing sent) or uncertain (sent)."""
+    cases: tuple[tuple[Mode, type[Exception], int], ...] = (
+        ("before", DeliveryRejectedError, 0),
+        ("after", DeliveryUncertainError, 1),
+    )
+    for mode, error, sent in cases:
+        world = World()
+        plan = FaultPlan(index=0, mode=mode)
+        mailer = plan.wrap(world.mailer, "mailer")
+
+        with pytest.raises(error):
+            mailer.send(EmailMessage())
+
+        assert len(world.mailer.sent) == sent
