@@ -7,8 +7,10 @@ capacityProviderStrategy.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
@@ -16,12 +18,20 @@ from moto import mock_aws
 
 from autopilot.adapters.ecs import EcsGateway
 from autopilot.adapters.ledger import Ledger
+from autopilot.adapters.report_deliveries import ReportDeliveries
 from autopilot.domain.capacity import Capacity, Parked
 from autopilot.domain.errors import ConflictError
 from autopilot.domain.ledger import LedgerEntry, Outcome, Quarantine
+from autopilot.domain.report_delivery import ABANDONED_AFTER, Delivery, DeliveryState
+from autopilot.ports import DeliveryRecords
+from autopilot.ports import EcsGateway as EcsGatewayPort
 from autopilot.ports import Ledger as LedgerPort
 from tests.fakes.ledger import FakeLedger
+from tests.fakes.report import FakeReportDeliveries
 from tests.fakes.world import T0, World, fargate_task_definition
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 SERVICE = "arn:aws:ecs:us-east-1:123456789012:service/prod/web"
 
@@ -104,13 +114,12 @@ def _story(ledger: LedgerPort) -> list[object]:
     ledger.quarantine(Quarantine("sha256:bad", SERVICE, "rolled back", T0))
     answers += [ledger.quarantined({"sha256:bad", "sha256:other"}), ledger.release("sha256:bad")]
     answers += [ledger.release("sha256:bad"), ledger.quarantined()]
+    answers += [ledger.note_failure(SERVICE, "a1") for _ in range(2)]
+    answers += [ledger.note_failure(SERVICE, "a2"), ledger.history(SERVICE)]
     return answers
 
 
-def test_the_fake_ledger_answers_as_the_dynamodb_ledger(aws: None) -> None:
-    """Given a table like the template's, when the same story runs on the adapter and on the
-    fake, then every answer is the same (conditional writes, versions, quarantine)."""
-    client = boto3.client("dynamodb", region_name="us-east-1")
+def _ledger_table(client: DynamoDBClient) -> None:
     client.create_table(
         TableName="ledger",
         KeySchema=[
@@ -124,4 +133,75 @@ def test_the_fake_ledger_answers_as_the_dynamodb_ledger(aws: None) -> None:
         BillingMode="PAY_PER_REQUEST",
     )
 
+
+def test_the_fake_ledger_answers_as_the_dynamodb_ledger(aws: None) -> None:
+    """Given a table like the template's, when the same story runs on the adapter and on the
+    fake, then every answer is the same (conditional writes, versions, quarantine)."""
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    _ledger_table(client)
+
     assert _story(FakeLedger()) == _story(Ledger("ledger", 90, client))
+
+
+def _claims(deliveries: DeliveryRecords) -> list[object]:
+    """Every claim, settle and release the report makes, with what each answered."""
+    mine = Delivery("2026-W47", DeliveryState.SENDING, "a", T0, total="12.40")
+    theirs = replace(mine, claim="b", claimed_at=T0 + timedelta(minutes=1))
+    answers: list[object] = [deliveries.claim(mine), deliveries.claim(theirs)]
+    answers.append(deliveries.claim(theirs, takeover=True))  # a fresh SENDING claim holds
+    attempts: tuple[Callable[[], None], ...] = (
+        lambda: deliveries.settle(replace(theirs, state=DeliveryState.SENT)),
+        lambda: deliveries.settle(
+            replace(mine, state=DeliveryState.SENT, message_id="m-1", sent_at=T0),
+            only_from=DeliveryState.SENDING,
+        ),
+        lambda: deliveries.settle(
+            replace(mine, state=DeliveryState.UNCERTAIN), only_from=DeliveryState.SENDING
+        ),
+    )
+    for attempt in attempts:
+        try:
+            attempt()
+            answers.append("settled")
+        except ConflictError:
+            answers.append("conflict")
+    deliveries.release(mine)  # SENT: kept
+    answers += [deliveries.find("2026-W47"), deliveries.claim(theirs, takeover=True)]
+    deliveries.release(theirs)
+    late = replace(mine, claim="c", claimed_at=T0 + ABANDONED_AFTER + timedelta(minutes=2))
+    answers += [deliveries.find("2026-W47"), deliveries.claim(mine)]
+    answers.append(deliveries.claim(late, takeover=True))  # mine was abandoned
+    deliveries.settle(replace(late, state=DeliveryState.UNCERTAIN, reason="answer lost"))
+    answers.append(deliveries.find("2026-W47"))
+    return answers
+
+
+def test_the_fake_delivery_claims_answer_as_the_dynamodb_ones(aws: None) -> None:
+    """Given the ledger table, when the same claims, settles and releases run on the adapter
+    and on the fake, then every answer is the same (conditions, takeovers, releases)."""
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    _ledger_table(client)
+
+    assert _claims(FakeReportDeliveries()) == _claims(ReportDeliveries("ledger", 90, client))
+
+
+def test_a_revision_is_found_by_its_action_in_the_fake_as_on_ecs(aws: None) -> None:
+    """Given web revisions registered with action tags on moto's ECS and on the fake, with
+    five untagged ones after the first action's, when each action's revision is looked up,
+    then both answer the same: only the newest five are read."""
+    client = boto3.client("ecs", region_name="us-east-1")
+    real = EcsGateway(client)
+    world = World()
+
+    def story(ecs: EcsGatewayPort) -> list[str | None]:
+        tags = [{"key": "team", "value": "web"}]
+        for build, action in (("1", "a1"), ("2", ""), ("3", ""), ("4", ""), ("5", "")):
+            action_tags = [{"key": "autopilot:action", "value": action}] if action else []
+            ecs.register_task_definition(
+                fargate_task_definition("web", {"web": f"nginx:1.2{build}"}), tags + action_tags
+            )
+        answers = [ecs.find_revision("web", "a1"), ecs.find_revision("web", "a2")]
+        ecs.register_task_definition(fargate_task_definition("web", {"web": "nginx:1.3"}), tags)
+        return [*answers, ecs.find_revision("web", "a1"), ecs.find_revision("api", "a1")]
+
+    assert story(world.ecs) == story(real)
