@@ -19,13 +19,14 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help setup demo test lint unit integration e2e build build-if-possible validate bench clean
+.PHONY: help setup demo test lint unit integration e2e chaos build build-if-possible validate bench clean
 
 help:
 	@echo "make demo   set up and play the local story against an embedded moto server"
 	@echo "make test   set up and run lint, type checks, template checks and every test tier"
 	@echo "make build  sam build (the layer and the functions), then import each handler"
 	@echo "make bench  cold-start import time and per-event latency against moto"
+	@echo "make chaos  crash every gateway call of every workflow and check the retries"
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +62,10 @@ integration: $(BIN)/.installed
 
 e2e: $(BIN)/.installed
 	$(BIN)/pytest tests/e2e -q
+
+# Every gateway call of every workflow, failed before or after it took effect, then retried.
+chaos: $(BIN)/.installed
+	$(BIN)/pytest tests/chaos -q
 
 test: setup lint validate build-if-possible
 	$(BIN)/pytest -q

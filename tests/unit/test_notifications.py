@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -121,3 +122,24 @@ def test_skips_and_unfinished_actions_are_not_announced(outcome: Outcome) -> Non
 
     # Then there is none
     assert notification is None
+
+
+@pytest.mark.parametrize("kind", ["deploy", "track", "resume-held", "pause"])
+def test_an_action_given_up_after_every_attempt_is_told_whatever_its_kind(kind: str) -> None:
+    # Given any kind of action the executor gave up on (the batch records it FAILED gave-up)
+    reason = "failed 3 attempts, last with ClientError: throttled. Redrive it to try again"
+    entry = replace(ledger_entry(Outcome.FAILED, reason=reason), kind=kind, code="gave-up")
+
+    # When it is announced
+    notification = notification_for(entry)
+
+    # Then on-call hears it, critical, with the reason (how to resume), and no claim about
+    # what runs now or how a deployment ended: the attempts stopped who knows where
+    assert notification is not None
+    assert notification.severity == "critical"
+    assert (
+        notification.subject
+        == f"[autopilot] {kind} on prod/web FAILED: given up after every attempt"
+    )
+    assert reason in notification.text
+    assert "still runs" not in notification.text

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from autopilot.domain.fleet import short_digest, task_definition_label
-from autopilot.domain.ledger import LedgerEntry, Outcome
+from autopilot.domain.ledger import GAVE_UP, LedgerEntry, Outcome
 from autopilot.domain.scan import ScanOutlook
 
 # Skips a person should hear about: the push was meant for the service and did not go out.
@@ -41,6 +41,10 @@ def _revision(arn: str) -> str:
 def notification_for(entry: LedgerEntry, extra_text: str = "") -> Notification | None:
     """None for outcomes nobody needs to hear about (they are in the logs and the ledger)."""
     label = service_label(entry.service_arn)
+    if entry.outcome is Outcome.FAILED and entry.code == GAVE_UP:
+        # Any kind of action: what its own message would say ("still runs", "deployment
+        # failed") is not known after attempts that stopped anywhere.
+        return _gave_up(entry, label)
     builder = {
         "deploy": _deploy,
         "rollback": _rollback,
@@ -63,6 +67,15 @@ def notification_for(entry: LedgerEntry, extra_text: str = "") -> Notification |
             notification.subject, f"{notification.text}\n{extra_text}", notification.severity
         )
     return notification
+
+
+def _gave_up(entry: LedgerEntry, label: str) -> Notification:
+    return Notification(
+        f"[autopilot] {entry.kind} on {label} FAILED: given up after every attempt",
+        f"The {entry.kind} action on {label} ({entry.trigger} {entry.trigger_id}) was given "
+        f"up: {entry.reason}.",
+        "critical",
+    )
 
 
 def _deploy(entry: LedgerEntry, label: str) -> Notification | None:

@@ -138,8 +138,9 @@ def _park(  # noqa: PLR0917 - one call site; these are the action's facts
     previous: LedgerEntry | None,
 ) -> _Plan | Skip:
     parked = state.parked
-    if previous is not None and parked is not None and parked.parked_at >= previous.recorded_at:
-        # This action saved the snapshot, then stopped: park to it, whatever runs now.
+    if previous is not None and parked is not None and parked.parked_at >= previous.trigger_time:
+        # This action saved the snapshot, then stopped: park to it, whatever runs now. (Its
+        # entry's trigger time, not when the entry was written: giving up rewrites that.)
         return _Plan(
             SetCapacity(parked_capacity(parked.capacity), "parked"), None, record_first=True
         )

@@ -6,14 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from autopilot.adapters.autoscaling import AutoScalingGateway
-from autopilot.adapters.cloudwatch import CloudWatchGateway
-from autopilot.adapters.codedeploy import CodeDeployGateway
-from autopilot.adapters.ecr import EcrGateway
-from autopilot.adapters.ecs import EcsGateway
-from autopilot.adapters.ledger import Ledger
-from autopilot.adapters.notifier import Notifier
-from autopilot.adapters.scheduler import SchedulerGateway
 from autopilot.domain import reconcile
 from autopilot.domain.capacity import FargatePrices
 from autopilot.domain.config import InvalidConfigError, read_config
@@ -24,6 +16,16 @@ from autopilot.domain.notifications import notification_for
 from autopilot.domain.state import DeploymentState, ServiceState
 from autopilot.models.actions import ActionBase
 from autopilot.observability import count, logger
+from autopilot.ports import (
+    AutoScalingGateway,
+    CloudWatchGateway,
+    CodeDeployGateway,
+    EcrGateway,
+    EcsGateway,
+    Ledger,
+    Notifier,
+    SchedulerGateway,
+)
 
 
 @dataclass

@@ -20,12 +20,6 @@ from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from autopilot.adapters.aws_errors import error_code
-from autopilot.adapters.cloudwatch import CloudWatchGateway
-from autopilot.adapters.costexplorer import CostExplorerGateway
-from autopilot.adapters.ecs import EcsGateway
-from autopilot.adapters.ledger import Ledger
-from autopilot.adapters.mailer import Mailer
-from autopilot.adapters.notifier import Notifier
 from autopilot.domain.alarms import service_arn
 from autopilot.domain.errors import ConflictError
 from autopilot.domain.report import (
@@ -53,6 +47,14 @@ from autopilot.domain.report_delivery import (
     uncertain_notification,
 )
 from autopilot.observability import count, logger
+from autopilot.ports import (
+    CloudWatchGateway,
+    CostExplorerGateway,
+    EcsGateway,
+    Ledger,
+    Mailer,
+    Notifier,
+)
 from autopilot.reporting import render
 
 T = TypeVar("T")

@@ -18,7 +18,8 @@ from autopilot.workflows.deploy_action import deploy
 
 def resume_held(ctx: ExecutorContext, request: ResumeHeldRequest) -> LedgerEntry:
     logger.append_keys(ecs_service=request.service_arn, alarm=request.alarm)
-    done = ctx.already_done(request)
+    previous = ctx.previous(request)
+    done = ctx.replayed(previous)
     if done is not None:
         return done
     entry = ctx.entry(request, "resume-held", reason=f"alarm {request.alarm} is back to OK")
@@ -28,6 +29,18 @@ def resume_held(ctx: ExecutorContext, request: ResumeHeldRequest) -> LedgerEntry
     service, entry = found
 
     state = ctx.ledger.state(service.arn)
+    started = state.held
+    if (
+        previous is not None
+        and previous.kind == "deploy"
+        and started is not None
+        and started.push.digest == previous.digest
+    ):
+        # An earlier attempt released the push and its deploy started (the deploy's entry is
+        # this action's). That deploy may already be out, which ends the hold: re-deciding
+        # now would find nothing held. Finish it instead; the deploy finds what it did.
+        logger.info("finishing the deploy an earlier attempt released")
+        return _deploy(ctx, request, service.arn, started)
     held = live_hold(state)
     # Only an alarm's hold asks CloudWatch again; a push that waits for its scan does not.
     waits_for_alarms = held is not None and held.code == ALARM_FIRING
@@ -43,21 +56,27 @@ def resume_held(ctx: ExecutorContext, request: ResumeHeldRequest) -> LedgerEntry
             ctx.ledger.save_state(replace(state, held=None))
         return ctx.finish(entry, Outcome.NOTIFIED, reason=decision.reason, code="hold-expired")
 
+    return _deploy(ctx, request, service.arn, decision.held)
+
+
+def _deploy(
+    ctx: ExecutorContext, request: ResumeHeldRequest, service_arn: str, held: HeldPush
+) -> LedgerEntry:
     # The same action id: this action's ledger entry is the deploy's, and a retry finds it.
     result = deploy(
         ctx,
         DeployRequest(
             action_id=request.action_id,
-            service_arn=service.arn,
+            service_arn=service_arn,
             trigger="alarm-ok",
             trigger_id=request.trigger_id,
             trigger_time=request.trigger_time,
-            push=decision.held.push,
+            push=held.push,
         ),
     )
     if not ctx.dry_run and not (result.outcome is Outcome.SKIPPED and result.code in HOLD_CODES):
         # Held again (another alarm fired meanwhile): the deploy remembered it; keep that.
-        _forget(ctx, service.arn, decision.held)
+        _forget(ctx, service_arn, held)
     return result
 
 

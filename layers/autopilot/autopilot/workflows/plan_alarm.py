@@ -15,10 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from autopilot.adapters.cloudwatch import CloudWatchGateway
-from autopilot.adapters.ecs import EcsGateway
-from autopilot.adapters.queues import ActionQueue
-from autopilot.adapters.tagging import TaggingGateway
 from autopilot.domain.alarms import InvalidAlarmTagError, alarm_services, is_scaling_alarm
 from autopilot.domain.config import TRACK
 from autopilot.domain.ledger import action_id
@@ -26,6 +22,7 @@ from autopilot.domain.scope import in_scope
 from autopilot.models.actions import ResumeHeldRequest, RollbackRequest
 from autopilot.models.events import AlarmStateChangeEvent, IgnoredEvent
 from autopilot.observability import count, logger
+from autopilot.ports import ActionQueue, CloudWatchGateway, EcsGateway, TaggingGateway
 
 _SCALING = "is an Application Auto Scaling alarm: it means load changed, not a bad deploy"
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-from autopilot.adapters.codedeploy import CodeDeployGateway
-from autopilot.adapters.queues import ActionQueue
 from autopilot.domain.alarms import service_arn
 from autopilot.domain.ledger import action_id
 from autopilot.models.actions import TrackRequest
@@ -14,6 +12,7 @@ from autopilot.models.events import (
     EcsDeploymentStateChangeEvent,
     IgnoredEvent,
 )
+from autopilot.ports import ActionQueue, CodeDeployGateway
 
 Result = Literal["completed", "failed", "stopped"]
 _ECS_RESULTS: dict[str, Result] = {

@@ -5,9 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from autopilot.adapters.ecs import EcsGateway
-from autopilot.adapters.queues import ActionQueue
-from autopilot.adapters.tagging import TaggingGateway
 from autopilot.domain.config import TRACK, InvalidConfigError, read_config
 from autopilot.domain.deploy import Rollout, decide_deploy
 from autopilot.domain.fleet import ImagePush, Service
@@ -15,6 +12,7 @@ from autopilot.domain.ledger import action_id
 from autopilot.domain.scan import ScanResult
 from autopilot.models.actions import DeployRequest
 from autopilot.observability import count, logger
+from autopilot.ports import ActionQueue, EcsGateway, TaggingGateway
 
 
 @dataclass(frozen=True, slots=True)

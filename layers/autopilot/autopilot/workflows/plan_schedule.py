@@ -5,14 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from autopilot.adapters.ecs import EcsGateway
-from autopilot.adapters.queues import ActionQueue
-from autopilot.adapters.tagging import TaggingGateway
 from autopilot.domain.capacity import SCHEDULE, groups_of
 from autopilot.domain.ledger import action_id
 from autopilot.models.actions import CapacityRequest
 from autopilot.models.events import IgnoredEvent, ScheduleDocument
 from autopilot.observability import count, logger
+from autopilot.ports import ActionQueue, EcsGateway, TaggingGateway
 
 
 def plan_schedule(

@@ -1,0 +1,207 @@
+"""The fakes against the real adapters on moto: the same calls give the same answers.
+
+moto's own gaps (TOOLCHAIN.md) are left out of the comparison and named here: it starts a
+service's first deployment IN_PROGRESS with no task running, and drops a service's
+capacityProviderStrategy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from autopilot.adapters.ecs import EcsGateway
+from autopilot.adapters.ledger import Ledger
+from autopilot.adapters.report_deliveries import ReportDeliveries
+from autopilot.domain.capacity import Capacity, Parked
+from autopilot.domain.errors import ConflictError
+from autopilot.domain.ledger import LedgerEntry, Outcome, Quarantine
+from autopilot.domain.report_delivery import ABANDONED_AFTER, Delivery, DeliveryState
+from autopilot.ports import DeliveryRecords
+from autopilot.ports import EcsGateway as EcsGatewayPort
+from autopilot.ports import Ledger as LedgerPort
+from tests.fakes.ledger import FakeLedger
+from tests.fakes.report import FakeReportDeliveries
+from tests.fakes.world import T0, World, fargate_task_definition
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+SERVICE = "arn:aws:ecs:us-east-1:123456789012:service/prod/web"
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+def test_a_service_reads_the_same_from_the_fake_and_from_ecs(aws: None) -> None:
+    """Given the same revision and service created in moto's ECS and in the fake, when the
+    adapter and the fake describe them, then they agree on everything the workflows read."""
+    client = boto3.client("ecs", region_name="us-east-1")
+    client.create_cluster(clusterName="prod")
+    real = EcsGateway(client)
+    definition = fargate_task_definition("web", {"web": "nginx:1.27", "log": "fluent-bit:2"})
+    tags = [{"key": "team", "value": "web"}]
+    revision = real.register_task_definition(definition, tags)
+    client.create_service(
+        cluster="prod",
+        serviceName="web",
+        taskDefinition=revision,
+        desiredCount=3,
+        tags=[{"key": "autopilot:track", "value": "tag:main"}],
+    )
+    world = World()
+    fake_revision = world.ecs.register_task_definition(definition, tags)
+    world.ecs.add_service(
+        "prod", "web", fake_revision, desired=3, tags={"autopilot:track": "tag:main"}
+    )
+
+    from_ecs, from_fake = real.describe_service(SERVICE), world.ecs.describe_service(SERVICE)
+    (ecs_definition, ecs_tags), (fake_definition, fake_tags) = (
+        real.task_definition(revision),
+        world.ecs.task_definition(fake_revision),
+    )
+
+    assert fake_revision == revision
+    assert replace(from_fake, deployments=(), running_count=0) == replace(
+        from_ecs, deployments=(), running_count=0
+    )
+    assert fake_tags == ecs_tags
+    assert {k: v for k, v in fake_definition.items() if k in ecs_definition} == ecs_definition
+    assert real.writable_task_definition_fields() == world.ecs.writable_task_definition_fields()
+
+
+def _entry(outcome: Outcome, reason: str = "") -> LedgerEntry:
+    return LedgerEntry(
+        service_arn=SERVICE,
+        action_id="a1",
+        kind="deploy",
+        trigger="ecr-push",
+        trigger_id="e1",
+        trigger_time=T0,
+        recorded_at=T0,
+        outcome=outcome,
+        reason=reason,
+        containers=("web",),
+    )
+
+
+def _story(ledger: LedgerPort) -> list[object]:
+    """Every ledger operation the workflows use, with what each answered."""
+    answers: list[object] = [
+        ledger.write(_entry(Outcome.STARTED), first=True),
+        ledger.write(_entry(Outcome.STARTED, "again"), first=True),
+        ledger.find(SERVICE, T0, "a1"),
+        ledger.write(_entry(Outcome.DEPLOYED)),
+        ledger.history(SERVICE),
+        ledger.recorded_between(SERVICE, "deploy", T0, T0.replace(hour=15)),
+    ]
+    read = ledger.state(SERVICE)
+    saved = ledger.save_state(replace(read, parked=Parked(Capacity(3, 2, 6, {"x": False}), T0)))
+    answers += [read, saved, ledger.state(SERVICE)]
+    try:
+        ledger.save_state(replace(read, paused=True))
+    except ConflictError:
+        answers.append("conflict")
+    ledger.quarantine(Quarantine("sha256:bad", SERVICE, "rolled back", T0))
+    answers += [ledger.quarantined({"sha256:bad", "sha256:other"}), ledger.release("sha256:bad")]
+    answers += [ledger.release("sha256:bad"), ledger.quarantined()]
+    answers += [ledger.note_failure(SERVICE, "a1") for _ in range(2)]
+    answers += [ledger.note_failure(SERVICE, "a2"), ledger.history(SERVICE)]
+    return answers
+
+
+def _ledger_table(client: DynamoDBClient) -> None:
+    client.create_table(
+        TableName="ledger",
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def test_the_fake_ledger_answers_as_the_dynamodb_ledger(aws: None) -> None:
+    """Given a table like the template's, when the same story runs on the adapter and on the
+    fake, then every answer is the same (conditional writes, versions, quarantine)."""
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    _ledger_table(client)
+
+    assert _story(FakeLedger()) == _story(Ledger("ledger", 90, client))
+
+
+def _claims(deliveries: DeliveryRecords) -> list[object]:
+    """Every claim, settle and release the report makes, with what each answered."""
+    mine = Delivery("2026-W47", DeliveryState.SENDING, "a", T0, total="12.40")
+    theirs = replace(mine, claim="b", claimed_at=T0 + timedelta(minutes=1))
+    answers: list[object] = [deliveries.claim(mine), deliveries.claim(theirs)]
+    answers.append(deliveries.claim(theirs, takeover=True))  # a fresh SENDING claim holds
+    attempts: tuple[Callable[[], None], ...] = (
+        lambda: deliveries.settle(replace(theirs, state=DeliveryState.SENT)),
+        lambda: deliveries.settle(
+            replace(mine, state=DeliveryState.SENT, message_id="m-1", sent_at=T0),
+            only_from=DeliveryState.SENDING,
+        ),
+        lambda: deliveries.settle(
+            replace(mine, state=DeliveryState.UNCERTAIN), only_from=DeliveryState.SENDING
+        ),
+    )
+    for attempt in attempts:
+        try:
+            attempt()
+            answers.append("settled")
+        except ConflictError:
+            answers.append("conflict")
+    deliveries.release(mine)  # SENT: kept
+    answers += [deliveries.find("2026-W47"), deliveries.claim(theirs, takeover=True)]
+    deliveries.release(theirs)
+    late = replace(mine, claim="c", claimed_at=T0 + ABANDONED_AFTER + timedelta(minutes=2))
+    answers += [deliveries.find("2026-W47"), deliveries.claim(mine)]
+    answers.append(deliveries.claim(late, takeover=True))  # mine was abandoned
+    deliveries.settle(replace(late, state=DeliveryState.UNCERTAIN, reason="answer lost"))
+    answers.append(deliveries.find("2026-W47"))
+    return answers
+
+
+def test_the_fake_delivery_claims_answer_as_the_dynamodb_ones(aws: None) -> None:
+    """Given the ledger table, when the same claims, settles and releases run on the adapter
+    and on the fake, then every answer is the same (conditions, takeovers, releases)."""
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    _ledger_table(client)
+
+    assert _claims(FakeReportDeliveries()) == _claims(ReportDeliveries("ledger", 90, client))
+
+
+def test_a_revision_is_found_by_its_action_in_the_fake_as_on_ecs(aws: None) -> None:
+    """Given web revisions registered with action tags on moto's ECS and on the fake, with
+    five untagged ones after the first action's, when each action's revision is looked up,
+    then both answer the same: only the newest five are read."""
+    client = boto3.client("ecs", region_name="us-east-1")
+    real = EcsGateway(client)
+    world = World()
+
+    def story(ecs: EcsGatewayPort) -> list[str | None]:
+        tags = [{"key": "team", "value": "web"}]
+        for build, action in (("1", "a1"), ("2", ""), ("3", ""), ("4", ""), ("5", "")):
+            action_tags = [{"key": "autopilot:action", "value": action}] if action else []
+            ecs.register_task_definition(
+                fargate_task_definition("web", {"web": f"nginx:1.2{build}"}), tags + action_tags
+            )
+        answers = [ecs.find_revision("web", "a1"), ecs.find_revision("web", "a2")]
+        ecs.register_task_definition(fargate_task_definition("web", {"web": "nginx:1.3"}), tags)
+        return [*answers, ecs.find_revision("web", "a1"), ecs.find_revision("api", "a1")]
+
+    assert story(world.ecs) == story(real)
