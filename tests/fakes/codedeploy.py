@@ -14,14 +14,14 @@ import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
+from autopilot.adapters.codedeploy import appspec_task_definition
 from autopilot.domain.alarms import service_arn
 from tests.fakes.aws import ACCOUNT, REGION, client_error
 from tests.fakes.ecs import FakeEcs
 
 ACTIVE = frozenset({"Created", "Queued", "InProgress", "Baking", "Ready"})
-RECENT = timedelta(days=1)  # adapters/codedeploy.py: how far back a retry looks
 
 
 @dataclass
@@ -122,9 +122,12 @@ class FakeCodeDeploy:
         deployment.status, deployment.auto_rollback = "Stopped", True
 
     def deployment_for(
-        self, application: str, deployment_group: str, task_definition_arn: str
+        self,
+        application: str,
+        deployment_group: str,
+        task_definition_arn: str,
+        since: datetime,
     ) -> str | None:
-        since = self._clock() - RECENT
         for deployment in sorted(
             self.deployments.values(), key=lambda d: d.created_at, reverse=True
         ):
@@ -132,7 +135,7 @@ class FakeCodeDeploy:
                 (deployment.application, deployment.group) == (application, deployment_group)
                 and (deployment.status in ACTIVE or deployment.status == "Succeeded")
                 and deployment.created_at >= since
-                and task_definition_arn in deployment.appspec  # the adapter reads it so
+                and appspec_task_definition(deployment.appspec) == task_definition_arn
             ):
                 return deployment.id
         return None

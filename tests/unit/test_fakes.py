@@ -363,31 +363,33 @@ def test_a_stopped_blue_green_deployment_leaves_the_original_revision() -> None:
         world.codedeploy.deployment_status("d-UNKNOWN")
 
 
-def test_a_retry_finds_the_recent_deployment_of_a_revision() -> None:
+def test_a_retry_finds_the_deployment_of_exactly_that_revision_created_since_its_intent() -> None:
     """Given a deployment of checkout:2 in flight, when the group is asked for checkout:2's
-    deployment, then it is found (also once succeeded), not after a day, not once stopped,
-    and not for another revision or group; the AppSpec is matched as text, as the adapter
-    does, so checkout:1 matches a deployment of checkout:12 too."""
+    deployment since the intent, then it is found (also once succeeded); not when it was
+    created before the intent, not once stopped, and not for another revision (checkout:2 is
+    not checkout:22) or group."""
     world = World()
     world.add_service("prod", "checkout", {"web": "nginx:1.27"}, controller="CODE_DEPLOY")
     world.codedeploy.add_group("app", "group", "prod", "checkout")
     revision = world.ecs.register_task_definition(
         fargate_task_definition("checkout", {"web": "nginx:1.28"}), []
     )
+    intent = world.clock()
     started = world.codedeploy.create_deployment("app", "group", appspec(revision, "web", 80), "")
 
-    assert world.codedeploy.deployment_for("app", "group", revision) == started
-    assert world.codedeploy.deployment_for("app", "other", revision) is None
-    assert world.codedeploy.deployment_for("app", "group", revision[:-1] + "1") is None
-    assert world.codedeploy.deployment_for("app", "group", revision[:-1]) == started
+    assert world.codedeploy.deployment_for("app", "group", revision, intent) == started
+    assert world.codedeploy.deployment_for("app", "other", revision, intent) is None
+    assert world.codedeploy.deployment_for("app", "group", revision[:-1] + "1", intent) is None
+    assert world.codedeploy.deployment_for("app", "group", revision + "2", intent) is None
     world.codedeploy.succeed(started)
-    assert world.codedeploy.deployment_for("app", "group", revision) == started
-    world.clock.advance(timedelta(days=1, seconds=1))
-    assert world.codedeploy.deployment_for("app", "group", revision) is None
+    assert world.codedeploy.deployment_for("app", "group", revision, intent) == started
+    later = intent + timedelta(seconds=1)
+    assert world.codedeploy.deployment_for("app", "group", revision, later) is None
 
+    world.clock.advance(timedelta(seconds=2))
     stopped = world.codedeploy.create_deployment("app", "group", appspec(revision, "web", 80), "")
     world.codedeploy.stop_deployment(stopped)
-    assert world.codedeploy.deployment_for("app", "group", revision) is None
+    assert world.codedeploy.deployment_for("app", "group", revision, later) is None
 
 
 def test_a_schedule_name_is_taken_once() -> None:

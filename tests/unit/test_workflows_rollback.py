@@ -201,12 +201,6 @@ def test_the_third_automatic_rollback_within_an_hour_freezes_the_service() -> No
     assert "autopilot resume prod/web" in fleet.world.notifier.sent[-1].text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rollout.already_rolled_out takes any deployment of the target revision from the "
-    "last day (CodeDeploy deployment_for) as this rollback's own: the first attempt records "
-    "ROLLED_BACK 'confirmed on retry' with the old deployment and deploys nothing",
-)
 def test_a_blue_green_rollback_deploys_even_if_the_target_went_out_earlier_today() -> None:
     """Given prod/checkout (blue/green) deployed by CodeDeploy to build 1 four hours ago (known
     good) and to build 2 an hour ago, when an operator rolls back, then a new CodeDeploy

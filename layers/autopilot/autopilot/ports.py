@@ -134,9 +134,14 @@ class CodeDeployGateway(Protocol):
         ...
 
     def deployment_for(
-        self, application: str, deployment_group: str, task_definition_arn: str
+        self,
+        application: str,
+        deployment_group: str,
+        task_definition_arn: str,
+        since: datetime,
     ) -> str | None:
-        """The group's recent deployment (in flight or succeeded) of the revision, if any."""
+        """The group's deployment (in flight or succeeded) of exactly that revision, created
+        since `since`, if any."""
         ...
 
     def ecs_services(self, application: str, deployment_group: str) -> list[tuple[str, str]]:

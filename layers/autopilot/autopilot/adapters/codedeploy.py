@@ -68,6 +68,16 @@ def appspec(task_definition_arn: str, container_name: str, container_port: int) 
     )
 
 
+def appspec_task_definition(content: str) -> str:
+    """The task definition an AppSpec deploys ("" if it names none): compared exactly, since
+    `checkout:1` is a prefix of `checkout:12`."""
+    try:
+        resources = json.loads(content).get("Resources", [])
+        return str(resources[0]["TargetService"]["Properties"]["TaskDefinition"])
+    except (ValueError, AttributeError, LookupError, TypeError):
+        return ""
+
+
 class CodeDeployGateway:
     def __init__(self, client: CodeDeployClient | None = None) -> None:
         self._codedeploy = client or clients.codedeploy()
@@ -124,7 +134,7 @@ class CodeDeployGateway:
         for deployment_id in response.get("deployments", []):
             info = self._codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
             content = info.get("revision", {}).get("appSpecContent", {}).get("content", "")
-            if task_definition_arn in content:
+            if appspec_task_definition(content) == task_definition_arn:
                 return deployment_id
         return None
 

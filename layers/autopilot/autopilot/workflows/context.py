@@ -141,16 +141,27 @@ class ExecutorContext:
         notify: bool = True,
     ) -> LedgerEntry:
         """Record how the action ended, log it, count it, and tell people who need to know
-        (`notify=False`: they were told already)."""
+        (`notify=False`: they were told already).
+
+        People are told before the entry is written: if the write's answer is lost, the retry
+        finds the finished entry and stops, so telling after it could mean never telling; this
+        way a lost write means telling twice at worst."""
+        # An action resumed after it gave up ends with its own reason, not the old failure's.
+        earlier_reason, earlier_code = (
+            ("", "") if entry.code == GAVE_UP else (entry.reason, entry.code)
+        )
         done = replace(
             entry,
             outcome=outcome,
             recorded_at=self.clock(),
-            reason=reason or entry.reason,
-            code=code or entry.code,
+            reason=reason or earlier_reason,
+            code=code or earlier_code,
             to_task_definition=to_task_definition or entry.to_task_definition,
             deployment_id=deployment_id or entry.deployment_id,
         )
+        notification = notification_for(done, extra_text) if notify else None
+        if notification is not None:
+            self.notifier.send(notification)
         self.ledger.write(done)
         logger.info(
             "action finished",
@@ -162,9 +173,6 @@ class ExecutorContext:
             },
         )
         count(f"{done.kind.title()}{outcome.value.title().replace('-', '')}")
-        notification = notification_for(done, extra_text) if notify else None
-        if notification is not None:
-            self.notifier.send(notification)
         return done
 
 

@@ -41,10 +41,13 @@ _CONFIRMED = "confirmed on retry: ECS already showed the change an earlier attem
 def deploy(ctx: ExecutorContext, request: DeployRequest) -> LedgerEntry:
     push = request.push
     logger.append_keys(ecs_service=request.service_arn, digest=push.digest)
-    previous = ctx.previous(request)
-    done = ctx.replayed(previous)
+    earlier = ctx.previous(request)
+    done = ctx.replayed(earlier)
     if done is not None:
         return done
+    # An earlier attempt's entry is an intent only if this workflow wrote it (it names the
+    # revision the service ran); one written by giving up before that carries nothing.
+    previous = earlier if earlier is not None and earlier.from_task_definition else None
     entry = previous or ctx.entry(
         request, "deploy", repository=push.repository, digest=push.digest, tag=push.tag
     )
@@ -78,7 +81,7 @@ def deploy(ctx: ExecutorContext, request: DeployRequest) -> LedgerEntry:
     if ctx.dry_run:
         return ctx.finish(entry, Outcome.DRY_RUN, reason="dry run: nothing changed")
 
-    ctx.ledger.write(entry, first=previous is None)
+    ctx.ledger.write(entry, first=earlier is None)
     try:
         if not entry.to_task_definition:
             entry = replace(entry, to_task_definition=_register(ctx, request, service, decision))

@@ -46,10 +46,12 @@ class TaskDefinitions(Protocol):
 
 def rollback(ctx: ExecutorContext, request: RollbackRequest) -> LedgerEntry:
     logger.append_keys(ecs_service=request.service_arn, alarm=request.alarm)
-    previous = ctx.previous(request)
-    done = ctx.replayed(previous)
+    earlier = ctx.previous(request)
+    done = ctx.replayed(earlier)
     if done is not None:
         return done
+    # An intent only if this workflow wrote it (it names the target); not a bare give-up entry.
+    previous = earlier if earlier is not None and earlier.to_task_definition else None
     why = f"alarm {request.alarm}" if request.alarm else f"requested by {request.trigger_id}"
     entry = previous or ctx.entry(request, "rollback", reason=why)
     found = ctx.service_or_finish(entry)
@@ -89,8 +91,8 @@ def rollback(ctx: ExecutorContext, request: RollbackRequest) -> LedgerEntry:
     )
     if ctx.dry_run:
         return ctx.finish(entry, Outcome.DRY_RUN, reason=f"dry run: would roll back ({why})")
-    ctx.ledger.write(entry, first=previous is None)
-    return _carry_out(ctx, request, service, state, entry, why, retry=previous is not None)
+    ctx.ledger.write(entry, first=earlier is None)
+    return _carry_out(ctx, request, service, state, entry, why, retry=False)
 
 
 def _decide(

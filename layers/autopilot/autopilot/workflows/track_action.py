@@ -1,7 +1,12 @@
 """A deployment ended. If the automation started it, record how: a completed one becomes the
 last known good (once it has served traffic); a failed one is recorded as failed and its new
 digests are quarantined; the end of a blue/green deployment the automation itself stopped is
-the rollback completing."""
+the rollback completing.
+
+Intent first, as everywhere: the entry is written `started` before the state changes, so a
+retry after the state was saved (and the entry's write lost) finishes with what the state shows
+instead of taking its own change for old news and paging nobody.
+"""
 
 from __future__ import annotations
 
@@ -19,10 +24,11 @@ from autopilot.workflows.context import ExecutorContext
 
 def track(ctx: ExecutorContext, request: TrackRequest) -> LedgerEntry:
     logger.append_keys(ecs_service=request.service_arn, deployment_id=request.deployment_id)
-    done = ctx.already_done(request)
+    previous = ctx.previous(request)
+    done = ctx.replayed(previous)
     if done is not None:
         return done
-    entry = ctx.entry(request, "track", deployment_id=request.deployment_id)
+    entry = previous or ctx.entry(request, "track", deployment_id=request.deployment_id)
     state = ctx.ledger.state(request.service_arn)
     latest = state.latest
     if latest is None or latest.deployment_id != request.deployment_id:
@@ -33,65 +39,74 @@ def track(ctx: ExecutorContext, request: TrackRequest) -> LedgerEntry:
             reason="not a deployment the automation has in progress",
             code="not-ours",
         )
-    if latest.state is not DeploymentState.IN_PROGRESS:
-        return ctx.finish(
-            entry,
-            Outcome.SKIPPED,
-            reason=f"already recorded as {latest.state.value}",
-            code="already-recorded",
-        )
     entry = replace(entry, to_task_definition=latest.task_definition)
+    if latest.state is not DeploymentState.IN_PROGRESS:
+        if previous is None:
+            return ctx.finish(
+                entry,
+                Outcome.SKIPPED,
+                reason=f"already recorded as {latest.state.value}",
+                code="already-recorded",
+            )
+        return _finished(ctx, request, entry, state, latest)  # this action's own change
+
+    ctx.ledger.write(entry, first=previous is None)
+    now = ctx.clock()
     if latest.via == "codedeploy-stop":
-        return _stopped_by_us(ctx, request, entry, state, latest)
-    if request.result == "completed":
+        # Stopped by the automation with rollback: its end is the rollback completing; only a
+        # deployment that completed before the stop reached it leaves the new revision live.
+        if request.result == "completed":
+            state = replace(state, latest=replace(latest, state=DeploymentState.FAILED))
+        else:
+            state = complete(state, now, with_tasks=True)
+    elif request.result == "completed":
         found = ctx.service_or_finish(entry)
         if isinstance(found, LedgerEntry):
             return found
         service, _ = found
-        with_tasks = serving(service)
-        ctx.ledger.save_state(complete(state, ctx.clock(), with_tasks=with_tasks))
-        reason = request.reason or "completed"
-        if not with_tasks:
-            reason += (
-                "; the service ran no task (parked): it becomes known good once its tasks "
-                "have run for the bake time"
+        state = complete(state, now, with_tasks=serving(service))
+    else:
+        # Failed or stopped: never a success, even when ECS has rolled it back by itself.
+        for digest in _bad_digests(state, latest):
+            ctx.ledger.quarantine(
+                Quarantine(digest, request.service_arn, f"deployment {request.result}", now)
             )
-        return ctx.finish(entry, Outcome.COMPLETED, reason=reason)
+        failed = replace(latest, state=DeploymentState.FAILED, finished_at=now)
+        state = replace(state, latest=failed).forget_digests(set(_bad_digests(state, latest)))
+    state = ctx.ledger.save_state(state)
+    assert state.latest is not None
+    return _finished(ctx, request, entry, state, state.latest)
 
-    # Failed or stopped: never a success, even when ECS has rolled it back by itself.
-    now = ctx.clock()
-    previous_good = state.known_good[0].digests if state.known_good else frozenset()
-    bad = sorted(digests_of(latest.images) - previous_good) if latest.kind == "deploy" else []
-    for digest in bad:
-        ctx.ledger.quarantine(
-            Quarantine(digest, request.service_arn, f"deployment {request.result}", now)
-        )
-    failed = replace(latest, state=DeploymentState.FAILED, finished_at=now)
-    ctx.ledger.save_state(replace(state, latest=failed).forget_digests(set(bad)))
-    notes = "\n".join(f"Quarantined {short_digest(d)}: autopilot release {d}" for d in bad)
-    return ctx.finish(
-        entry,
-        Outcome.FAILED,
-        reason=request.reason or f"deployment {request.result}",
-        code=f"deployment-{request.result}",
-        extra_text=notes,
+
+def _bad_digests(state: ServiceState, latest: Deployment) -> list[str]:
+    """A failed deploy's new digests: those not in the previous known-good revision."""
+    if latest.kind != "deploy":
+        return []
+    good = next(
+        (k.digests for k in state.known_good if k.task_definition != latest.task_definition),
+        frozenset(),
     )
+    return sorted(digests_of(latest.images) - good)
 
 
-def _stopped_by_us(
+def _finished(
     ctx: ExecutorContext,
     request: TrackRequest,
     entry: LedgerEntry,
     state: ServiceState,
     latest: Deployment,
 ) -> LedgerEntry:
-    """The automation stopped this blue/green deployment with rollback: its end (stopped or
-    failed) is the rollback completing, not a failure to page about."""
-    original = task_definition_label(entry.to_task_definition)
-    if request.result == "completed":
-        # It finished shifting traffic before the stop reached it: the new revision is live.
-        failed = replace(latest, state=DeploymentState.FAILED, finished_at=ctx.clock())
-        ctx.ledger.save_state(replace(state, latest=failed))
+    """Finish the entry with what the state now shows about the deployment."""
+    if latest.via == "codedeploy-stop":
+        if latest.state is DeploymentState.COMPLETED:
+            original = task_definition_label(latest.task_definition)
+            return ctx.finish(
+                entry,
+                Outcome.COMPLETED,
+                reason="blue/green deployment stopped with rollback: traffic is back on "
+                f"{original}",
+                code="rollback-completed",
+            )
         return ctx.finish(
             entry,
             Outcome.FAILED,
@@ -99,10 +114,20 @@ def _stopped_by_us(
             f"live; roll back with autopilot rollback {service_label(entry.service_arn)}",
             code="rollback-too-late",
         )
-    ctx.ledger.save_state(complete(state, ctx.clock(), with_tasks=True))
+    if latest.state is DeploymentState.COMPLETED:
+        reason = request.reason or "completed"
+        if latest.unproven:
+            reason += (
+                "; the service ran no task (parked): it becomes known good once its tasks "
+                "have run for the bake time"
+            )
+        return ctx.finish(entry, Outcome.COMPLETED, reason=reason)
+    bad = _bad_digests(state, latest)
+    notes = "\n".join(f"Quarantined {short_digest(d)}: autopilot release {d}" for d in bad)
     return ctx.finish(
         entry,
-        Outcome.COMPLETED,
-        reason=f"blue/green deployment stopped with rollback: traffic is back on {original}",
-        code="rollback-completed",
+        Outcome.FAILED,
+        reason=request.reason or f"deployment {request.result}",
+        code=f"deployment-{request.result}",
+        extra_text=notes,
     )
