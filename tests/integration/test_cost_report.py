@@ -33,7 +33,7 @@ from autopilot.domain.report_delivery import (
 from autopilot.local import costs
 from autopilot.local.runner import LocalApp
 from autopilot.local.session import send
-from tests.unit.report_fakes import InMemoryDeliveries
+from tests.fakes.report import FakeReportDeliveries
 
 ACCOUNT = "123456789012"  # moto's default account
 WEEK = Week.parse("2026-W46")
@@ -413,7 +413,7 @@ def test_an_answer_lost_after_ses_took_the_email_is_not_sent_again_and_is_notifi
 @pytest.fixture(params=["dynamodb", "in-memory"])
 def records(request: pytest.FixtureRequest, app: LocalApp) -> Iterator[DeliveryRecords]:
     if request.param == "in-memory":
-        yield InMemoryDeliveries()
+        yield FakeReportDeliveries()
         return
     with app.aws_environment():
         yield ReportDeliveries(app.physical("LedgerTable")["Ref"], retention_days=30)

@@ -1,55 +1,13 @@
-"""An in-memory DeliveryRecords with the ledger adapter's conditions (the integration tier runs
-the same contract against DynamoDB in moto), and Cost Explorer answers in the API's shape."""
+"""Cost Explorer answers in the API's shape, for the report's tests. (The in-memory delivery
+records are tests/fakes/report.py's.)"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from autopilot.domain.errors import ConflictError
 from autopilot.domain.report import CLUSTER_TAG, SERVICE_TAG, Week
-from autopilot.domain.report_delivery import ABANDONED_AFTER, Delivery, DeliveryState
-
-
-@dataclass
-class InMemoryDeliveries:
-    records: dict[str, Delivery] = field(default_factory=dict)
-    writes: list[Delivery] = field(default_factory=list)
-
-    def find(self, week: str) -> Delivery | None:
-        return self.records.get(week)
-
-    def claim(self, delivery: Delivery, *, takeover: bool = False) -> bool:
-        held = self.records.get(delivery.week)
-        free = held is None or (
-            takeover
-            and (
-                held.state is not DeliveryState.SENDING
-                or held.claimed_at < delivery.claimed_at - ABANDONED_AFTER
-            )
-        )
-        if free:
-            self._write(delivery)
-        return free
-
-    def settle(self, delivery: Delivery, *, only_from: DeliveryState | None = None) -> None:
-        held = self.records.get(delivery.week)
-        if held is None or held.claim != delivery.claim:
-            raise ConflictError(f"{delivery.week} is not claimed by {delivery.claim}")
-        if only_from is not None and held.state is not only_from:
-            raise ConflictError(f"{delivery.week} is {held.state}, not {only_from}")
-        self._write(delivery)
-
-    def release(self, delivery: Delivery) -> None:
-        held = self.records.get(delivery.week)
-        if held and held.claim == delivery.claim and held.state is DeliveryState.SENDING:
-            del self.records[delivery.week]
-
-    def _write(self, delivery: Delivery) -> None:
-        self.records[delivery.week] = delivery
-        self.writes.append(delivery)
 
 
 def cost_and_usage(

@@ -34,8 +34,9 @@ from autopilot.domain.report_delivery import (
     DeliveryState,
 )
 from autopilot.workflows.cost_report import ReportDelivery, ReportSources, deliver, weekly_report
+from tests.fakes.report import FakeReportDeliveries
 from tests.unit.aws_wire import Replay, Wire, xml_answer
-from tests.unit.report_fakes import InMemoryDeliveries, days
+from tests.unit.report_fakes import days
 
 WEEK = Week(2026, 46)
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -103,20 +104,22 @@ PUBLISHED = xml_answer(
 class World:
     ses: Ses
     replay: Replay
-    records: InMemoryDeliveries
+    records: FakeReportDeliveries
     delivery: ReportDelivery
 
     def notifications(self) -> list[dict[str, list[str]]]:
         return [parse_qs(body.decode()) for op, body in self.replay.calls if op == "Publish"]
 
 
-def world(*ses_answers: Callable[[Ses], Wire], records: InMemoryDeliveries | None = None) -> World:
+def world(
+    *ses_answers: Callable[[Ses], Wire], records: FakeReportDeliveries | None = None
+) -> World:
     """SES answers as given, in order; S3 stores every copy; SNS publishes every notification."""
     ses, replay = Ses(), Replay()
     replay.queue("SendRawEmail", *(answer(ses) for answer in ses_answers))
     replay.queue("PutObject", *[S3_STORED] * 20)
     replay.queue("Publish", *[PUBLISHED] * 5)
-    kept = records if records is not None else InMemoryDeliveries()
+    kept = records if records is not None else FakeReportDeliveries()
     delivery = ReportDelivery(
         mailer=Mailer(
             "cost-report@example.com",
@@ -238,11 +241,12 @@ def test_a_resend_after_an_uncertain_send_mails_once_more_and_is_recorded_as_sen
     assert (record(w).state, record(w).message_id) == (DeliveryState.SENT, "m-2")
 
 
-@dataclass
-class DiesAfterSes(InMemoryDeliveries):
+class DiesAfterSes(FakeReportDeliveries):
     """The run stops after SES accepted, before the ledger records it (a timeout, a crash)."""
 
-    deaths: int = 1
+    def __init__(self) -> None:
+        super().__init__()
+        self.deaths = 1
 
     def settle(self, delivery: Delivery, *, only_from: DeliveryState | None = None) -> None:
         if delivery.state is DeliveryState.SENT and self.deaths:
@@ -272,7 +276,7 @@ def test_a_run_that_stopped_after_ses_accepted_is_not_followed_by_a_second_email
 
 def test_a_second_run_while_the_first_waits_for_ses_sends_nothing() -> None:
     # Given a second delivery of the schedule runs while the first waits for SES's answer
-    records = InMemoryDeliveries()
+    records = FakeReportDeliveries()
     later: list[dict[str, str]] = []
     w = world(
         lambda ses: ses.accepts(
@@ -329,7 +333,7 @@ def test_a_week_already_sent_returns_the_earlier_result_without_asking_cost_expl
 )
 def test_a_resend_takes_over_only_an_abandoned_send(age: timedelta, takes_over: bool) -> None:
     # Given a run claimed the week `age` ago and recorded nothing since
-    records = InMemoryDeliveries()
+    records = FakeReportDeliveries()
     claimed = Delivery(str(WEEK), DeliveryState.SENDING, "other-run", NOW - age)
     records.claim(claimed)
     w = world(lambda ses: ses.accepts("m-2"), records=records)
@@ -344,7 +348,7 @@ def test_a_resend_takes_over_only_an_abandoned_send(age: timedelta, takes_over: 
 
 def test_settling_a_week_someone_else_holds_is_a_conflict() -> None:
     # Given the week is held by another run
-    records = InMemoryDeliveries()
+    records = FakeReportDeliveries()
     held = Delivery(str(WEEK), DeliveryState.SENDING, "other-run", NOW)
     records.claim(held)
 
