@@ -1,6 +1,8 @@
-"""The IAM actions each function needs, composed from what its adapters declare they call.
+"""The IAM actions each function needs, composed from what its adapters declare they call,
+and what the operators' command line needs.
 
-A test checks that template.yaml grants each function exactly these, no more, no fewer.
+A test checks that template.yaml grants each function, and the operators' managed policy,
+exactly these, no more, no fewer.
 """
 
 from __future__ import annotations
@@ -66,3 +68,28 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
         )
     ),
 }
+
+# The command line reads the stack itself (cli/operator.py, cli/main.py): its outputs, and for
+# `report --resend` its parameters and the reports bucket. sts:GetCallerIdentity, which names
+# the operator in the ledger, needs no permission.
+_STACK_READS = ("cloudformation:DescribeStackResource", "cloudformation:DescribeStacks")
+# status, history, rollback, release and the report read the ledger; only the executor writes it.
+LEDGER_READS = ("dynamodb:GetItem", "dynamodb:Query")
+
+OPERATOR_ACTIONS: frozenset[str] = frozenset(
+    (
+        *_STACK_READS,
+        # status, history, rollback, pause, resume, release
+        *tagging.IAM_ACTIONS,
+        *ecs.IAM_ACTIONS["read"],
+        *LEDGER_READS,
+        *queues.IAM_ACTIONS["actions"],
+        # report, and report --resend (sent as the report function sends it)
+        *costexplorer.IAM_ACTIONS,
+        *cloudwatch.IAM_ACTIONS["utilization"],
+        *report_deliveries.IAM_ACTIONS,
+        *mailer.IAM_ACTIONS,
+        *notifier.IAM_ACTIONS,
+    )
+)
+"""What template.yaml's OperatorPolicy grants: the `autopilot` commands an operator runs."""

@@ -257,6 +257,11 @@ class LocalApp:
         if isinstance(value, dict) and "Fn::GetAtt" in value:
             logical_id, attribute = value["Fn::GetAtt"]
             return self._physical[logical_id][attribute]
+        if isinstance(value, dict) and "Fn::Join" in value:
+            delimiter, items = value["Fn::Join"]
+            if isinstance(items, dict):  # a CommaDelimitedList parameter: locally "a,b"
+                items = [i.strip() for i in self._resolve(items, parameters).split(",")]
+            return str(delimiter).join(self._resolve(i, parameters) for i in items)
         raise LocalRunnerError(f"the local runner cannot resolve {value!r}")
 
     @contextmanager
