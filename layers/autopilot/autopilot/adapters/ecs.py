@@ -137,7 +137,14 @@ class EcsGateway:
                     f"ECS refused the new revision: {exc}", "invalid-revision"
                 ) from exc
             raise
-        return response["taskDefinition"]["taskDefinitionArn"]
+        registered = response["taskDefinition"]
+        arn = registered["taskDefinitionArn"]
+        # ECS answered with the revision as stored: nobody needs to describe it again.
+        self._task_definitions[arn] = (
+            dict(registered),
+            [{"key": t["key"], "value": t.get("value", "")} for t in response.get("tags", [])],
+        )
+        return arn
 
     def find_revision(self, family: str, action_id: str) -> str | None:
         """The revision of `family` an earlier attempt of this action registered, if any.
