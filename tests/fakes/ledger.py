@@ -103,3 +103,6 @@ class FakeLedger:
         key = (service_arn, action_id)
         self._failures[key] = self._failures.get(key, 0) + 1
         return self._failures[key]
+
+    def forget_failures(self, service_arn: str, action_id: str) -> None:
+        self._failures.pop((service_arn, action_id), None)

@@ -205,6 +205,10 @@ class Ledger(Protocol):
         were."""
         ...
 
+    def forget_failures(self, service_arn: str, action_id: str) -> None:
+        """Start the action's failure count again (after it was given up)."""
+        ...
+
     def history(self, service_arn: str, limit: int = 50) -> list[LedgerEntry]:
         """The newest entries first."""
         ...

@@ -119,6 +119,13 @@ class Ledger:
         )
         return int(response["Attributes"]["failures"]["N"])
 
+    def forget_failures(self, service_arn: str, action_id: str) -> None:
+        """Start the count again: an action given up and later redriven gets its attempts."""
+        self._dynamodb.delete_item(
+            TableName=self._table,
+            Key={"pk": {"S": _pk(service_arn)}, "sk": {"S": f"FAILURES#{action_id}"}},
+        )
+
     def history(self, service_arn: str, limit: int = 50) -> list[LedgerEntry]:
         """The newest entries first, in the order the automation recorded them."""
         response = self._dynamodb.query(

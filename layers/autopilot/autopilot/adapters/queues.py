@@ -19,6 +19,13 @@ IAM_ACTIONS = {
     # The executor holds back or retries an action (its message's visibility) and dead-letters
     # one that keeps failing.
     "executor": ("sqs:ChangeMessageVisibility", "sqs:SendMessage"),
+    # An operator's redrive: out of the actions dead-letter queue, back into the actions queue.
+    "redrive": (
+        "sqs:ChangeMessageVisibility",
+        "sqs:DeleteMessage",
+        "sqs:ReceiveMessage",
+        "sqs:SendMessage",
+    ),
 }
 
 
@@ -80,3 +87,55 @@ class ActionsInbox:
             MessageDeduplicationId=message_id,
             MessageAttributes={"reason": {"DataType": "String", "StringValue": reason[:1024]}},
         )
+
+
+class DeadLetteredActions:
+    """The actions dead-letter queue, for an operator: put given-up actions back in line.
+
+    Each message goes back to the actions queue in its own service's message group, under a
+    new deduplication id (the old one would still be remembered by the FIFO queue), and is
+    deleted from the dead-letter queue only once it is back. The executor takes a redriven
+    action up where it stopped (its ledger entry holds the intent)."""
+
+    _MOST = 1000  # a bound on one redrive
+
+    def __init__(
+        self, dead_letter_url: str, queue_url: str, client: SQSClient | None = None
+    ) -> None:
+        self._dead_letter_url = dead_letter_url
+        self._queue_url = queue_url
+        self._sqs = client or clients.sqs()
+
+    def redrive(self, service_arn: str | None = None) -> list[str]:
+        """Service ARNs of the actions put back, in order (only `service_arn`'s if given)."""
+        moved: list[str] = []
+        passed: list[str] = []  # receipt handles of other services' messages, left in place
+        while len(moved) + len(passed) < self._MOST:
+            batch = self._sqs.receive_message(
+                QueueUrl=self._dead_letter_url,
+                MaxNumberOfMessages=10,
+                MessageSystemAttributeNames=["MessageGroupId"],
+                VisibilityTimeout=60,
+            ).get("Messages", [])
+            if not batch:
+                break
+            for message in batch:
+                group = message.get("Attributes", {}).get("MessageGroupId", "")
+                if service_arn is not None and group != service_arn:
+                    passed.append(message["ReceiptHandle"])
+                    continue
+                self._sqs.send_message(
+                    QueueUrl=self._queue_url,
+                    MessageBody=message["Body"],
+                    MessageGroupId=group,
+                    MessageDeduplicationId=f"redrive-{message['MessageId']}"[:128],
+                )
+                self._sqs.delete_message(
+                    QueueUrl=self._dead_letter_url, ReceiptHandle=message["ReceiptHandle"]
+                )
+                moved.append(group)
+        for handle in passed:
+            self._sqs.change_message_visibility(
+                QueueUrl=self._dead_letter_url, ReceiptHandle=handle, VisibilityTimeout=0
+            )
+        return moved

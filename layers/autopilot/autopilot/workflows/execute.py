@@ -87,3 +87,5 @@ class ActionRunner:
             "(the retry picks up where this one stopped)",
             code=GAVE_UP,
         )
+        # A redrive from the dead-letter queue gets its attempts again.
+        self._ctx.ledger.forget_failures(request.service_arn, request.action_id)
