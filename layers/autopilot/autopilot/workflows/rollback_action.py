@@ -61,7 +61,7 @@ def rollback(ctx: ExecutorContext, request: RollbackRequest) -> LedgerEntry:
     if previous is None:
         entry = fresh
     state = ctx.reconciled_state(service)
-    if previous is not None and previous.to_task_definition:
+    if previous is not None:
         logger.info("carrying out the rollback an earlier attempt decided")
         return _carry_out(ctx, request, service, state, previous, why, retry=True)
 
