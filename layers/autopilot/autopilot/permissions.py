@@ -32,7 +32,7 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
     "ScheduleFunction": _IMAGE_PLANNER,
     "ScanEventsFunction": _IMAGE_PLANNER,
     "DeploymentEventsFunction": frozenset(
-        (*codedeploy.IAM_ACTIONS["read"], *queues.IAM_ACTIONS["actions"])
+        (*codedeploy.IAM_ACTIONS["read"], *tagging.IAM_ACTIONS, *queues.IAM_ACTIONS["actions"])
     ),
     "AlarmsFunction": frozenset(
         (
