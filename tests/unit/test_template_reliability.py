@@ -95,6 +95,7 @@ def test_the_asynchronously_invoked_functions_are_found_and_include_the_schedule
         "ScanEventsFunction",
         "DeploymentEventsFunction",
         "AlarmsFunction",
+        "PlacementFailuresFunction",
         "ScheduleFunction",
         "CostReportFunction",
     }
