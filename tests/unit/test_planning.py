@@ -65,3 +65,19 @@ def test_a_deployment_of_an_opted_in_service_is_tracked() -> None:
     # When it is planned / Then its tracking is queued
     assert plan_deployment(event, world.codedeploy, world.tagging, world.queue) == [web]
     assert [m.service_arn for m in world.queue.messages] == [web]
+
+
+def test_every_event_function_but_the_executor_and_the_report_is_built_by_the_factory() -> None:
+    # Given the handlers in functions/
+    root = Path(__file__).resolve().parents[2] / "functions"
+    handlers = {path.parent.name: path.read_text() for path in root.glob("*/app.py")}
+    # When the planners among them are read
+    planners = {
+        name: text for name, text in handlers.items() if name not in {"executor", "cost_report"}
+    }
+    # Then each is one planner(...) call: no handler of its own, no wiring of its own
+    assert len(planners) >= 6
+    for name, text in planners.items():
+        assert "handler = planner(" in text, name
+        assert "def handler" not in text, name
+        assert "wiring" not in text, name
