@@ -21,7 +21,7 @@ from autopilot.domain.capacity import SUSPEND_ALL, Capacity, Parked, Scaled
 from autopilot.domain.fleet import task_definition_label
 from autopilot.domain.holds import ALARM_FIRING
 from autopilot.domain.ledger import GAVE_UP, LedgerEntry, Outcome, action_id
-from autopilot.domain.notifications import Notification, notification_for
+from autopilot.domain.notifications import Notification
 from autopilot.domain.report import CLUSTER_TAG, SERVICE_TAG, CostLine, Utilization, Week
 from autopilot.domain.report_delivery import Delivery, DeliveryState, uncertain_notification
 from autopilot.domain.state import (
@@ -42,6 +42,7 @@ from autopilot.models.actions import (
 from autopilot.workflows.batch import QueuedMessage, run_batch
 from autopilot.workflows.cost_report import weekly_report
 from autopilot.workflows.execute import ActionRunner
+from autopilot.workflows.registry import notification_for
 from tests.chaos.faults import FaultPlan, Mode
 from tests.fakes.world import T0, World, Wrap, digest, ecr_image, fargate_task_definition
 

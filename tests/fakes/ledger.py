@@ -10,7 +10,7 @@ Every write is also kept in order (`writes`, `saved_states`) for tests to inspec
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from autopilot.adapters.state_codec import dump_state, load_state
 from autopilot.domain.errors import ConflictError
@@ -30,6 +30,7 @@ class FakeLedger:
         self._states: dict[str, tuple[str, int]] = {}  # service -> (JSON, version)
         self._quarantine: dict[str, Quarantine] = {}
         self._failures: dict[tuple[str, str], int] = {}
+        self._claims: dict[tuple[str, str], tuple[datetime, str]] = {}  # (service, kind)
         self.writes: list[LedgerEntry] = []  # every successful write, in order
         self.saved_states: list[ServiceState] = []  # every successful save, as stored
 
@@ -54,6 +55,15 @@ class FakeLedger:
         stored = replace(entry)
         self._entries[key] = stored
         self.writes.append(stored)
+        return True
+
+    def first_within(
+        self, service_arn: str, kind: str, window: timedelta, now: datetime, claimant: str
+    ) -> bool:
+        claimed = self._claims.get((service_arn, kind))
+        if claimed is not None and claimed[0] > now - window and claimed[1] != claimant:
+            return False  # ConditionalCheckFailedException, as the adapter reads it
+        self._claims[(service_arn, kind)] = (now, claimant)
         return True
 
     def history(self, service_arn: str, limit: int = 50) -> list[LedgerEntry]:

@@ -25,6 +25,7 @@ from autopilot.models.events import (
     image_push,
     scanned_images,
 )
+from autopilot.workflows.placement_action import EcsServiceActionEvent
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 WEB_DIGEST = "sha256:6bd9f88b6968b1959768ce8f3737bf0a317fb697390af293308504b6558bf925"
@@ -56,6 +57,7 @@ SCHEDULE_DOCUMENTS = ["schedule_park.json", "schedule_unpark.json", "schedule_sc
 # AWS's samples that no function takes, kept to check what the local runner answers.
 UNTAKEN_SAMPLES = ["ecr_pull_through_cache.json"]
 SAMPLES: list[tuple[str, type[BaseModel]]] = [
+    ("ecs_service_placement_failure.json", EcsServiceActionEvent),
     ("ecr_image_push.json", EcrImageActionEvent),
     ("ecr_image_push_semver.json", EcrImageActionEvent),
     ("ecr_image_delete.json", EcrImageActionEvent),

@@ -20,8 +20,8 @@ from autopilot.domain.holds import (
     told_of,
 )
 from autopilot.domain.ledger import LedgerEntry, Outcome
-from autopilot.domain.notifications import notification_for
 from autopilot.domain.state import Deployment, HeldPush, ServiceState
+from autopilot.workflows.registry import notification_for
 
 SERVICE_ARN = "arn:aws:ecs:us-east-1:123456789012:service/prod/web"
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)

@@ -96,6 +96,7 @@ def test_the_planners_are_the_functions_that_decide_actions() -> None:
         "AlarmsFunction",
         "DeploymentEventsFunction",
         "EcrPushFunction",
+        "PlacementFailuresFunction",
         "ScanEventsFunction",
         "ScheduleFunction",
     ]

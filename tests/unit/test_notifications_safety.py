@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from autopilot.domain.ledger import LedgerEntry, Outcome
-from autopilot.domain.notifications import Notification, notification_for
+from autopilot.domain.notifications import Notification
+from autopilot.workflows.registry import notification_for
 
 ARN_PREFIX = "arn:aws:ecs:us-east-1:123456789012"
 SERVICE_ARN = f"{ARN_PREFIX}:service/prod/web"

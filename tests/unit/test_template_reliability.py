@@ -95,6 +95,7 @@ def test_the_asynchronously_invoked_functions_are_found_and_include_the_schedule
         "ScanEventsFunction",
         "DeploymentEventsFunction",
         "AlarmsFunction",
+        "PlacementFailuresFunction",
         "ScheduleFunction",
         "CostReportFunction",
     }
@@ -109,7 +110,10 @@ def test_every_function_is_invoked_in_a_way_this_file_checks() -> None:
 def test_an_asynchronously_invoked_function_keeps_what_failed_in_the_events_dlq(
     function: str,
 ) -> None:
-    config = properties(function).get("EventInvokeConfig")
+    # Declared once in Globals; a function may override it (SAM merges the two).
+    config = properties(function).get(
+        "EventInvokeConfig", TEMPLATE.body["Globals"]["Function"].get("EventInvokeConfig")
+    )
     assert config is not None, f"{function} has no EventInvokeConfig"
     assert config["MaximumRetryAttempts"] >= 1
     assert config["DestinationConfig"]["OnFailure"] == {

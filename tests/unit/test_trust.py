@@ -10,13 +10,13 @@ from typing import Any, cast
 import pytest
 
 from autopilot.domain.ledger import LedgerEntry, Outcome
-from autopilot.domain.notifications import notification_for
 from autopilot.domain.scope import in_scope, parse_clusters, within
 from autopilot.models.actions import ActionRequest, OperatorRequest, parse_action
 from autopilot.settings import Settings
 from autopilot.workflows.batch import QueuedMessage, run_batch
 from autopilot.workflows.context import ExecutorContext
 from autopilot.workflows.execute import execute
+from autopilot.workflows.registry import notification_for
 from tests.unit.test_batch import Executor, Inbox
 
 WEB = "arn:aws:ecs:us-east-1:123456789012:service/prod/web"

@@ -26,9 +26,12 @@ def _alarm_event(state: str = "ALARM") -> AlarmStateChangeEvent:
 
 
 def test_an_alarm_tagged_for_two_services_queues_one_rollback_each() -> None:
-    """Given the alarm's autopilot:service tag names two services (it overrides the metric's
-    dimensions), when it goes to ALARM, then one automatic rollback is queued per service."""
+    """Given the alarm's autopilot:service tag names two opted-in services (it overrides the
+    metric's dimensions), when it goes to ALARM, then one automatic rollback is queued per
+    service."""
     world = World()
+    for name in ("web", "api"):
+        world.add_service("prod", name, {name: "nginx:1.27"}, tags={"autopilot:track": "tag:main"})
     world.cloudwatch.put_alarm(
         "prod-web-cpu-high",
         tags={"autopilot:service": "prod/web, prod/api"},
@@ -44,8 +47,10 @@ def test_an_alarm_tagged_for_two_services_queues_one_rollback_each() -> None:
 
 def test_an_alarm_back_to_ok_lets_each_service_deploy_what_it_held() -> None:
     """Given the alarm on prod/web's metrics (deleted since: its event's dimensions count),
-    when it goes back to OK, then one resume-held action is queued, for prod/web."""
+    and prod/web opted in, when it goes back to OK, then one resume-held action is queued, for
+    prod/web."""
     world = World()
+    world.add_service("prod", "web", {"web": "nginx:1.27"}, tags={"autopilot:track": "tag:main"})
 
     plan = plan_alarm(_alarm_event("OK"), world.cloudwatch, world.ecs, world.tagging, world.queue)
 

@@ -31,8 +31,9 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
     "EcrPushFunction": _IMAGE_PLANNER,
     "ScheduleFunction": _IMAGE_PLANNER,
     "ScanEventsFunction": _IMAGE_PLANNER,
+    "PlacementFailuresFunction": frozenset((*tagging.IAM_ACTIONS, *queues.IAM_ACTIONS["actions"])),
     "DeploymentEventsFunction": frozenset(
-        (*codedeploy.IAM_ACTIONS["read"], *queues.IAM_ACTIONS["actions"])
+        (*codedeploy.IAM_ACTIONS["read"], *tagging.IAM_ACTIONS, *queues.IAM_ACTIONS["actions"])
     ),
     "AlarmsFunction": frozenset(
         (

@@ -17,7 +17,7 @@ from autopilot.domain.report_delivery import DeliveryRecords
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
-    from datetime import date, datetime
+    from datetime import date, datetime, timedelta
     from email.message import EmailMessage
 
     from autopilot.domain.fleet import ImageFacts, Service
@@ -207,6 +207,13 @@ class Ledger(Protocol):
 
     def forget_failures(self, service_arn: str, action_id: str) -> None:
         """Start the action's failure count again (after it was given up)."""
+        ...
+
+    def first_within(
+        self, service_arn: str, kind: str, window: timedelta, now: datetime, claimant: str
+    ) -> bool:
+        """At most once per window: True if no other claimant took `kind` on the service
+        within `window` before `now` (the claim is then this one's; a conditional write)."""
         ...
 
     def history(self, service_arn: str, limit: int = 50) -> list[LedgerEntry]:

@@ -5,6 +5,7 @@ Items:
   derived from the trigger, not from the clock, so a retried or replayed action finds its
   own entry instead of writing a second one.
 - service state: PK `SERVICE#<service arn>`, SK `STATE`, written with a version check.
+- once-per-window claims: PK `SERVICE#<service arn>`, SK `WINDOW#<kind>` (`first_within`).
 - quarantine: PK `QUARANTINE`, SK `DIGEST#<digest>`: one partition, so listing it is a query.
 """
 
@@ -50,10 +51,13 @@ def _sk(entry: LedgerEntry) -> str:
     return _action_key(entry.trigger_time, entry.action_id)
 
 
+def _stamp(moment: datetime) -> str:
+    # Fixed width (microseconds always present) so that stamps sort, and compare, in time order.
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def _action_key(trigger_time: datetime, action_id: str) -> str:
-    # Fixed width (microseconds always present) so that keys sort in time order.
-    stamp = trigger_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return f"ACTION#{stamp}#{action_id}"
+    return f"ACTION#{_stamp(trigger_time)}#{action_id}"
 
 
 class Ledger:
@@ -125,6 +129,33 @@ class Ledger:
             TableName=self._table,
             Key={"pk": {"S": _pk(service_arn)}, "sk": {"S": f"FAILURES#{action_id}"}},
         )
+
+    def first_within(
+        self, service_arn: str, kind: str, window: timedelta, now: datetime, claimant: str
+    ) -> bool:
+        """Claim `kind` on the service for `window` from `now`: True if nothing claimed it
+        within the window before (or `claimant`, this very action, did: its retry wins again);
+        False if another did. One conditional write, so of two concurrent claims one wins."""
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": _pk(service_arn)}, "sk": {"S": f"WINDOW#{kind}"}},
+                UpdateExpression="SET claimed_at = :now, claimed_by = :by, expires_at = :expires",
+                ConditionExpression=(
+                    "attribute_not_exists(claimed_at) OR claimed_at <= :since OR claimed_by = :by"
+                ),
+                ExpressionAttributeValues={
+                    ":now": {"S": _stamp(now)},
+                    ":since": {"S": _stamp(now - window)},
+                    ":by": {"S": claimant},
+                    ":expires": {"N": str(int((now + window + timedelta(days=1)).timestamp()))},
+                },
+            )
+        except ClientError as exc:
+            if is_code(exc, "ConditionalCheckFailedException"):
+                return False
+            raise
+        return True
 
     def history(self, service_arn: str, limit: int = 50) -> list[LedgerEntry]:
         """The newest entries first, in the order the automation recorded them."""

@@ -3,6 +3,7 @@ and what to do next."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from autopilot.domain.fleet import short_digest, task_definition_label
@@ -38,24 +39,20 @@ def _revision(arn: str) -> str:
     return task_definition_label(arn) if arn else "?"
 
 
-def notification_for(entry: LedgerEntry, extra_text: str = "") -> Notification | None:
-    """None for outcomes nobody needs to hear about (they are in the logs and the ledger)."""
+def compose(
+    entry: LedgerEntry,
+    builder: Callable[[LedgerEntry, str], Notification | None] | None,
+    extra_text: str = "",
+) -> Notification | None:
+    """The message about a finished entry, from its kind's builder (registered with the action;
+    None: the kind tells nobody). None for outcomes nobody needs to hear about (they are in the
+    logs and the ledger)."""
     label = service_label(entry.service_arn)
     if entry.outcome is Outcome.FAILED and entry.code == GAVE_UP:
         # Any kind of action: what its own message would say ("still runs", "deployment
         # failed") is not known after attempts that stopped anywhere.
         return _gave_up(entry, label)
-    builder = {
-        "deploy": _deploy,
-        "rollback": _rollback,
-        "track": _track,
-        "park": _capacity,
-        "unpark": _capacity,
-        "scale": _capacity,
-        "restore": _capacity,
-        "resume-held": _resume,
-    }.get(entry.kind, _operator)
-    notification = builder(entry, label)
+    notification = builder(entry, label) if builder else None
     if notification is None:
         return None
     if entry.requested_by:
@@ -78,7 +75,7 @@ def _gave_up(entry: LedgerEntry, label: str) -> Notification:
     )
 
 
-def _deploy(entry: LedgerEntry, label: str) -> Notification | None:
+def deploy_notification(entry: LedgerEntry, label: str) -> Notification | None:
     image = f"{entry.repository}:{entry.tag} ({short_digest(entry.digest)})"
     source, target = _revision(entry.from_task_definition), _revision(entry.to_task_definition)
     if entry.outcome is Outcome.DEPLOYED:
@@ -167,7 +164,7 @@ def scan_hold_text(  # noqa: PLR0917 - all of it is the hold's context
     )
 
 
-def _resume(entry: LedgerEntry, label: str) -> Notification | None:
+def resume_notification(entry: LedgerEntry, label: str) -> Notification | None:
     if entry.outcome is Outcome.NOTIFIED:
         image = f"{entry.repository}:{entry.tag} ({short_digest(entry.digest)})"
         return Notification(
@@ -182,7 +179,7 @@ def _resume(entry: LedgerEntry, label: str) -> Notification | None:
     return None
 
 
-def _rollback(entry: LedgerEntry, label: str) -> Notification | None:
+def rollback_notification(entry: LedgerEntry, label: str) -> Notification | None:
     source, target = _revision(entry.from_task_definition), _revision(entry.to_task_definition)
     if entry.outcome is Outcome.ROLLED_BACK:
         return Notification(
@@ -208,7 +205,7 @@ def _rollback(entry: LedgerEntry, label: str) -> Notification | None:
     return None
 
 
-def _track(entry: LedgerEntry, label: str) -> Notification | None:
+def track_notification(entry: LedgerEntry, label: str) -> Notification | None:
     target = _revision(entry.to_task_definition)
     if entry.outcome is Outcome.COMPLETED:
         return Notification(
@@ -225,7 +222,7 @@ def _track(entry: LedgerEntry, label: str) -> Notification | None:
     return None
 
 
-def _capacity(entry: LedgerEntry, label: str) -> Notification | None:
+def capacity_notification(entry: LedgerEntry, label: str) -> Notification | None:
     """Nightly parking is routine: in the ledger and the weekly report, not in on-call's inbox."""
     if entry.outcome is Outcome.FAILED:
         return Notification(
@@ -236,7 +233,7 @@ def _capacity(entry: LedgerEntry, label: str) -> Notification | None:
     return None
 
 
-def _operator(entry: LedgerEntry, label: str) -> Notification | None:
+def operator_notification(entry: LedgerEntry, label: str) -> Notification | None:
     if entry.outcome is Outcome.APPLIED:
         return Notification(
             f"[autopilot] {entry.kind} {label}",

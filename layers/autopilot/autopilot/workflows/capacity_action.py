@@ -29,11 +29,13 @@ from autopilot.domain.capacity import (
 from autopilot.domain.decisions import Skip
 from autopilot.domain.fleet import Service
 from autopilot.domain.ledger import LedgerEntry, Outcome
+from autopilot.domain.notifications import capacity_notification
 from autopilot.domain.reconcile import started_serving
 from autopilot.domain.state import ServiceState
 from autopilot.models.actions import CapacityRequest
 from autopilot.observability import logger
 from autopilot.workflows.context import ExecutorContext
+from autopilot.workflows.registry import Registration
 
 # A peak must outlast the time it takes to set it up, or its end could not be scheduled.
 _SETUP = timedelta(minutes=1)
@@ -313,3 +315,11 @@ def _show(capacity: Capacity) -> str:
         " (scaling suspended)" if capacity.suspended and all(capacity.suspended.values()) else ""
     )
     return f"{tasks}, min {capacity.min}, max {capacity.max}{suspended}"
+
+
+ACTION = Registration(
+    model=CapacityRequest,
+    execute=change_capacity,
+    notify=capacity_notification,
+    metrics={"park": "Park", "unpark": "Unpark", "scale": "Scale", "restore": "Restore"},
+)

@@ -12,7 +12,6 @@ from autopilot.domain.config import InvalidConfigError, read_config
 from autopilot.domain.errors import NotFoundError
 from autopilot.domain.fleet import Service
 from autopilot.domain.ledger import GAVE_UP, LedgerEntry, Outcome
-from autopilot.domain.notifications import notification_for
 from autopilot.domain.state import DeploymentState, ServiceState
 from autopilot.models.actions import ActionBase
 from autopilot.observability import count, logger
@@ -26,6 +25,7 @@ from autopilot.ports import (
     Notifier,
     SchedulerGateway,
 )
+from autopilot.workflows import registry
 
 
 @dataclass
@@ -159,7 +159,7 @@ class ExecutorContext:
             to_task_definition=to_task_definition or entry.to_task_definition,
             deployment_id=deployment_id or entry.deployment_id,
         )
-        notification = notification_for(done, extra_text) if notify else None
+        notification = registry.notification_for(done, extra_text) if notify else None
         if notification is not None:
             self.notifier.send(notification)
         self.ledger.write(done)
@@ -172,7 +172,7 @@ class ExecutorContext:
                 "code": done.code,
             },
         )
-        count(f"{done.kind.title()}{outcome.value.title().replace('-', '')}")
+        count(f"{registry.metric_name(done.kind)}{outcome.value.title().replace('-', '')}")
         return done
 
 

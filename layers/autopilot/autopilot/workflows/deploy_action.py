@@ -22,6 +22,7 @@ from autopilot.domain.errors import PermanentFailureError
 from autopilot.domain.fleet import Service, short_digest, task_definition_label
 from autopilot.domain.images import parse_image
 from autopilot.domain.ledger import LedgerEntry, Outcome
+from autopilot.domain.notifications import deploy_notification
 from autopilot.domain.scan import scan_verdict
 from autopilot.domain.state import Deployment, KnownGood, ServiceState, pinned_images
 from autopilot.domain.taskdef import (
@@ -33,6 +34,7 @@ from autopilot.models.actions import DeployRequest
 from autopilot.observability import logger
 from autopilot.workflows.context import ExecutorContext
 from autopilot.workflows.holds import finish_skip
+from autopilot.workflows.registry import Registration
 from autopilot.workflows.rollout import already_rolled_out, roll_out, via
 
 _CONFIRMED = "confirmed on retry: ECS already showed the change an earlier attempt made"
@@ -226,3 +228,8 @@ def _images(ctx: ExecutorContext, task_definition_arn: str) -> dict[str, str]:
 
 def _family(task_definition_arn: str) -> str:
     return task_definition_label(task_definition_arn).rsplit(":", 1)[0]
+
+
+ACTION = Registration(
+    model=DeployRequest, execute=deploy, notify=deploy_notification, metrics={"deploy": "Deploy"}
+)

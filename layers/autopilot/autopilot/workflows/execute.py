@@ -1,27 +1,16 @@
-"""The executor: the one place that changes services, one action at a time per service."""
+"""The executor: the one place that changes services, one action at a time per service.
+
+Which function runs a request is registered with its action kind (`workflows.registry`)."""
 
 from __future__ import annotations
 
 from autopilot.domain.errors import PermanentFailureError
 from autopilot.domain.ledger import GAVE_UP, LedgerEntry, Outcome
 from autopilot.domain.scope import in_scope
-from autopilot.models.actions import (
-    ActionRequest,
-    CapacityRequest,
-    DeployRequest,
-    OperatorRequest,
-    ResumeHeldRequest,
-    RollbackRequest,
-    TrackRequest,
-)
+from autopilot.models.actions import ActionRequest
 from autopilot.observability import logger
-from autopilot.workflows.capacity_action import change_capacity
 from autopilot.workflows.context import ExecutorContext, unfinished
-from autopilot.workflows.deploy_action import deploy
-from autopilot.workflows.held_action import resume_held
-from autopilot.workflows.operator_action import operate
-from autopilot.workflows.rollback_action import rollback
-from autopilot.workflows.track_action import track
+from autopilot.workflows.registry import dispatch
 
 
 def execute(ctx: ExecutorContext, request: ActionRequest) -> LedgerEntry:
@@ -36,26 +25,10 @@ def execute(ctx: ExecutorContext, request: ActionRequest) -> LedgerEntry:
             code="outside-managed-clusters",
         )
     try:
-        return _dispatch(ctx, request)
+        return dispatch(ctx, request)
     except PermanentFailureError as exc:
         logger.warning("action cannot succeed as asked", extra={"reason": str(exc)})
         return ctx.finish(_entry(ctx, request), Outcome.FAILED, reason=str(exc), code=exc.code)
-
-
-def _dispatch(ctx: ExecutorContext, request: ActionRequest) -> LedgerEntry:
-    match request:
-        case DeployRequest():
-            return deploy(ctx, request)
-        case RollbackRequest():
-            return rollback(ctx, request)
-        case TrackRequest():
-            return track(ctx, request)
-        case CapacityRequest():
-            return change_capacity(ctx, request)
-        case OperatorRequest():
-            return operate(ctx, request)
-        case ResumeHeldRequest():
-            return resume_held(ctx, request)
 
 
 def _entry(ctx: ExecutorContext, request: ActionRequest) -> LedgerEntry:

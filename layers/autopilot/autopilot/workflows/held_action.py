@@ -9,11 +9,13 @@ from datetime import timedelta
 from autopilot.domain.decisions import Skip
 from autopilot.domain.holds import ALARM_FIRING, HOLD_CODES, Expire, decide_resume, live_hold
 from autopilot.domain.ledger import LedgerEntry, Outcome
+from autopilot.domain.notifications import resume_notification
 from autopilot.domain.state import HeldPush
 from autopilot.models.actions import DeployRequest, ResumeHeldRequest
 from autopilot.observability import logger
 from autopilot.workflows.context import ExecutorContext
 from autopilot.workflows.deploy_action import deploy
+from autopilot.workflows.registry import Registration
 
 
 def resume_held(ctx: ExecutorContext, request: ResumeHeldRequest) -> LedgerEntry:
@@ -87,3 +89,11 @@ def _forget(ctx: ExecutorContext, service_arn: str, held: HeldPush) -> None:
     state = ctx.ledger.state(service_arn)
     if state.held == held:
         ctx.ledger.save_state(replace(state, held=None))
+
+
+ACTION = Registration(
+    model=ResumeHeldRequest,
+    execute=resume_held,
+    notify=resume_notification,
+    metrics={"resume-held": "Resume-Held"},
+)

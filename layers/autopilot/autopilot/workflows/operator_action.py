@@ -6,8 +6,10 @@ from dataclasses import replace
 
 from autopilot.domain.fleet import short_digest
 from autopilot.domain.ledger import LedgerEntry, Outcome
+from autopilot.domain.notifications import operator_notification
 from autopilot.models.actions import OperatorRequest
 from autopilot.workflows.context import ExecutorContext
+from autopilot.workflows.registry import Registration
 
 
 def operate(ctx: ExecutorContext, request: OperatorRequest) -> LedgerEntry:
@@ -34,3 +36,11 @@ def operate(ctx: ExecutorContext, request: OperatorRequest) -> LedgerEntry:
         replace(state, paused=False, frozen=False, frozen_reason="", rollbacks=())
     )
     return ctx.finish(entry, Outcome.APPLIED, reason="automatic deploys and rollbacks resume")
+
+
+ACTION = Registration(
+    model=OperatorRequest,
+    execute=operate,
+    notify=operator_notification,
+    metrics={"pause": "Pause", "resume": "Resume", "release": "Release"},
+)

@@ -14,15 +14,16 @@ service the alarm is tied to.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from autopilot.domain.alarms import InvalidAlarmTagError, alarm_services, is_scaling_alarm
-from autopilot.domain.config import TRACK
 from autopilot.domain.ledger import action_id
 from autopilot.domain.scope import in_scope
 from autopilot.models.actions import ResumeHeldRequest, RollbackRequest
 from autopilot.models.events import AlarmStateChangeEvent, IgnoredEvent
 from autopilot.observability import count, logger
 from autopilot.ports import ActionQueue, CloudWatchGateway, EcsGateway, TaggingGateway
+from autopilot.workflows.planning import PlannerGateways, opted_in
 
 _SCALING = "is an Application Auto Scaling alarm: it means load changed, not a bad deploy"
 
@@ -32,6 +33,11 @@ class AlarmPlan:
     alarm: str
     services: tuple[str, ...]
     action: str  # rollback | resume-held
+
+
+def on_alarm(event: AlarmStateChangeEvent, aws: PlannerGateways) -> dict[str, Any]:
+    plan = plan_alarm(event, aws.cloudwatch, aws.ecs, aws.tagging, aws.queue, clusters=aws.clusters)
+    return {"alarm": plan.alarm, "action": plan.action, "services": list(plan.services)}
 
 
 def plan_alarm(
@@ -52,6 +58,7 @@ def plan_alarm(
     if is_scaling_alarm(name, ()):
         raise IgnoredEvent(f"alarm {name} {_SCALING}")
     described = cloudwatch.describe_alarm(name)
+    tracked = opted_in(tagging)
     # An alarm deleted since the event is judged by what the event says (it has no actions).
     actions = described.actions if described else ()
     if is_scaling_alarm(name, actions):
@@ -62,7 +69,7 @@ def plan_alarm(
             tags=cloudwatch.alarm_tags(event.alarm_arn),
             dimensions=described.dimensions if described else detail.dimensions(),
             actions=actions,
-            deployment_alarms=ecs.deployment_alarms(tagging.services_tagged(TRACK)),
+            deployment_alarms=ecs.deployment_alarms(tracked),
             account=event.account,
             region=event.region,
         )
@@ -75,10 +82,11 @@ def plan_alarm(
             extra={"services": outside},
         )
         services = [arn for arn in services if in_scope(arn, clusters)]
+    services = opted_in(tagging, services, tagged=tracked)
     if not services:
         raise IgnoredEvent(
-            f"alarm {name} is tied to no service (no autopilot:service tag, in no service's "
-            "deployment alarms, no ClusterName and ServiceName dimensions)"
+            f"alarm {name} is tied to no opted-in service (no autopilot:service tag, in no "
+            "service's deployment alarms, no ClusterName and ServiceName dimensions)"
         )
     for service_arn in services:
         if state == "ALARM":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, TypeAdapter
 
 from autopilot.domain.alarms import service_arn
 from autopilot.domain.ledger import action_id
@@ -12,7 +14,8 @@ from autopilot.models.events import (
     EcsDeploymentStateChangeEvent,
     IgnoredEvent,
 )
-from autopilot.ports import ActionQueue, CodeDeployGateway
+from autopilot.ports import ActionQueue, CodeDeployGateway, TaggingGateway
+from autopilot.workflows.planning import PlannerGateways, opted_in
 
 Result = Literal["completed", "failed", "stopped"]
 _ECS_RESULTS: dict[str, Result] = {
@@ -26,12 +29,25 @@ _CODEDEPLOY_RESULTS: dict[str, Result] = {
 }
 
 
+DeploymentEvent = Annotated[
+    EcsDeploymentStateChangeEvent | CodeDeployStateChangeEvent,
+    Field(discriminator="detail_type"),
+]
+_PARSER: TypeAdapter[DeploymentEvent] = TypeAdapter(DeploymentEvent)
+parse_deployment_event = _PARSER.validate_python
+
+
+def on_deployment(event: DeploymentEvent, aws: PlannerGateways) -> dict[str, Any]:
+    return {"tracked": plan_deployment(event, aws.codedeploy, aws.tagging, aws.queue)}
+
+
 def plan_deployment(
     event: EcsDeploymentStateChangeEvent | CodeDeployStateChangeEvent,
     codedeploy: CodeDeployGateway,
+    tagging: TaggingGateway,
     queue: ActionQueue,
 ) -> list[str]:
-    """Service ARNs whose tracking was queued."""
+    """Service ARNs whose tracking was queued (opted-in services only)."""
     if isinstance(event, EcsDeploymentStateChangeEvent):
         result = _ECS_RESULTS.get(event.detail.eventName)
         if result is None:
@@ -47,6 +63,9 @@ def plan_deployment(
         reason = f"CodeDeploy deployment {event.detail.deploymentId}: {event.detail.state}"
     if not services:
         raise IgnoredEvent("the deployment names no ECS service")
+    services = opted_in(tagging, services)
+    if not services:
+        raise IgnoredEvent("the deployment is of no opted-in service")
     for arn in services:
         queue.send(
             TrackRequest(

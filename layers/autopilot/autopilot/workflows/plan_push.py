@@ -3,31 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict
+from typing import Any
 
-from autopilot.domain.config import TRACK, InvalidConfigError, read_config
+from autopilot.domain.config import InvalidConfigError, read_config
 from autopilot.domain.deploy import Rollout, decide_deploy
 from autopilot.domain.fleet import ImagePush, Service
 from autopilot.domain.ledger import action_id
 from autopilot.domain.scan import ScanResult
 from autopilot.models.actions import DeployRequest
+from autopilot.models.events import EcrImageActionEvent, ImageScanEvent, image_push, scanned_images
 from autopilot.observability import count, logger
 from autopilot.ports import ActionQueue, EcsGateway, TaggingGateway
+from autopilot.workflows.plan_line import PlanLine
+from autopilot.workflows.planning import PlannerGateways, opted_in
 
 
-@dataclass(frozen=True, slots=True)
-class PlanLine:
-    service: str
-    decision: str  # queued | skipped
-    reason: str = ""
-    code: str = ""
+def on_push(event: EcrImageActionEvent, aws: PlannerGateways) -> dict[str, Any]:
+    lines = plan_push(image_push(event), aws.ecs, aws.tagging, aws.queue)
+    return {"decisions": [asdict(line) for line in lines]}
+
+
+def on_scan(event: ImageScanEvent, aws: PlannerGateways) -> dict[str, Any]:
+    pushes, scan = scanned_images(event)
+    lines = plan_scan(pushes, scan, aws.ecs, aws.tagging, aws.queue)
+    return {"decisions": [asdict(line) for line in lines]}
 
 
 def plan_push(
     push: ImagePush, ecs: EcsGateway, tagging: TaggingGateway, queue: ActionQueue
 ) -> list[PlanLine]:
     """Queue a deploy for every opted-in service whose policy accepts the pushed tag."""
-    return _plan(ecs.describe_services(tagging.services_tagged(TRACK)), [push], None, queue)
+    return _plan(ecs.describe_services(opted_in(tagging)), [push], None, queue)
 
 
 def plan_scan(
@@ -41,9 +48,7 @@ def plan_scan(
 
     `pushes` holds the image once per tag it carries; each service takes the first its policy
     accepts. Services without a gate deployed on push and are left alone."""
-    gated = [
-        s for s in ecs.describe_services(tagging.services_tagged(TRACK)) if _scan_gated(s.tags)
-    ]
+    gated = [s for s in ecs.describe_services(opted_in(tagging)) if _scan_gated(s.tags)]
     return _plan(gated, pushes, scan, queue)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from autopilot.domain.capacity import SCHEDULE, groups_of
 from autopilot.domain.ledger import action_id
@@ -11,6 +12,12 @@ from autopilot.models.actions import CapacityRequest
 from autopilot.models.events import IgnoredEvent, ScheduleDocument
 from autopilot.observability import count, logger
 from autopilot.ports import ActionQueue, EcsGateway, TaggingGateway
+from autopilot.workflows.planning import PlannerGateways, opted_in
+
+
+def on_schedule(document: ScheduleDocument, aws: PlannerGateways) -> dict[str, Any]:
+    services = plan_schedule(document, aws.ecs, aws.tagging, aws.queue, aws.now())
+    return {"action": document.action, "services": services}
 
 
 def plan_schedule(
@@ -30,11 +37,13 @@ def plan_schedule(
         until = trigger_time + timedelta(hours=document.hours)
 
     if document.action == "restore":
+        # The end of a peak the automation started: it restores what it changed, whatever
+        # the service's tags say now.
         services = [str(document.service_arn)]
     else:
         members = [
             s
-            for s in ecs.describe_services(tagging.services_tagged(SCHEDULE))
+            for s in ecs.describe_services(opted_in(tagging, key=SCHEDULE))
             if document.group in groups_of(s.tags)
         ]
         services = [s.arn for s in members]

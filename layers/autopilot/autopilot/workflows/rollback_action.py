@@ -17,7 +17,7 @@ from autopilot.domain.errors import NotFoundError, PermanentFailureError
 from autopilot.domain.fleet import Service, short_digest, task_definition_label
 from autopilot.domain.images import ecr_location, parse_image
 from autopilot.domain.ledger import LedgerEntry, Outcome, Quarantine
-from autopilot.domain.notifications import service_label
+from autopilot.domain.notifications import rollback_notification, service_label
 from autopilot.domain.rollback import (
     FREEZE_WINDOW,
     NotifyOnly,
@@ -37,6 +37,7 @@ from autopilot.domain.state import (
 from autopilot.models.actions import RollbackRequest
 from autopilot.observability import logger
 from autopilot.workflows.context import ExecutorContext
+from autopilot.workflows.registry import Registration
 from autopilot.workflows.rollout import already_rolled_out, roll_out, via
 
 
@@ -252,3 +253,11 @@ def _missing_images(ctx: ExecutorContext, target: KnownGood) -> list[str]:
         if ctx.ecr.image(location[0], reference.repository, reference.digest) is None:
             missing.append(f"{reference.repository}@{short_digest(reference.digest)}")
     return missing
+
+
+ACTION = Registration(
+    model=RollbackRequest,
+    execute=rollback,
+    notify=rollback_notification,
+    metrics={"rollback": "Rollback"},
+)

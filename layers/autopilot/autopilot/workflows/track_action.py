@@ -14,12 +14,13 @@ from dataclasses import replace
 
 from autopilot.domain.fleet import short_digest, task_definition_label
 from autopilot.domain.ledger import LedgerEntry, Outcome, Quarantine
-from autopilot.domain.notifications import service_label
+from autopilot.domain.notifications import service_label, track_notification
 from autopilot.domain.reconcile import complete, serving
 from autopilot.domain.state import Deployment, DeploymentState, ServiceState, digests_of
 from autopilot.models.actions import TrackRequest
 from autopilot.observability import logger
 from autopilot.workflows.context import ExecutorContext
+from autopilot.workflows.registry import Registration
 
 
 def track(ctx: ExecutorContext, request: TrackRequest) -> LedgerEntry:
@@ -131,3 +132,8 @@ def _finished(
         code=f"deployment-{request.result}",
         extra_text=notes,
     )
+
+
+ACTION = Registration(
+    model=TrackRequest, execute=track, notify=track_notification, metrics={"track": "Track"}
+)
