@@ -16,9 +16,16 @@ from aws_lambda_powertools.metrics import MetricUnit
 logger = Logger()
 metrics = Metrics()
 
-__all__ = ["MetricUnit", "count", "logger", "metrics"]
+__all__ = ["MetricUnit", "count", "logger", "measure", "metrics"]
 
 
 def count(name: str, value: int = 1) -> None:
     """One business metric per decision (deployed, skipped, ignored, rejected...)."""
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def measure(name: str, unit: str, value: float) -> None:
+    """A measurement (a latency, hours, dollars), with the default dimension only: the service
+    it concerns goes in the log record as a property (`ecs_service`), not as a dimension, so
+    the metric bill does not grow with the fleet."""
+    metrics.add_metric(name=name, unit=MetricUnit(unit), value=value)

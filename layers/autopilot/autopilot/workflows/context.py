@@ -12,9 +12,10 @@ from autopilot.domain.config import InvalidConfigError, read_config
 from autopilot.domain.errors import NotFoundError
 from autopilot.domain.fleet import Service
 from autopilot.domain.ledger import GAVE_UP, LedgerEntry, Outcome
+from autopilot.domain.measures import measures
 from autopilot.domain.state import DeploymentState, ServiceState
 from autopilot.models.actions import ActionBase
-from autopilot.observability import count, logger
+from autopilot.observability import count, logger, measure
 from autopilot.ports import (
     AutoScalingGateway,
     CloudWatchGateway,
@@ -173,6 +174,8 @@ class ExecutorContext:
             },
         )
         count(f"{registry.metric_name(done.kind)}{outcome.value.title().replace('-', '')}")
+        for found in measures(done):
+            measure(found.name, found.unit, found.value)
         return done
 
 

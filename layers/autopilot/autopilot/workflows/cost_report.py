@@ -22,6 +22,7 @@ from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from autopilot.adapters.aws_errors import error_code
 from autopilot.domain.alarms import service_arn
 from autopilot.domain.errors import ConflictError
+from autopilot.domain.measures import COST_EXPLORER_REQUESTS
 from autopilot.domain.report import (
     CLUSTER_DELETED,
     SERVICE_DELETED,
@@ -46,7 +47,7 @@ from autopilot.domain.report_delivery import (
     resend_command,
     uncertain_notification,
 )
-from autopilot.observability import count, logger
+from autopilot.observability import count, logger, measure
 from autopilot.ports import (
     CloudWatchGateway,
     CostExplorerGateway,
@@ -191,6 +192,7 @@ def gather(sources: ReportSources, week: Week, now: datetime) -> Report:
             "deleted": sorted(f"{c}/{s}" for c, s in gone),
         },
     )
+    measure(COST_EXPLORER_REQUESTS, "Count", report.requests)  # $0.01 each
     return report
 
 

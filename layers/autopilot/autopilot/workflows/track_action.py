@@ -14,11 +14,12 @@ from dataclasses import replace
 
 from autopilot.domain.fleet import short_digest, task_definition_label
 from autopilot.domain.ledger import LedgerEntry, Outcome, Quarantine
+from autopilot.domain.measures import DEPLOYMENT_DURATION
 from autopilot.domain.notifications import service_label, track_notification
 from autopilot.domain.reconcile import complete, serving
 from autopilot.domain.state import Deployment, DeploymentState, ServiceState, digests_of
 from autopilot.models.actions import TrackRequest
-from autopilot.observability import logger
+from autopilot.observability import logger, measure
 from autopilot.workflows.context import ExecutorContext
 from autopilot.workflows.registry import Registration
 
@@ -66,6 +67,9 @@ def track(ctx: ExecutorContext, request: TrackRequest) -> LedgerEntry:
             return found
         service, _ = found
         state = complete(state, now, with_tasks=serving(service))
+        # From the deployment's start to ECS's event saying it completed (event time).
+        took = (request.trigger_time - latest.started_at).total_seconds() * 1000
+        measure(DEPLOYMENT_DURATION, "Milliseconds", max(took, 0.0))
     else:
         # Failed or stopped: never a success, even when ECS has rolled it back by itself.
         for digest in _bad_digests(state, latest):
