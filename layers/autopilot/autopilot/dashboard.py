@@ -47,6 +47,7 @@ class Chart:
     series: tuple[Series, ...]
     period: int
     view: str = "timeSeries"  # timeSeries | singleValue | bar
+    unit: str = ""  # how the local demo prints the figure: "ms" for latencies
 
 
 CHARTS = (
@@ -64,11 +65,13 @@ CHARTS = (
         "Push -> deploy started (ECR event time to UpdateService)",
         (Series(PUSH_TO_DEPLOY, "p50", "p50"), Series(PUSH_TO_DEPLOY, "p95", "p95")),
         HOUR,
+        unit="ms",
     ),
     Chart(
         "Alarm -> rollback started (alarm event time to the rollback call)",
         (Series(ALARM_TO_ROLLBACK, "p50", "p50"), Series(ALARM_TO_ROLLBACK, "p95", "p95")),
         HOUR,
+        unit="ms",
     ),
     Chart(
         "Deployment start -> ECS reports it completed",
@@ -77,6 +80,7 @@ CHARTS = (
             Series(DEPLOYMENT_DURATION, "p95", "p95"),
         ),
         HOUR,
+        unit="ms",
     ),
     Chart(
         "Parked hours and dollars saved this week",
