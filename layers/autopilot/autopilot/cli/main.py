@@ -227,6 +227,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.json = getattr(args, "json", False)
     args.debug = getattr(args, "debug", False)
+    if args.command == "rollback" and args.quarantine and not args.revision:
+        parser.error(
+            "rollback --quarantine goes with --to REVISION (a plain rollback always "
+            "quarantines what it leaves)"
+        )
     if args.command == "report":
         if args.resend and not args.week:
             parser.error("report --resend needs the week to send again, e.g. --week 2026-W46")
@@ -411,7 +416,7 @@ def _run_operator_command(args: argparse.Namespace, backend: Backend) -> int:
             print(json.dumps(line) if args.json else operator.render_entry(line))
         return 0
     if args.command == "rollback":
-        result = operator.rollback(backend, args.service, args.revision)
+        result = operator.rollback(backend, args.service, args.revision, quarantine=args.quarantine)
     elif args.command == "release":
         result = operator.release(backend, args.digest)
     else:

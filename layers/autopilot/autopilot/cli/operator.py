@@ -87,7 +87,9 @@ def _request_fields(backend: Backend, service_arn: str, kind: str) -> dict[str, 
     }
 
 
-def rollback(backend: Backend, service: str, to_revision: str | None) -> dict[str, Any]:
+def rollback(
+    backend: Backend, service: str, to_revision: str | None, *, quarantine: bool = False
+) -> dict[str, Any]:
     """Refused at once when `--to` names no revision, or one of another family; the executor
     checks again when it acts (a message is a claim, not a fact)."""
     arn = backend.service_arn(service)
@@ -101,7 +103,10 @@ def rollback(backend: Backend, service: str, to_revision: str | None) -> dict[st
         except PermanentFailureError as exc:
             raise OperatorError(f"rollback refused: {exc}") from exc
     request = RollbackRequest(
-        **_request_fields(backend, arn, "rollback"), automatic=False, to_revision=to_revision
+        **_request_fields(backend, arn, "rollback"),
+        automatic=False,
+        to_revision=to_revision,
+        quarantine=quarantine,
     )
     return _outcome(backend.submit(request), arn, "rollback")
 
