@@ -423,9 +423,17 @@ def _run_operator_command(args: argparse.Namespace, backend: Backend) -> int:
         kind: Literal["pause", "resume"] = "pause" if args.command == "pause" else "resume"
         result = operator.operate(backend, kind, args.service)
     print(json.dumps(result) if args.json else operator.render_entry(result))
-    return (
-        0 if result["outcome"] not in {"failed", "refused", "skipped", "notified"} else EXIT_FAILED
-    )
+    return 0 if _done(result) else EXIT_FAILED
+
+
+# Asking for the state a service is already in is done, not refused.
+_ALREADY = {"already-paused", "not-held", "already-running"}
+
+
+def _done(result: dict[str, Any]) -> bool:
+    if result.get("code") in _ALREADY:
+        return True
+    return result["outcome"] not in {"failed", "refused", "skipped", "notified"}
 
 
 def _local(args: argparse.Namespace) -> int:

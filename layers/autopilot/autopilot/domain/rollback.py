@@ -55,9 +55,12 @@ def decide_automatic_rollback(
     if not config.rollback:
         return NotifyOnly("autopilot:rollback is off", "rollback-off")
     if state.paused:
-        return NotifyOnly("service is paused", "paused")
+        return NotifyOnly(f"service is paused: autopilot resume {service.label} lifts it", "paused")
     if state.frozen:
-        return NotifyOnly(f"service is frozen: {state.frozen_reason}", "frozen")
+        return NotifyOnly(
+            f"service is frozen ({state.frozen_reason}): autopilot resume {service.label} lifts it",
+            "frozen",
+        )
     # A blue/green deployment in flight has not switched the service's revision yet.
     in_flight = (
         service.deployment_controller == "CODE_DEPLOY"
