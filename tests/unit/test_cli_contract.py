@@ -162,6 +162,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         ["local", "demo"],
         ["local", "server"],
         ["local", "seed"],
+        ["local", "push"],
     ],
 )
 def test_every_command_has_help_with_examples_and_exit_codes(

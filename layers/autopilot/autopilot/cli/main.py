@@ -200,6 +200,24 @@ def _parser() -> argparse.ArgumentParser:
         "autopilot local server --port 5001 &",
     )
     server.add_argument("--port", type=int, default=5000)
+    push = command(
+        local_commands,
+        "push",
+        "push a new build to the local ECR and send ECR's push event",
+        "autopilot local push web main",
+        "autopilot local push api 1.5.0",
+        "autopilot local push web main --no-event",
+        description="Push the repository's next build under TAG to the moto server's ECR, print "
+        "its digest, then send the `ECR Image Action` event ECR sends for a push (unless "
+        "--no-event) and print what it triggered, as `local send` does.",
+    )
+    push.add_argument("repository", metavar="REPOSITORY")
+    push.add_argument("tag", metavar="TAG")
+    push.add_argument(
+        "--no-event",
+        action="store_true",
+        help="only push; send no event (as if EventBridge lost it)",
+    )
     command(
         local_commands,
         "seed",
@@ -460,7 +478,30 @@ def _run_local(args: argparse.Namespace) -> int:
             services = seed_fleet()
         _print_lines([{"type": "seeded", "service": k, "arn": v} for k, v in services.items()])
         return 0
+    if args.local_command == "push":
+        return _push(app, args.repository, args.tag, send_event=not args.no_event)
     return _send(app, args.files)
+
+
+def _push(app: LocalApp, repository: str, tag: str, *, send_event: bool) -> int:
+    from autopilot.local.fleet import push_new_build  # noqa: PLC0415
+    from autopilot.local.sample_events import ecr_push  # noqa: PLC0415
+    from autopilot.local.session import send  # noqa: PLC0415
+
+    app.ensure_resources()
+    with app.aws_environment():
+        build, digest = push_new_build(repository, tag)
+    _print_lines(
+        [{"type": "pushed", "repository": repository, "tag": tag, "build": build, "digest": digest}]
+    )
+    if not send_event:
+        return 0
+    lines = send(app, [ecr_push(repository, tag, digest)])
+    _print_lines(lines)
+    problems = [p for p in map(_not_taken, lines) if p]
+    for problem in problems:
+        print(f"autopilot: {problem}", file=sys.stderr)
+    return EXIT_FAILED if problems else 0
 
 
 def _send(app: LocalApp, files: Sequence[Path]) -> int:
