@@ -35,7 +35,7 @@ def evaluate(node: Any, parameters: dict[str, str]) -> Any:
 
 def refused(parameters: dict[str, str]) -> list[str]:
     """The descriptions of the assertions CloudFormation would fail for these parameters."""
-    failed = []
+    failed: list[str] = []
     for rule in RULES.values():
         if "RuleCondition" in rule and not evaluate(rule["RuleCondition"], parameters):
             continue
