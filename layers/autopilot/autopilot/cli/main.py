@@ -300,6 +300,9 @@ def _local_backend(endpoint: str) -> Iterator[Backend]:
             operator="operator@local",
             run_queue=app.drain,
         )
+    # What this command notified was its to show (its one line says it): a later
+    # `local send` prints only what that send caused.
+    app.notifications()
 
 
 def _report(args: argparse.Namespace, backend: Backend) -> int:
