@@ -458,6 +458,45 @@ def test_operators_pause_roll_back_to_a_revision_and_read_the_history(story: Sce
     assert kinds[:3] == [("rollback", "rolled-back"), ("deploy", "skipped"), ("pause", "applied")]
 
 
+def test_pausing_twice_says_it_was_already_paused(story: Scenario) -> None:
+    # Given a paused service
+    backend = story.operator()
+    with story.app.aws_environment():
+        first = operator.operate(backend, "pause", "prod/web")
+
+        # When the operator pauses it again, and resumes it twice
+        second = operator.operate(backend, "pause", "prod/web")
+        resumed = operator.operate(backend, "resume", "prod/web")
+        again = operator.operate(backend, "resume", "prod/web")
+
+    # Then the second pause says so and names the command that lifts it
+    assert first["outcome"] == "applied"
+    assert "until autopilot resume prod/web" in first["reason"]
+    assert (second["outcome"], second["code"]) == ("skipped", "already-paused")
+    assert second["reason"] == "already paused: autopilot resume prod/web lifts it"
+    assert resumed["outcome"] == "applied"
+    assert (again["code"], again["reason"]) == ("not-held", "was neither paused nor frozen")
+
+
+def test_rolling_forward_quarantines_only_when_asked(story: Scenario) -> None:
+    # Given builds 2 and 3 deployed, and the operator back on revision 1
+    story.push("web", "main", 2)
+    story.push("web", "main", 3)
+    backend = story.operator()
+    with story.app.aws_environment():
+        operator.rollback(backend, "prod/web", "1")
+        quarantined_before = set(story.ledger().quarantined())
+
+        # When the operator rolls forward to revision 3 without --quarantine
+        forward = operator.rollback(backend, "prod/web", "3")
+
+    # Then it runs 3, and build 1's image was not quarantined
+    assert forward["outcome"] == "rolled-back"
+    assert story.revision(WEB) == "web:3"
+    assert set(story.ledger().quarantined()) == quarantined_before
+    assert fleet.digest_of("web", 1) not in quarantined_before
+
+
 def test_codedeploy_success_marks_the_blue_green_deployment_good(story: Scenario) -> None:
     # Given a CODE_DEPLOY service whose deployment group deploys it, and a push it follows
     checkout = create_blue_green_service(story.app, image(1))

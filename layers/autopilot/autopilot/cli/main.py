@@ -26,39 +26,123 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="autopilot", description="ECS Autopilot: deploys, rollbacks and schedules for ECS."
+_EXIT_CODES = """exit codes:
+  0  done
+  1  refused, failed, or nothing matched
+  2  usage or setup: bad arguments, no region, credentials or server, not in the project folder
+
+Add --json anywhere for JSON lines (full digests, booleans, ISO times), --debug for tracebacks."""
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def _common() -> argparse.ArgumentParser:
+    """--json and --debug, accepted before or after the subcommand (SUPPRESS: a later parser's
+    default must not reset what an earlier one read)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="print JSON lines"
     )
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print the traceback of an unexpected error",
+    )
+    return common
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="autopilot",
+        description="ECS Autopilot: deploys, rollbacks and schedules for ECS.",
+        epilog="examples:\n  autopilot status\n  autopilot history shop/web --limit 5\n"
+        "  autopilot rollback shop/web\n  autopilot local demo\n\n" + _EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"autopilot {_version()}")
     parser.add_argument(
         "--stack",
         default=os.environ.get("AUTOPILOT_STACK", "ecs-autopilot"),
         help="the deployed stack to operate on (default: $AUTOPILOT_STACK or ecs-autopilot); "
         "ignored when AWS_ENDPOINT_URL points at a local moto server",
     )
-    parser.add_argument("--json", action="store_true", help="print JSON lines for scripts")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    commands.add_parser("status", help="managed services, last known good, quarantine, freezes")
-    history = commands.add_parser("history", help="the ledger of one service, newest first")
+    def command(
+        group: Any, name: str, text: str, *examples: str, description: str = ""
+    ) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = group.add_parser(
+            name,
+            help=text,
+            description=description or text,
+            epilog="examples:\n" + "\n".join(f"  {e}" for e in examples) + "\n\n" + _EXIT_CODES,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            parents=[common],
+        )
+        return sub
+
+    command(
+        commands,
+        "status",
+        "managed services, last known good, quarantine, freezes",
+        "autopilot status",
+        "autopilot status --json",
+    )
+    history = command(
+        commands,
+        "history",
+        "the ledger of one service, newest first",
+        "autopilot history shop/web",
+        "autopilot history shop/web --limit 5 --json",
+    )
     history.add_argument("service", metavar="SERVICE", help="cluster/service or service ARN")
-    history.add_argument("--limit", type=int, default=20)
-    rollback = commands.add_parser("rollback", help="roll a service back (to its last known good)")
-    rollback.add_argument("service", metavar="SERVICE")
+    history.add_argument("--limit", type=_positive, default=20, help="entries (default 20)")
+    rollback = command(
+        commands,
+        "rollback",
+        "roll a service back (to its last known good)",
+        "autopilot rollback shop/web",
+        "autopilot rollback shop/web --to web:7",
+        "autopilot rollback shop/web --to 9 --quarantine",
+    )
+    rollback.add_argument("service", metavar="SERVICE", help="cluster/service or service ARN")
     rollback.add_argument(
         "--to",
         dest="revision",
         metavar="REVISION",
         help="family:revision, a revision number, or a task definition ARN",
     )
-    for name, text in (
-        ("pause", "stop automatic deploys and rollbacks of a service"),
-        ("resume", "lift a pause or a freeze"),
-    ):
-        command = commands.add_parser(name, help=text)
-        command.add_argument("service", metavar="SERVICE")
-    report = commands.add_parser(
-        "report", help="render the weekly cost report locally (no email is sent)"
+    rollback.add_argument(
+        "--quarantine",
+        action="store_true",
+        help="with --to a newer revision: quarantine the images it leaves anyway",
+    )
+    pause = command(
+        commands,
+        "pause",
+        "stop automatic deploys and rollbacks of a service",
+        "autopilot pause shop/web",
+    )
+    pause.add_argument("service", metavar="SERVICE", help="cluster/service or service ARN")
+    resume = command(commands, "resume", "lift a pause or a freeze", "autopilot resume shop/web")
+    resume.add_argument("service", metavar="SERVICE", help="cluster/service or service ARN")
+    report = command(
+        commands,
+        "report",
+        "render the weekly cost report locally (no email is sent)",
+        "autopilot report --out report.html",
+        "autopilot report --week 2026-W46 --resend",
     )
     report.add_argument("--week", help="ISO week, e.g. 2026-W46 (default: the last full week)")
     report.add_argument("--out", type=Path, default=Path("report.html"), help="HTML file to write")
@@ -67,15 +151,34 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="email the week's report again (needs --week), e.g. when it may not have arrived",
     )
-    release = commands.add_parser("release", help="let a quarantined digest deploy again")
-    release.add_argument("digest", metavar="DIGEST")
+    release = command(
+        commands,
+        "release",
+        "let a quarantined digest deploy again",
+        "autopilot release 3f4e2a1b9c0d",
+        "autopilot release sha256:3f4e2a1b9c0d...",
+    )
+    release.add_argument(
+        "digest", metavar="DIGEST", help="a quarantined digest, or a unique prefix of 12+ hex"
+    )
 
-    local = commands.add_parser("local", help="run the application on this machine against moto")
-    local_commands = local.add_subparsers(dest="local_command", required=True)
+    local = command(
+        commands,
+        "local",
+        "run the application on this machine against moto",
+        "autopilot local server --port 5000 &",
+        "export AWS_ENDPOINT_URL=http://127.0.0.1:5000",
+        "autopilot local seed",
+        "autopilot local send events/ecr_image_push.json",
+    )
+    local_commands = local.add_subparsers(dest="local_command", required=True, metavar="COMMAND")
 
-    send = local_commands.add_parser(
+    send = command(
+        local_commands,
         "send",
-        help="route events through template.yaml's rules to the handlers (AWS_ENDPOINT_URL)",
+        "route events through template.yaml's rules to the handlers (AWS_ENDPOINT_URL)",
+        "autopilot local send events/ecr_image_push.json",
+        "autopilot local send events/*.json",
         description="Route each event (a JSON file holding one event or a list) through the "
         "rules template.yaml declares, run the handlers that match, drain the actions queue, "
         "and print one JSON line per outcome. The moto server is the one named by "
@@ -83,30 +186,87 @@ def _parser() -> argparse.ArgumentParser:
     )
     send.add_argument("files", nargs="+", type=Path, metavar="FILE")
 
-    local_commands.add_parser("demo", help="start moto, seed a fleet and play the whole story")
-
-    server = local_commands.add_parser("server", help="run a moto server in the foreground")
+    command(
+        local_commands,
+        "demo",
+        "start moto, seed a fleet and play the whole story",
+        "autopilot local demo",
+    )
+    server = command(
+        local_commands,
+        "server",
+        "run a moto server in the foreground",
+        "autopilot local server",
+        "autopilot local server --port 5001 &",
+    )
     server.add_argument("--port", type=int, default=5000)
-    local_commands.add_parser("seed", help="seed the demo fleet into the moto server")
+    push = command(
+        local_commands,
+        "push",
+        "push a new build to the local ECR and send ECR's push event",
+        "autopilot local push web main",
+        "autopilot local push api 1.5.0",
+        "autopilot local push web main --no-event",
+        description="Push the repository's next build under TAG to the moto server's ECR, print "
+        "its digest, then send the `ECR Image Action` event ECR sends for a push (unless "
+        "--no-event) and print what it triggered, as `local send` does.",
+    )
+    push.add_argument("repository", metavar="REPOSITORY")
+    push.add_argument("tag", metavar="TAG")
+    push.add_argument(
+        "--no-event",
+        action="store_true",
+        help="only push; send no event (as if EventBridge lost it)",
+    )
+    command(
+        local_commands,
+        "seed",
+        "seed the demo fleet into the moto server",
+        "autopilot local seed",
+    )
     return parser
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+    try:
+        return version("ecs-autopilot")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Every failure is one line on stderr saying what is wrong and what to do; a traceback
+    only with --debug."""
     # Powertools names log lines after this; Lambda sets it from the template.
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "ecs-autopilot")
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command == "report" and args.resend and not args.week:
-        parser.error("report --resend needs the week to send again, e.g. --week 2026-W46")
-    if args.command == "local":
-        return _local(args)
-    from autopilot.domain.errors import NotFoundError  # noqa: PLC0415
-
+    args.json = getattr(args, "json", False)
+    args.debug = getattr(args, "debug", False)
+    if args.command == "rollback" and args.quarantine and not args.revision:
+        parser.error(
+            "rollback --quarantine goes with --to REVISION (a plain rollback always "
+            "quarantines what it leaves)"
+        )
+    if args.command == "report":
+        if args.resend and not args.week:
+            parser.error("report --resend needs the week to send again, e.g. --week 2026-W46")
+        if not args.out.parent.is_dir():
+            parser.error(f"report --out {args.out}: no folder {args.out.parent}; create it first")
     try:
+        if args.command == "local":
+            return _local(args)
         return _operate(args)
-    except (OperatorError, NotFoundError) as exc:
-        print(f"autopilot: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+    except Exception as exc:
+        if args.debug:
+            raise
+        from autopilot.cli.errors import explain  # noqa: PLC0415
+
+        message, code = explain(exc)
+        print(f"autopilot: {message}", file=sys.stderr)
+        return code
 
 
 def _operate(args: argparse.Namespace) -> int:
@@ -140,6 +300,9 @@ def _local_backend(endpoint: str) -> Iterator[Backend]:
             operator="operator@local",
             run_queue=app.drain,
         )
+    # What this command notified was its to show (its one line says it): a later
+    # `local send` prints only what that send caused.
+    app.notifications()
 
 
 def _report(args: argparse.Namespace, backend: Backend) -> int:
@@ -233,14 +396,19 @@ def _report_function_environment(stack: str) -> dict[str, str]:
         app = LocalApp(find_project_root(), endpoint)
         app.ensure_resources()
         return app.function_environment(app.template.functions["CostReportFunction"])
-    cloudformation = clients.cloudformation()
+    from autopilot.cli.operator import describe_stack  # noqa: PLC0415
+
+    described = describe_stack(stack)
     try:
-        [described] = cloudformation.describe_stacks(StackName=stack)["Stacks"]
-        bucket = cloudformation.describe_stack_resource(
-            StackName=stack, LogicalResourceId="ReportsBucket"
-        )["StackResourceDetail"].get("PhysicalResourceId", "")
+        bucket = (
+            clients.cloudformation()
+            .describe_stack_resource(StackName=stack, LogicalResourceId="ReportsBucket")[
+                "StackResourceDetail"
+            ]
+            .get("PhysicalResourceId", "")
+        )
     except ClientError as exc:
-        raise OperatorError(f"cannot read stack {stack}: {exc}") from exc
+        raise OperatorError(f"cannot read stack {stack}'s reports bucket: {exc}") from exc
     parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in described["Parameters"]}
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
     return {
@@ -269,38 +437,28 @@ def _run_operator_command(args: argparse.Namespace, backend: Backend) -> int:
             print(json.dumps(line) if args.json else operator.render_entry(line))
         return 0
     if args.command == "rollback":
-        result = operator.rollback(backend, args.service, args.revision)
+        result = operator.rollback(backend, args.service, args.revision, quarantine=args.quarantine)
     elif args.command == "release":
         result = operator.release(backend, args.digest)
     else:
         kind: Literal["pause", "resume"] = "pause" if args.command == "pause" else "resume"
         result = operator.operate(backend, kind, args.service)
     print(json.dumps(result) if args.json else operator.render_entry(result))
-    return (
-        0 if result["outcome"] not in {"failed", "refused", "skipped", "notified"} else EXIT_FAILED
-    )
+    return 0 if _done(result) else EXIT_FAILED
+
+
+# Asking for the state a service is already in is done, not refused.
+_ALREADY = {"already-paused", "not-held", "already-running"}
+
+
+def _done(result: dict[str, Any]) -> bool:
+    if result.get("code") in _ALREADY:
+        return True
+    return result["outcome"] not in {"failed", "refused", "skipped", "notified"}
 
 
 def _local(args: argparse.Namespace) -> int:
-    from botocore.exceptions import EndpointConnectionError  # noqa: PLC0415
-
-    from autopilot.local.runner import BadInputError, LocalRunnerError  # noqa: PLC0415
-
-    try:
-        return _run_local(args)
-    except BadInputError as exc:
-        print(f"autopilot: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except LocalRunnerError as exc:
-        print(f"autopilot: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except EndpointConnectionError:
-        print(
-            f"autopilot: no moto server answers at {os.environ.get('AWS_ENDPOINT_URL')}: "
-            "start one (autopilot local server) or fix AWS_ENDPOINT_URL",
-            file=sys.stderr,
-        )
-        return EXIT_USAGE
+    return _run_local(args)
 
 
 def _run_local(args: argparse.Namespace) -> int:
@@ -323,7 +481,30 @@ def _run_local(args: argparse.Namespace) -> int:
             services = seed_fleet()
         _print_lines([{"type": "seeded", "service": k, "arn": v} for k, v in services.items()])
         return 0
+    if args.local_command == "push":
+        return _push(app, args.repository, args.tag, send_event=not args.no_event)
     return _send(app, args.files)
+
+
+def _push(app: LocalApp, repository: str, tag: str, *, send_event: bool) -> int:
+    from autopilot.local.fleet import push_new_build  # noqa: PLC0415
+    from autopilot.local.sample_events import ecr_push  # noqa: PLC0415
+    from autopilot.local.session import send  # noqa: PLC0415
+
+    app.ensure_resources()
+    with app.aws_environment():
+        build, digest = push_new_build(repository, tag)
+    _print_lines(
+        [{"type": "pushed", "repository": repository, "tag": tag, "build": build, "digest": digest}]
+    )
+    if not send_event:
+        return 0
+    lines = send(app, [ecr_push(repository, tag, digest)])
+    _print_lines(lines)
+    problems = [p for p in map(_not_taken, lines) if p]
+    for problem in problems:
+        print(f"autopilot: {problem}", file=sys.stderr)
+    return EXIT_FAILED if problems else 0
 
 
 def _send(app: LocalApp, files: Sequence[Path]) -> int:

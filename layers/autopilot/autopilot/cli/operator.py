@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -17,6 +17,7 @@ from typing import Any, Literal
 from botocore.exceptions import ClientError
 
 from autopilot.adapters import clients
+from autopilot.adapters.aws_errors import is_code
 from autopilot.adapters.ecs import EcsGateway
 from autopilot.adapters.ledger import Ledger
 from autopilot.adapters.queues import ActionQueue
@@ -86,7 +87,9 @@ def _request_fields(backend: Backend, service_arn: str, kind: str) -> dict[str, 
     }
 
 
-def rollback(backend: Backend, service: str, to_revision: str | None) -> dict[str, Any]:
+def rollback(
+    backend: Backend, service: str, to_revision: str | None, *, quarantine: bool = False
+) -> dict[str, Any]:
     """Refused at once when `--to` names no revision, or one of another family; the executor
     checks again when it acts (a message is a claim, not a fact)."""
     arn = backend.service_arn(service)
@@ -100,7 +103,10 @@ def rollback(backend: Backend, service: str, to_revision: str | None) -> dict[st
         except PermanentFailureError as exc:
             raise OperatorError(f"rollback refused: {exc}") from exc
     request = RollbackRequest(
-        **_request_fields(backend, arn, "rollback"), automatic=False, to_revision=to_revision
+        **_request_fields(backend, arn, "rollback"),
+        automatic=False,
+        to_revision=to_revision,
+        quarantine=quarantine,
     )
     return _outcome(backend.submit(request), arn, "rollback")
 
@@ -111,13 +117,40 @@ def operate(backend: Backend, kind: Literal["pause", "resume"], service: str) ->
     return _outcome(backend.submit(request), arn, kind)
 
 
+MIN_DIGEST_PREFIX = 12  # what status shows
+
+
+def resolve_digest(digest: str, quarantined: Collection[str]) -> str:
+    """A full digest, or a unique prefix of 12+ hex characters (with or without `sha256:`),
+    -> the one quarantined digest it names."""
+    given = digest.strip().lower()
+    hex_part = given.partition(":")[2] if ":" in given else given
+    if len(hex_part) < MIN_DIGEST_PREFIX:
+        raise OperatorError(
+            f"{digest} is too short: give at least {MIN_DIGEST_PREFIX} characters of the digest "
+            "(autopilot status lists quarantined digests)"
+        )
+    matches = [d for d in quarantined if d.partition(":")[2].startswith(hex_part)]
+    if ":" in given:
+        matches = [d for d in matches if d.startswith(given)]
+    if not matches:
+        raise OperatorError(
+            f"{digest} is not quarantined: nothing to release (autopilot status lists the "
+            "quarantined digests)"
+        )
+    if len(matches) > 1:
+        raise OperatorError(
+            f"{digest} matches {len(matches)} quarantined digests: give more characters"
+        )
+    return matches[0]
+
+
 def release(backend: Backend, digest: str) -> dict[str, Any]:
-    quarantined = backend.ledger.quarantined({digest})
-    if digest not in quarantined:
-        raise OperatorError(f"{digest} is not quarantined")
-    arn = quarantined[digest].service_arn
+    quarantined = backend.ledger.quarantined()
+    full = resolve_digest(digest, quarantined.keys())
+    arn = quarantined[full].service_arn
     request = OperatorRequest(
-        **_request_fields(backend, arn, "release"), kind="release", digest=digest
+        **_request_fields(backend, arn, "release"), kind="release", digest=full
     )
     return _outcome(backend.submit(request), arn, "release")
 
@@ -139,6 +172,8 @@ def history(backend: Backend, service: str, limit: int) -> list[dict[str, Any]]:
 
 
 def status(backend: Backend) -> dict[str, Any]:
+    """Every managed service with its state, and the quarantine. Stable JSON types: full
+    digests, booleans, ISO times; a service running a quarantined digest says which."""
     services = backend.ecs.describe_services(backend.tagging.services_tagged(TRACK))
     quarantine = backend.ledger.quarantined()
     rows = []
@@ -146,21 +181,22 @@ def status(backend: Backend) -> dict[str, Any]:
         state = backend.ledger.state(service.arn)
         good = state.known_good[0] if state.known_good else None
         latest = state.latest
+        digests = sorted(digests_of([c.image for c in service.containers]))
         rows.append(
             {
                 "service": service.label,
                 "track": service.tags.get(TRACK, ""),
                 "revision": service.task_definition_label,
-                "digests": sorted(
-                    short_digest(d) for d in digests_of([c.image for c in service.containers])
-                ),
+                "digests": digests,
+                "quarantined_digests": [d for d in digests if d in quarantine],
                 "last_known_good": task_definition_label(good.task_definition) if good else "",
                 "latest": f"{latest.kind} {task_definition_label(latest.task_definition)} "
                 f"{latest.state.value}"
                 if latest
                 else "",
                 "paused": state.paused,
-                "frozen": state.frozen_reason if state.frozen else "",
+                "frozen": state.frozen,
+                "frozen_reason": state.frozen_reason if state.frozen else "",
             }
         )
     return {
@@ -181,8 +217,16 @@ def render_status(report: dict[str, Any]) -> str:
     header = ("SERVICE", "TRACK", "RUNNING", "LAST KNOWN GOOD", "LATEST", "STATE")
     rows = [header]
     for s in report["services"]:
-        flags = "frozen: " + s["frozen"] if s["frozen"] else ("paused" if s["paused"] else "ok")
-        running = f"{s['revision']} {' '.join(s['digests'])}".strip()
+        flags = [
+            f"frozen: {s['frozen_reason']} (autopilot resume {s['service']})"
+            if s["frozen"]
+            else "",
+            f"paused (autopilot resume {s['service']})" if s["paused"] else "",
+            "RUNNING QUARANTINED " + " ".join(map(short_digest, s["quarantined_digests"]))
+            if s["quarantined_digests"]
+            else "",
+        ]
+        running = f"{s['revision']} {' '.join(map(short_digest, s['digests']))}".strip()
         rows.append(
             (
                 s["service"],
@@ -190,14 +234,16 @@ def render_status(report: dict[str, Any]) -> str:
                 running,
                 s["last_known_good"] or "-",
                 s["latest"] or "-",
-                flags,
+                "; ".join(f for f in flags if f) or "ok",
             )
         )
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(header))]
-    lines = ["  ".join(str(v).ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
+    lines = [
+        "  ".join(str(v).ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows
+    ]
     if report["quarantined"]:
         lines.append("")
-        lines.append("QUARANTINED")
+        lines.append("QUARANTINED (autopilot release DIGEST lets one deploy again)")
         lines.extend(
             f"{short_digest(q['digest'])}  {q['service']}  {q['reason']} (since {q['since']})"
             for q in report["quarantined"]
@@ -216,12 +262,7 @@ def render_entry(line: dict[str, Any]) -> str:
 
 def aws_backend(stack: str) -> Backend:
     """The deployed stack's ledger and queue, from its CloudFormation outputs."""
-    cloudformation = clients.cloudformation()
-    try:
-        [described] = cloudformation.describe_stacks(StackName=stack)["Stacks"]
-    except ClientError as exc:
-        raise OperatorError(f"cannot read stack {stack}: {exc}") from exc
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+    outputs = stack_outputs(stack)
     identity = clients.sts().get_caller_identity()["Arn"]
     return Backend(
         ledger=Ledger(outputs["LedgerTableName"], retention_days=400),
@@ -230,3 +271,31 @@ def aws_backend(stack: str) -> Backend:
         tagging=TaggingGateway(),
         operator=identity,
     )
+
+
+def describe_stack(stack: str) -> Any:
+    """The deployed stack; a missing one is a clear error naming the region and what to do."""
+    cloudformation = clients.cloudformation()
+    try:
+        [described] = cloudformation.describe_stacks(StackName=stack)["Stacks"]
+    except ClientError as exc:
+        if is_code(exc, "ValidationError"):
+            raise OperatorError(
+                f"cannot read stack {stack}: there is none in {clients.region()}; deploy it "
+                "(sam deploy --guided), or name yours with --stack or AUTOPILOT_STACK, or set "
+                "AWS_DEFAULT_REGION to its region"
+            ) from exc
+        raise
+    return described
+
+
+def stack_outputs(stack: str) -> dict[str, str]:
+    described = describe_stack(stack)
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+    missing = {"LedgerTableName", "ActionsQueueUrl"} - outputs.keys()
+    if missing:
+        raise OperatorError(
+            f"stack {stack} has no output {', '.join(sorted(missing))}: is it an ECS Autopilot "
+            "stack? Name the right one with --stack or AUTOPILOT_STACK"
+        )
+    return outputs

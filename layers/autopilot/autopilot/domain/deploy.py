@@ -133,12 +133,21 @@ def deploy_hold(
 ) -> Skip | None:
     """Reasons to keep a push away from a service even though its policy accepts it."""
     if quarantined_digest:
-        return Skip("digest is quarantined after a rollback: autopilot release it", "quarantined")
+        return Skip(
+            "digest is quarantined after a rollback: autopilot release DIGEST lets it deploy",
+            "quarantined",
+        )
+    lift = f"autopilot resume {_label(state.service_arn)} lifts it"
     if state.paused:
-        return Skip("service is paused: autopilot resume it", "paused")
+        return Skip(f"service is paused: {lift}", "paused")
     if state.frozen:
-        return Skip(f"service is frozen ({state.frozen_reason}): autopilot resume it", "frozen")
+        return Skip(f"service is frozen ({state.frozen_reason}): {lift}", "frozen")
     if alarms_firing:
         # ECS ignores deployment alarms already in ALARM, and a rollback would have no target.
         return Skip(f"held: alarm {', '.join(alarms_firing)} is in ALARM", "alarm-firing")
     return None
+
+
+def _label(service_arn: str) -> str:
+    """cluster/service, as the CLI takes it."""
+    return "/".join(service_arn.rsplit("/", 2)[-2:])

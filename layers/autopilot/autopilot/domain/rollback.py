@@ -55,9 +55,12 @@ def decide_automatic_rollback(
     if not config.rollback:
         return NotifyOnly("autopilot:rollback is off", "rollback-off")
     if state.paused:
-        return NotifyOnly("service is paused", "paused")
+        return NotifyOnly(f"service is paused: autopilot resume {service.label} lifts it", "paused")
     if state.frozen:
-        return NotifyOnly(f"service is frozen: {state.frozen_reason}", "frozen")
+        return NotifyOnly(
+            f"service is frozen ({state.frozen_reason}): autopilot resume {service.label} lifts it",
+            "frozen",
+        )
     # A blue/green deployment in flight has not switched the service's revision yet.
     in_flight = (
         service.deployment_controller == "CODE_DEPLOY"
@@ -94,11 +97,18 @@ def decide_operator_rollback(
     quarantined: set[str],
     current_digests: frozenset[str],
     requested: KnownGood | None = None,
+    *,
+    quarantine_forward: bool = False,
 ) -> RollbackDecision:
-    """An operator asked: bake window, pause and freeze do not apply; the target must exist."""
+    """An operator asked: bake window, pause and freeze do not apply; the target must exist.
+    Going forward (`--to` a newer revision) leaves images that were not shown bad, so they are
+    quarantined only when the operator says so."""
     if requested is not None:
         if requested.task_definition == service.task_definition_arn:
             return Skip("the service already runs that revision", "already-running")
+        forward = _revision(requested.task_definition) > _revision(service.task_definition_arn)
+        if forward and not quarantine_forward:
+            return RollBack(requested, ())
         bad = tuple(sorted(current_digests - requested.digests))
         return RollBack(requested, bad)
     return _roll_back_from(service, state, quarantined, current_digests)
@@ -128,3 +138,9 @@ def latest_digests(state: ServiceState) -> frozenset[str]:
 def should_freeze(state: ServiceState, now: datetime, limit: int) -> bool:
     """After `limit` rollbacks within an hour (this one included), stop deploying on its own."""
     return len(state.rollbacks_since(now - FREEZE_WINDOW)) >= limit
+
+
+def _revision(task_definition_arn: str) -> int:
+    """The revision number of `...:task-definition/family:N` (0 when there is none)."""
+    number = task_definition_arn.rpartition(":")[2]
+    return int(number) if number.isdigit() else 0

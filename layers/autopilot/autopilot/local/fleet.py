@@ -13,7 +13,7 @@ from typing import Any
 
 import boto3
 
-from autopilot.local.runner import ACCOUNT, REGION
+from autopilot.local.runner import ACCOUNT, REGION, LocalRunnerError
 
 REGISTRY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
 _SECRETS = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}"
@@ -68,6 +68,36 @@ def push_image(repository: str, tag: str, build: int) -> str:
         except ecr.exceptions.ImageAlreadyExistsException:
             continue
     return digest
+
+
+def next_build(repository: str) -> int:
+    """One more than the highest `build-N` the repository holds (1 for an empty one)."""
+    ecr = boto3.client("ecr")
+    builds = [0]
+    for page in ecr.get_paginator("list_images").paginate(repositoryName=repository):
+        for listed in page.get("imageIds", []):
+            number = listed.get("imageTag", "").removeprefix("build-")
+            if listed.get("imageTag", "").startswith("build-") and number.isdigit():
+                builds.append(int(number))
+    return max(builds) + 1
+
+
+def push_new_build(repository: str, tag: str) -> tuple[int, str]:
+    """Push the repository's next build under `tag`, as CI would; its build number and digest.
+    A repository that does not exist is refused, as ECR refuses a push to one."""
+    ecr = boto3.client("ecr")
+    try:
+        ecr.describe_repositories(repositoryNames=[repository])
+    except ecr.exceptions.RepositoryNotFoundException:
+        names = sorted(
+            r["repositoryName"] for r in ecr.describe_repositories().get("repositories", [])
+        )
+        raise LocalRunnerError(
+            f"no repository {repository} in the local ECR: push to one of "
+            f"{', '.join(names) or 'none (run autopilot local seed first)'}"
+        ) from None
+    build = next_build(repository)
+    return build, push_image(repository, tag, build)
 
 
 @dataclass(frozen=True)

@@ -664,7 +664,10 @@ def find_project_root(start: Path | None = None) -> Path:
     for folder in (here, *here.parents):
         if (folder / "template.yaml").is_file() and (folder / "functions").is_dir():
             return folder
-    raise LocalRunnerError("no template.yaml found here or above: run from the project folder")
+    raise LocalRunnerError(
+        f"no template.yaml in {here} or above: run autopilot from the project folder "
+        "(the one holding template.yaml), or unset AWS_ENDPOINT_URL to operate on AWS"
+    )
 
 
 def stderr_logs(stream: TextIO | None = None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from autopilot.adapters.ledger import Ledger
@@ -14,10 +15,13 @@ from autopilot.models.actions import ActionRequest, parse_action
 
 
 def send(app: LocalApp, events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """What THIS send did: an action whose ledger entry was written before it is a replay
+    (the same event again: the executor returns the earlier outcome and changes nothing)."""
     lines: list[dict[str, Any]] = []
     for event in events:
+        started = (app.clock or (lambda: datetime.now(UTC)))()
         lines.extend(_route(app, event))
-        lines.extend(_run_actions(app))
+        lines.extend(_run_actions(app, started))
         lines.extend({"type": "notification", **n} for n in app.notifications())
     return lines
 
@@ -64,7 +68,7 @@ def _route(app: LocalApp, event: Mapping[str, Any]) -> list[dict[str, Any]]:
     return lines
 
 
-def _run_actions(app: LocalApp) -> list[dict[str, Any]]:
+def _run_actions(app: LocalApp, started: datetime) -> list[dict[str, Any]]:
     """One line per action: its ledger entry, or `dead-lettered` if every attempt failed."""
     attempts: dict[str, tuple[ActionRequest, bool]] = {}
     for message in app.drain():
@@ -77,7 +81,14 @@ def _run_actions(app: LocalApp) -> list[dict[str, Any]]:
         for request, succeeded in attempts.values():
             entry = ledger.find(request.service_arn, request.trigger_time, request.action_id)
             if succeeded and entry is not None:
-                lines.append(action_line(entry))
+                line = action_line(entry)
+                if entry.recorded_at < started:
+                    line["replay"] = True
+                    line["reason"] = (
+                        f"a replay: this event was already handled at {line['time']}; "
+                        "nothing changed" + (f" ({line['reason']})" if line.get("reason") else "")
+                    )
+                lines.append(line)
             else:
                 lines.append(
                     {

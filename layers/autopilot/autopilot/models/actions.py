@@ -53,6 +53,7 @@ class RollbackRequest(ActionBase):
     automatic: bool
     alarm: str = ""
     to_revision: str | None = None  # operator: family:revision or ARN; else the last known good
+    quarantine: bool = False  # operator: quarantine what a roll-forward (--to newer) leaves
 
 
 class CapacityRequest(ActionBase):

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from autopilot.domain.fleet import short_digest
 from autopilot.domain.ledger import LedgerEntry, Outcome
-from autopilot.domain.notifications import operator_notification
+from autopilot.domain.notifications import operator_notification, service_label
 from autopilot.models.actions import OperatorRequest
 from autopilot.workflows.context import ExecutorContext
 from autopilot.workflows.registry import Registration
@@ -28,9 +28,25 @@ def operate(ctx: ExecutorContext, request: OperatorRequest) -> LedgerEntry:
             reason=f"released {short_digest(request.digest)}: pushes of it may deploy again",
         )
     state = ctx.ledger.state(request.service_arn)
+    label = service_label(request.service_arn)
     if request.kind == "pause":
+        if state.paused:
+            return ctx.finish(
+                entry,
+                Outcome.SKIPPED,
+                reason=f"already paused: autopilot resume {label} lifts it",
+                code="already-paused",
+            )
         ctx.ledger.save_state(replace(state, paused=True))
-        return ctx.finish(entry, Outcome.APPLIED, reason="no automatic deploys or rollbacks")
+        return ctx.finish(
+            entry,
+            Outcome.APPLIED,
+            reason=f"no automatic deploys or rollbacks until autopilot resume {label}",
+        )
+    if not state.paused and not state.frozen:
+        return ctx.finish(
+            entry, Outcome.SKIPPED, reason="was neither paused nor frozen", code="not-held"
+        )
     # resume: lifts a pause and a freeze, and forgets the rollbacks that caused the freeze.
     ctx.ledger.save_state(
         replace(state, paused=False, frozen=False, frozen_reason="", rollbacks=())

@@ -108,7 +108,9 @@ def _decide(
         else None
     )
     current = digests_of([c.image for c in service.containers])
-    return decide_operator_rollback(service, state, quarantined, current, requested)
+    return decide_operator_rollback(
+        service, state, quarantined, current, requested, quarantine_forward=request.quarantine
+    )
 
 
 def _deployment_to_stop(service: Service, state: ServiceState) -> str:
