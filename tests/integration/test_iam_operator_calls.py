@@ -97,6 +97,7 @@ def _stack_template(app: LocalApp) -> dict[str, Any]:
         "Outputs": {
             "LedgerTableName": {"Value": app.physical("LedgerTable")["Ref"]},
             "ActionsQueueUrl": {"Value": app.physical("ActionsQueue")["Ref"]},
+            "ActionsDeadLetterQueueUrl": {"Value": app.physical("ActionsDeadLetterQueue")["Ref"]},
             "NotificationTopicArn": {"Value": app.physical("NotificationTopic")["Ref"]},
         },
     }
@@ -129,6 +130,14 @@ def deployed(app: LocalApp, services: dict[str, str]) -> Iterator[LocalApp]:
         )
         costs.load_costs(None, WEEK)
         costs.load_utilization(WEEK)
+        # two actions given up: prod/web's is redriven, staging/web's is passed over
+        for label in ("prod/web", "staging/web"):
+            boto3.client("sqs").send_message(
+                QueueUrl=app.physical("ActionsDeadLetterQueue")["Ref"],
+                MessageBody=json.dumps({"kind": "pause", "service_arn": services[label]}),
+                MessageGroupId=services[label],
+                MessageDeduplicationId=f"given-up-{label.replace('/', '-')}",
+            )
         yield app
 
 
@@ -139,6 +148,7 @@ COMMANDS = [
     ["pause", "prod/web"],
     ["resume", "prod/web"],
     ["release", DIGEST],
+    ["redrive", "prod/web"],
     ["report", "--week", str(WEEK)],
     ["report", "--week", str(WEEK), "--resend"],
 ]

@@ -85,6 +85,8 @@ OPERATOR_ACTIONS: frozenset[str] = frozenset(
         *ecs.IAM_ACTIONS["read"],
         *LEDGER_READS,
         *queues.IAM_ACTIONS["actions"],
+        # redrive: out of the actions dead-letter queue, back into the actions queue
+        *queues.IAM_ACTIONS["redrive"],
         # report, and report --resend (sent as the report function sends it)
         *costexplorer.IAM_ACTIONS,
         *cloudwatch.IAM_ACTIONS["utilization"],

@@ -161,6 +161,16 @@ def _parser() -> argparse.ArgumentParser:
     release.add_argument(
         "digest", metavar="DIGEST", help="a quarantined digest, or a unique prefix of 12+ hex"
     )
+    redrive = command(
+        commands,
+        "redrive",
+        "put actions given up after every attempt back in line (from the actions DLQ)",
+        "autopilot redrive prod/web",
+        "autopilot redrive",
+    )
+    redrive.add_argument(
+        "service", metavar="SERVICE", nargs="?", help="only this service's actions (default: all)"
+    )
 
     local = command(
         commands,
@@ -283,7 +293,7 @@ def _operate(args: argparse.Namespace) -> int:
 def _local_backend(endpoint: str) -> Iterator[Backend]:
     from autopilot.adapters.ecs import EcsGateway  # noqa: PLC0415
     from autopilot.adapters.ledger import Ledger  # noqa: PLC0415
-    from autopilot.adapters.queues import ActionQueue  # noqa: PLC0415
+    from autopilot.adapters.queues import ActionQueue, DeadLetteredActions  # noqa: PLC0415
     from autopilot.adapters.tagging import TaggingGateway  # noqa: PLC0415
     from autopilot.cli.operator import Backend  # noqa: PLC0415
     from autopilot.local.runner import LocalApp, find_project_root, stderr_logs  # noqa: PLC0415
@@ -299,6 +309,9 @@ def _local_backend(endpoint: str) -> Iterator[Backend]:
             tagging=TaggingGateway(),
             operator="operator@local",
             run_queue=app.drain,
+            dead_letters=DeadLetteredActions(
+                app.physical("ActionsDeadLetterQueue")["Ref"], app.physical("ActionsQueue")["Ref"]
+            ),
         )
     # What this command notified was its to show (its one line says it): a later
     # `local send` prints only what that send caused.
@@ -438,6 +451,8 @@ def _run_operator_command(args: argparse.Namespace, backend: Backend) -> int:
         return 0
     if args.command == "rollback":
         result = operator.rollback(backend, args.service, args.revision, quarantine=args.quarantine)
+    elif args.command == "redrive":
+        result = operator.redrive(backend, args.service)
     elif args.command == "release":
         result = operator.release(backend, args.digest)
     else:
@@ -448,7 +463,7 @@ def _run_operator_command(args: argparse.Namespace, backend: Backend) -> int:
 
 
 # Asking for the state a service is already in is done, not refused.
-_ALREADY = {"already-paused", "not-held", "already-running"}
+_ALREADY = {"already-paused", "not-held", "already-running", "already-empty"}
 
 
 def _done(result: dict[str, Any]) -> bool:

@@ -20,7 +20,7 @@ from autopilot.adapters import clients
 from autopilot.adapters.aws_errors import is_code
 from autopilot.adapters.ecs import EcsGateway
 from autopilot.adapters.ledger import Ledger
-from autopilot.adapters.queues import ActionQueue
+from autopilot.adapters.queues import ActionQueue, DeadLetteredActions
 from autopilot.adapters.tagging import TaggingGateway
 from autopilot.cli.lines import ledger_line
 from autopilot.domain.config import TRACK
@@ -48,6 +48,7 @@ class Backend:
     tagging: TaggingGateway
     operator: str
     run_queue: Callable[[], object] | None = None  # locally: drain the queue as Lambda would
+    dead_letters: DeadLetteredActions | None = None  # the actions given up, for `redrive`
 
     def submit(self, request: ActionRequest) -> LedgerEntry | None:
         """Queue the action; wait for the executor's entry (None if it has not come yet)."""
@@ -260,6 +261,29 @@ def render_entry(line: dict[str, Any]) -> str:
     return "  ".join(p for p in parts if p) + ("  " + "; ".join(details) if details else "")
 
 
+def redrive(backend: Backend, service: str | None) -> dict[str, Any]:
+    """Put the actions given up after every attempt back in line; the executor resumes each
+    where it stopped (its ledger entry holds the intent)."""
+    if backend.dead_letters is None:
+        raise OperatorError(
+            "this stack has no ActionsDeadLetterQueueUrl output: update it (sam deploy)"
+        )
+    arn = backend.service_arn(service) if service else None
+    moved = backend.dead_letters.redrive(arn)
+    if backend.run_queue is not None and moved:
+        backend.run_queue()
+    label = service or "every service"
+    return {
+        "service": service or "*",
+        "kind": "redrive",
+        "outcome": "redriven" if moved else "nothing-to-redrive",
+        "code": "" if moved else "already-empty",
+        "reason": f"{len(moved)} action(s) of {label} back in the actions queue"
+        if moved
+        else f"no action of {label} waits in the actions dead-letter queue",
+    }
+
+
 def aws_backend(stack: str) -> Backend:
     """The deployed stack's ledger and queue, from its CloudFormation outputs."""
     outputs = stack_outputs(stack)
@@ -270,6 +294,11 @@ def aws_backend(stack: str) -> Backend:
         ecs=EcsGateway(),
         tagging=TaggingGateway(),
         operator=identity,
+        dead_letters=DeadLetteredActions(
+            outputs["ActionsDeadLetterQueueUrl"], outputs["ActionsQueueUrl"]
+        )
+        if "ActionsDeadLetterQueueUrl" in outputs
+        else None,
     )
 
 

@@ -57,18 +57,29 @@ def parse(spec: str) -> list[Fault]:
 def arm(faults: list[Fault]) -> None:
     """Hook the faults into every client built from now on (the shared session)."""
     events = clients.session().events
+    by_event: dict[str, list[Fault]] = {}
     for fault in faults:
-        events.register(f"{fault.when}-call.{fault.service}.{fault.operation}", _hook(fault))
+        by_event.setdefault(f"{fault.when}-call.{fault.service}.{fault.operation}", []).append(
+            fault
+        )
+    for event, group in by_event.items():
+        events.register(event, _hook(group))
 
 
-def _hook(fault: Fault) -> Callable[..., None]:
+def _hook(group: list[Fault]) -> Callable[..., None]:
+    """One hook per call: it counts the calls once, whichever of its faults fires."""
+    calls = 0
+
     def fire(**kwargs: Any) -> None:
-        fault.seen += 1
-        if fault.fired or fault.seen != fault.nth:
-            return
-        fault.fired = True
-        if fault.when == "before":
-            raise EndpointConnectionError(endpoint_url=f"{fault.service} (injected fault)")
-        raise ReadTimeoutError(endpoint_url=f"{fault.service} (injected: response lost)")
+        nonlocal calls
+        calls += 1
+        for fault in group:
+            fault.seen = calls
+            if fault.fired or fault.nth != calls:
+                continue
+            fault.fired = True
+            if fault.when == "before":
+                raise EndpointConnectionError(endpoint_url=f"{fault.service} (injected fault)")
+            raise ReadTimeoutError(endpoint_url=f"{fault.service} (injected: response lost)")
 
     return fire

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from autopilot.domain.errors import PermanentFailureError
 from autopilot.domain.ledger import GAVE_UP, LedgerEntry, Outcome
+from autopilot.domain.notifications import service_label
 from autopilot.domain.scope import in_scope
 from autopilot.models.actions import ActionRequest
 from autopilot.observability import logger
@@ -56,8 +57,8 @@ class ActionRunner:
             _entry(self._ctx, request),
             Outcome.FAILED,
             reason=f"failed {attempts} attempts, last with {type(error).__name__}: {error}. "
-            "The message is kept in the actions dead-letter queue: redrive it to try again "
-            "(the retry picks up where this one stopped)",
+            "The message is kept in the actions dead-letter queue: once the cause is fixed, "
+            f"autopilot redrive {service_label(request.service_arn)} resumes it where it stopped",
             code=GAVE_UP,
         )
         # A redrive from the dead-letter queue gets its attempts again.
