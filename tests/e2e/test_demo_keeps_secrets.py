@@ -115,6 +115,12 @@ def test_slow_the_whole_demo_at_debug_never_shows_the_webhook_secret(tmp_path: P
         },
     }
     assert "demo-output/functions.log" in written
+    assert "demo-output/metrics.log" in written  # the EMF records, checked for secrets too
     for where, text in written.items():
         assert canary not in text, f"the webhook secret leaked into {where}"
         assert host not in text, f"the webhook URL leaked into {where}"
+    # And the demo ends with the dashboard's figures, computed from those EMF records
+    figures = demo.stdout[demo.stdout.index("The dashboard's figures") :]
+    assert "Deploys, rollbacks and holds per day: deploys " in figures
+    assert "rollbacks 1" in figures
+    assert "Push -> deploy started" in figures

@@ -251,6 +251,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     only with --debug."""
     # Powertools names log lines after this; Lambda sets it from the template.
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "ecs-autopilot")
+    # Read when the metrics object is built (at import): as the template's Globals set it.
+    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ECSAutopilot")
     parser = _parser()
     args = parser.parse_args(argv)
     args.json = getattr(args, "json", False)

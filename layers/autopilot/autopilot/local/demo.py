@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 import boto3
@@ -25,6 +25,7 @@ from autopilot.adapters.tagging import TaggingGateway
 from autopilot.domain.fleet import short_digest
 from autopilot.domain.report import Week
 from autopilot.local import costs, faults, fleet, sample_events
+from autopilot.local.figures import collect, figures
 from autopilot.local.runner import LocalApp, stderr_logs
 from autopilot.local.server import start_moto_server
 from autopilot.local.session import send
@@ -189,19 +190,21 @@ def run_demo(root: Path) -> int:
     # The functions' own JSON logs would bury the timeline: they go to a file.
     logs = root / "demo-output" / "functions.log"
     logs.parent.mkdir(exist_ok=True)
+    emf = root / "demo-output" / "metrics.log"  # what CloudWatch would read from the logs
     server, endpoint = start_moto_server()
-    with logs.open("w", encoding="utf-8") as stream:
+    with logs.open("w", encoding="utf-8") as stream, emf.open("w", encoding="utf-8") as sink:
         stderr_logs(stream)
         try:
-            return _play(root, endpoint)
+            return _play(root, endpoint, sink, emf)
         finally:
             server.stop()
             stderr_logs()
             print(f"The functions' logs are in {logs}.")
 
 
-def _play(root: Path, endpoint: str) -> int:
+def _play(root: Path, endpoint: str, sink: TextIO, emf: Path) -> int:
     app = LocalApp(root, endpoint)
+    app.metrics_sink = sink
     print(f"ECS Autopilot local demo: moto server on {endpoint}")
     app.ensure_resources()
     with app.aws_environment():
@@ -213,6 +216,11 @@ def _play(root: Path, endpoint: str) -> int:
     _alarm_story(story, services)
     _schedule_story(story, services)
     _report_story(story, endpoint, root)
+    sink.flush()
+    story.step("The dashboard's figures, from the metrics the functions emitted")
+    with emf.open(encoding="utf-8") as records:
+        for line in figures(collect(records)):
+            print(f"   {line}")
     print()
     if story.failures:
         print("The demo did not go as expected:\n  " + "\n  ".join(story.failures))

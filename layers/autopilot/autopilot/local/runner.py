@@ -8,6 +8,7 @@ runner invokes that rule's function with the original event, byte for byte.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -91,6 +92,8 @@ class LocalApp:
         self._modules: dict[str, ModuleType] = {}
         # The demo tells its story over days: handlers read this clock instead of the real one.
         self.clock: Callable[[], datetime] | None = _fixed_clock(os.environ.get(CLOCK, ""))
+        # Where the functions' EMF metric records go (None: nowhere, as metrics are off).
+        self.metrics_sink: TextIO | None = None
         # Local chat webhooks listen on loopback; Lambda never allows that (adapters/webhook).
         wiring.allow_loopback_webhook = True
         # Clients built from here on point at the moto server; they are kept for the run.
@@ -290,8 +293,12 @@ class LocalApp:
         spec = self.template.functions[function]
         with self.aws_environment():
             os.environ.update(self.function_environment(spec))
-            # No CloudWatch locally: metrics would only clutter stdout (tests may turn them on).
-            os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+            # No CloudWatch locally: metrics go to `metrics_sink` when one is set (the demo's
+            # dashboard figures), else nowhere, so they never clutter stdout.
+            if self.metrics_sink is not None:
+                os.environ["POWERTOOLS_METRICS_DISABLED"] = "false"
+            else:
+                os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
             wiring.reset()
             real_clock = wiring.utc_now
             if self.clock is not None:
@@ -304,7 +311,11 @@ class LocalApp:
                 timeout_seconds=spec.timeout_seconds,
             )
             try:
-                return handler(dict(event), context)
+                if self.metrics_sink is None:
+                    return handler(dict(event), context)
+                # Powertools prints each invocation's EMF record to stdout, as in Lambda.
+                with contextlib.redirect_stdout(self.metrics_sink):
+                    return handler(dict(event), context)
             finally:
                 wiring.utc_now = real_clock
                 wiring.reset()
@@ -673,6 +684,8 @@ def find_project_root(start: Path | None = None) -> Path:
 def stderr_logs(stream: TextIO | None = None) -> None:
     """Function logs go to stderr (or `stream`), so stdout carries only what the runner says."""
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "ecs-autopilot")
+    # Read when the metrics object is built (at import): as the template's Globals set it.
+    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ECSAutopilot")
     from autopilot.observability import logger  # noqa: PLC0415
 
     handler = logger.registered_handler
