@@ -205,12 +205,12 @@ def body() -> dict[str, Any]:
             "width": 24,
             "height": 6,
             "properties": {
-                "title": "Actions by service and outcome (no per-service metric is billed)",
+                "title": "Actions by service, outcome and reason (skipped, held, failed: why)",
                 "region": "${AWS::Region}",
                 "view": "table",
                 "query": "SOURCE '/aws/lambda/${ExecutorFunction}' | "
                 'filter message = "action finished" | '
-                "stats count(*) as actions by ecs_service, kind, outcome | sort actions desc",
+                "stats count(*) as actions by ecs_service, kind, outcome, code | sort actions desc",
             },
         }
     )
