@@ -139,10 +139,10 @@ class EcsGateway:
             raise
         registered = response["taskDefinition"]
         arn = registered["taskDefinitionArn"]
-        # ECS answered with the revision as stored: nobody needs to describe it again.
+        # ECS answered with the revision as stored, tagged as asked: no need to describe it.
         self._task_definitions[arn] = (
             dict(registered),
-            [{"key": t["key"], "value": t.get("value", "")} for t in response.get("tags", [])],
+            [{"key": t["key"], "value": t.get("value", "")} for t in tags],
         )
         return arn
 
