@@ -488,11 +488,12 @@ def _known_good(revision: str, build: str, source: str) -> KnownGood:
     return KnownGood(revision, images, T0 - timedelta(days=1), source)
 
 
-def _automatic_rollback() -> Case:
-    """prod/web ran build 1; the automation started deploying build 2 fifteen minutes ago and
-    its alarm web-5xx fires."""
+def _build_2_rolling_out(*, pushed: timedelta, started: timedelta) -> tuple[World, str, str]:
+    """prod/web ran build 1 (its baseline known good); build 2 was pushed `pushed` ago and the
+    automation started deploying it `started` ago. Returns the world, the service and the
+    deployment."""
     world = World()
-    for build, age in (("1", timedelta(days=2)), ("2", timedelta(minutes=20))):
+    for build, age in (("1", timedelta(days=2)), ("2", pushed)):
         world.push("web", build, "main", at=T0 - age)
     arn = world.add_service("prod", "web", _web_containers("1"), desired=3, tags=TRACKED)
     web1 = world.ecs.describe_service(arn).task_definition_arn
@@ -507,9 +508,18 @@ def _automatic_rollback() -> Case:
                 deployment_id=deployment,
                 task_definition=web2,
                 images=pinned_images(list(_web_containers("2").values())),
-                started_at=T0 - timedelta(minutes=15),
+                started_at=T0 - started,
             ),
         )
+    )
+    return world, arn, deployment
+
+
+def _automatic_rollback() -> Case:
+    """prod/web ran build 1; the automation started deploying build 2 fifteen minutes ago and
+    its alarm web-5xx fires."""
+    world, arn, _ = _build_2_rolling_out(
+        pushed=timedelta(minutes=20), started=timedelta(minutes=15)
     )
     request = RollbackRequest(
         action_id=action_id("alarm-event-1", arn, "rollback"),
@@ -609,25 +619,8 @@ def _blue_green_rollback() -> Case:
 def _track_failed() -> Case:
     """prod/web: the automation deployed build 2; ECS's circuit breaker failed the deployment
     and rolled the service back to build 1; the deployment's end event says failed."""
-    world = World()
-    for build, age in (("1", timedelta(days=2)), ("2", timedelta(minutes=30))):
-        world.push("web", build, "main", at=T0 - age)
-    arn = world.add_service("prod", "web", _web_containers("1"), desired=3, tags=TRACKED)
-    web1 = world.ecs.describe_service(arn).task_definition_arn
-    web2, deployment = _rolled_out(world, arn, "2", complete=False)
-    world.ledger.save_state(
-        ServiceState(
-            arn,
-            known_good=(_known_good(web1, "1", "baseline"),),
-            latest=Deployment(
-                action_id="deploy-of-build-2",
-                kind="deploy",
-                deployment_id=deployment,
-                task_definition=web2,
-                images=pinned_images(list(_web_containers("2").values())),
-                started_at=T0 - timedelta(minutes=25),
-            ),
-        )
+    world, arn, deployment = _build_2_rolling_out(
+        pushed=timedelta(minutes=30), started=timedelta(minutes=25)
     )
     world.ecs.fail_deployment(arn, deployment, roll_back=True)
     request = TrackRequest(

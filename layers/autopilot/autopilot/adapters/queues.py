@@ -124,6 +124,9 @@ class DeadLetteredActions:
                 if service_arn is not None and group != service_arn:
                     passed.append(message["ReceiptHandle"])
                     continue
+                # Send, then delete: if the delete fails or its answer is lost, the next redrive
+                # sends it again under the same deduplication id (SQS drops it within five
+                # minutes), and past that the executor replays the action's finished entry.
                 self._sqs.send_message(
                     QueueUrl=self._queue_url,
                     MessageBody=message["Body"],
