@@ -11,17 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from autopilot import wiring
-from autopilot.adapters.cloudwatch import CloudWatchGateway
-from autopilot.adapters.codedeploy import CodeDeployGateway
-from autopilot.adapters.ecs import EcsGateway
-from autopilot.adapters.queues import ActionQueue
-from autopilot.adapters.tagging import TaggingGateway
 from autopilot.entry import handle_event
 from autopilot.observability import logger, metrics
-from autopilot.workflows.planning import PlannerGateways
+
+if TYPE_CHECKING:  # built by `wiring` on first use, when the planning function asks for one
+    from autopilot.adapters.cloudwatch import CloudWatchGateway
+    from autopilot.adapters.codedeploy import CodeDeployGateway
+    from autopilot.adapters.ecs import EcsGateway
+    from autopilot.adapters.queues import ActionQueue
+    from autopilot.adapters.tagging import TaggingGateway
+    from autopilot.workflows.planning import PlannerGateways
 
 Event = TypeVar("Event")
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]

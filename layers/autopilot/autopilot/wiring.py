@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import cache
+from typing import TYPE_CHECKING
 
-from autopilot.adapters import clients
-from autopilot.adapters.autoscaling import AutoScalingGateway
-from autopilot.adapters.cloudwatch import CloudWatchGateway
-from autopilot.adapters.codedeploy import CodeDeployGateway
-from autopilot.adapters.costexplorer import CostExplorerGateway
-from autopilot.adapters.ecr import EcrGateway
-from autopilot.adapters.ecs import EcsGateway
-from autopilot.adapters.ledger import Ledger
-from autopilot.adapters.mailer import Mailer
-from autopilot.adapters.notifier import Notifier
-from autopilot.adapters.queues import ActionQueue, ActionsInbox, DeadLetters
-from autopilot.adapters.scheduler import SchedulerGateway
-from autopilot.adapters.tagging import TaggingGateway
 from autopilot.settings import ReportSettings, ScheduleSettings, Settings
-from autopilot.workflows.context import ExecutorContext
-from autopilot.workflows.cost_report import ReportSources
+
+# Each factory imports its adapter: a handler loads only the adapters it uses (the cost report's
+# Jinja2 and Cost Explorer stay out of the planners' and the executor's cold start).
+if TYPE_CHECKING:
+    from autopilot.adapters.cloudwatch import CloudWatchGateway
+    from autopilot.adapters.codedeploy import CodeDeployGateway
+    from autopilot.adapters.ecs import EcsGateway
+    from autopilot.adapters.ledger import Ledger
+    from autopilot.adapters.mailer import Mailer
+    from autopilot.adapters.queues import ActionQueue, ActionsInbox, DeadLetters
+    from autopilot.adapters.scheduler import SchedulerGateway
+    from autopilot.adapters.tagging import TaggingGateway
+    from autopilot.workflows.context import ExecutorContext
+    from autopilot.workflows.cost_report import ReportSources
 
 
 def utc_now() -> datetime:
@@ -38,46 +38,64 @@ def settings() -> Settings:
 
 @cache
 def ecs() -> EcsGateway:
+    from autopilot.adapters.ecs import EcsGateway  # noqa: PLC0415 - see the imports above
+
     return EcsGateway()
 
 
 @cache
 def tagging() -> TaggingGateway:
+    from autopilot.adapters.tagging import TaggingGateway  # noqa: PLC0415
+
     return TaggingGateway(clusters=settings().managed_clusters)
 
 
 @cache
 def cloudwatch() -> CloudWatchGateway:
+    from autopilot.adapters.cloudwatch import CloudWatchGateway  # noqa: PLC0415
+
     return CloudWatchGateway()
 
 
 @cache
 def codedeploy() -> CodeDeployGateway:
+    from autopilot.adapters.codedeploy import CodeDeployGateway  # noqa: PLC0415
+
     return CodeDeployGateway()
 
 
 @cache
 def action_queue() -> ActionQueue:
+    from autopilot.adapters.queues import ActionQueue  # noqa: PLC0415
+
     return ActionQueue(settings().actions_queue_url)
 
 
 @cache
 def dead_letters() -> DeadLetters:
+    from autopilot.adapters.queues import DeadLetters  # noqa: PLC0415
+
     return DeadLetters(settings().dead_letter_queue_url)
 
 
 @cache
 def actions_inbox() -> ActionsInbox:
+    from autopilot.adapters.queues import ActionsInbox  # noqa: PLC0415
+
     return ActionsInbox(settings().actions_queue_url, settings().actions_dead_letter_queue_url)
 
 
 @cache
 def ledger() -> Ledger:
+    from autopilot.adapters.ledger import Ledger  # noqa: PLC0415
+
     return Ledger(settings().ledger_table, settings().ledger_retention_days)
 
 
 @cache
 def scheduler() -> SchedulerGateway:
+    from autopilot.adapters.scheduler import SchedulerGateway  # noqa: PLC0415
+
     schedules = ScheduleSettings.from_env()
     return SchedulerGateway(
         schedules.group, schedules.function_arn, schedules.role_arn, schedules.dead_letter_arn
@@ -86,6 +104,10 @@ def scheduler() -> SchedulerGateway:
 
 @cache
 def report_sources() -> ReportSources:
+    from autopilot.adapters import clients  # noqa: PLC0415
+    from autopilot.adapters.costexplorer import CostExplorerGateway  # noqa: PLC0415
+    from autopilot.workflows.cost_report import ReportSources  # noqa: PLC0415
+
     return ReportSources(
         costs=CostExplorerGateway(),
         cloudwatch=cloudwatch(),
@@ -98,12 +120,19 @@ def report_sources() -> ReportSources:
 
 @cache
 def mailer() -> Mailer:
+    from autopilot.adapters.mailer import Mailer  # noqa: PLC0415
+
     config = ReportSettings.from_env()
     return Mailer(config.sender, list(config.recipients), config.bucket)
 
 
 @cache
 def executor() -> ExecutorContext:
+    from autopilot.adapters.autoscaling import AutoScalingGateway  # noqa: PLC0415
+    from autopilot.adapters.ecr import EcrGateway  # noqa: PLC0415
+    from autopilot.adapters.notifier import Notifier  # noqa: PLC0415
+    from autopilot.workflows.context import ExecutorContext  # noqa: PLC0415
+
     config = settings()
     return ExecutorContext(
         ecs=ecs(),
