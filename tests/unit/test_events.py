@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ValidationError
 
 from autopilot.domain.fleet import ImagePush
@@ -19,6 +18,7 @@ from autopilot.models.events import (
     CodeDeployStateChangeEvent,
     EcrImageActionEvent,
     EcsDeploymentStateChangeEvent,
+    EventBridgeEvent,
     IgnoredEvent,
     ImageScanEvent,
     ScheduleDocument,
@@ -107,7 +107,7 @@ def test_the_documented_pull_through_cache_sample_has_a_time_that_does_not_exist
     # When its envelope is parsed the way every handler parses one
     # Then its time (29 February 2023) is refused
     with pytest.raises(ValidationError, match="time"):
-        EventBridgeModel.model_validate(body)
+        EventBridgeEvent.model_validate(body)
 
 
 @pytest.mark.parametrize("name", SCHEDULE_DOCUMENTS)

@@ -12,13 +12,12 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field
 
 from autopilot.domain.ledger import LedgerEntry, Outcome, action_id
 from autopilot.domain.notifications import Notification
 from autopilot.models.actions import ActionBase
-from autopilot.models.events import IgnoredEvent
+from autopilot.models.events import EventBridgeEvent, IgnoredEvent
 from autopilot.observability import count, logger
 from autopilot.workflows.planning import PlannerGateways, opted_in
 from autopilot.workflows.registry import Registration
@@ -40,7 +39,7 @@ class ServiceActionDetail(BaseModel):
     reason: str = ""
 
 
-class EcsServiceActionEvent(EventBridgeModel):
+class EcsServiceActionEvent(EventBridgeEvent):
     detail_type: Literal["ECS Service Action"] = Field(alias="detail-type")
     source: Literal["aws.ecs"]
     resources: list[str] = Field(min_length=1)
