@@ -12,7 +12,13 @@ from autopilot.domain.fleet import ImagePush, Service
 from autopilot.domain.ledger import action_id
 from autopilot.domain.scan import ScanResult
 from autopilot.models.actions import DeployRequest
-from autopilot.models.events import EcrImageActionEvent, ImageScanEvent, image_push, scanned_images
+from autopilot.models.events import (
+    EcrImageActionEvent,
+    IgnoredEvent,
+    ImageScanEvent,
+    image_push,
+    scanned_images,
+)
 from autopilot.observability import count, logger
 from autopilot.ports import ActionQueue, EcsGateway, TaggingGateway
 from autopilot.workflows.plan_line import PlanLine
@@ -49,6 +55,10 @@ def plan_scan(
     `pushes` holds the image once per tag it carries; each service takes the first its policy
     accepts. Services without a gate deployed on push and are left alone."""
     gated = [s for s in ecs.describe_services(opted_in(tagging)) if _scan_gated(s.tags)]
+    if not gated:
+        raise IgnoredEvent(
+            "no opted-in service has a scan gate (autopilot:scan): each deployed on push"
+        )
     return _plan(gated, pushes, scan, queue)
 
 
