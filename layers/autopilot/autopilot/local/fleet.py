@@ -167,7 +167,7 @@ INITIAL_IMAGES = (
 )
 
 
-def _task_definition(seed: ServiceSeed) -> dict[str, Any]:
+def task_definition(seed: ServiceSeed) -> dict[str, Any]:
     """A Fargate task definition with the fields a careless clone would lose."""
     containers = []
     for index, (name, container_image) in enumerate(seed.containers):
@@ -223,7 +223,7 @@ def seed_fleet(*, samples: bool = False) -> dict[str, str]:
         ecs.create_cluster(clusterName=cluster)
     arns: dict[str, str] = {}
     for seed in SERVICES:
-        definition = ecs.register_task_definition(**_task_definition(seed))["taskDefinition"]
+        definition = ecs.register_task_definition(**task_definition(seed))["taskDefinition"]
         service = ecs.create_service(
             cluster=seed.cluster,
             serviceName=seed.name,
@@ -277,7 +277,7 @@ def seed_sample_fixtures(subnet: str, group: str) -> dict[str, str]:
         ((PAYMENTS, image(PAYMENTS, 1)),),
         (("autopilot:track", "tag:main"), ("autopilot:scan", "HIGH"), ("team", "payments")),
     )
-    definition = ecs.register_task_definition(**_task_definition(seed))["taskDefinition"]
+    definition = ecs.register_task_definition(**task_definition(seed))["taskDefinition"]
     service = ecs.create_service(
         cluster=seed.cluster,
         serviceName=seed.name,
