@@ -138,7 +138,9 @@ class BrokenCache(RevisionCache):
         raise ClientError({"Error": {"Code": "ThrottlingException"}}, "PutItem")
 
 
-def test_a_failing_revision_cache_falls_back_to_ecs(app: LocalApp, services: dict[str, str]) -> None:
+def test_a_failing_revision_cache_falls_back_to_ecs(
+    app: LocalApp, services: dict[str, str]
+) -> None:
     # Given the revision cache failing every read and write
     cache = BrokenCache()
     with app.aws_environment():
