@@ -264,7 +264,7 @@ def fleet_push(services: int = LATENCY_FLEET) -> FleetPush:
 
 def _metric_names(app: Any) -> list[str]:
     sink, app.metrics_sink = app.metrics_sink, io.StringIO()
-    names = set()
+    names: set[str] = set()
     for line in sink.getvalue().splitlines():
         if line.startswith("{") and '"_aws"' in line:
             for directive in json.loads(line)["_aws"]["CloudWatchMetrics"]:
