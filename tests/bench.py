@@ -281,6 +281,7 @@ class Planning:
     first: Counter[str]  # the first push after the fleet was built
     next: Counter[str]  # the push after it
     deployed: int  # services the push queued a deploy for
+    next_ms: float  # the planner's invocation for the next push, moto in-process
 
 
 def planning_calls(opted_in: int) -> Planning:
@@ -296,9 +297,13 @@ def planning_calls(opted_in: int) -> Planning:
         for build in (2, 3):
             event = _push(app, build)
             log.take()
+            started = time.perf_counter()
             app.invoke("EcrPushFunction", event)
+            elapsed = (time.perf_counter() - started) * 1000
             counted.append(_count(log.take()))
-    return Planning(opted_in, counted[0], counted[1], deployed=counted[1]["sqs:SendMessage"])
+    return Planning(
+        opted_in, counted[0], counted[1], counted[1]["sqs:SendMessage"], next_ms=elapsed
+    )
 
 
 # -- (d) ECS calls per deployed service, ours and ecs-deploy's ---------------------------------
@@ -480,7 +485,8 @@ def main() -> int:
         allowed = PLANNING_BASE_CALLS + PLANNING_CALLS_PER_DEPLOY * plan.deployed
         print(
             f"    {plan.fleet:>5} opted in: first push {sum(plan.first.values()):>4}, "
-            f"next push {sum(plan.next.values()):>4} calls (goal <= {allowed}): "
+            f"next push {sum(plan.next.values()):>4} calls in {plan.next_ms:>5.0f} ms "
+            f"(goal <= {allowed}): "
             f"{_calls(plan.next).split(' ', 1)[1]}"
         )
         if sum(plan.next.values()) > allowed:
