@@ -45,6 +45,7 @@ RSS_RATIO = 1.3  # handler peak RSS / `import boto3`'s
 ECS_CALLS_PER_DEPLOY = 3  # the executor's, per service deployed by a rolling deploy
 PLANNING_BASE_CALLS = 5  # a push's planning calls beyond those of the services it deploys
 PLANNING_CALLS_PER_DEPLOY = 3  # DescribeServices, DescribeTaskDefinition (tags), SendMessage
+MONTHLY_GOAL_USD = 1.0  # the AWS bill at 100 services (arm64), list prices
 LATENCY_FLEET = 100
 ECS_DEPLOY_VERSION = "1.17.0"
 ECS_DEPLOY = Path(os.environ.get("ECS_DEPLOY", ROOT / ".venv-bench" / "bin" / "ecs"))
@@ -427,6 +428,126 @@ def _ecs_deploy(app: Any, proxy: _CountingProxy) -> dict[str, Counter[str]]:
     return found
 
 
+# -- (e) what it costs to run ----------------------------------------------------------------
+
+# us-east-1 list prices, as published on 2026-12-03 (docs/benchmarks.md names the pages).
+LAMBDA_GB_S = {"x86_64": 0.0000166667, "arm64": 0.0000133334}
+LAMBDA_PER_REQUEST = 0.20 / 1e6
+SQS_FIFO_PER_REQUEST = 0.50 / 1e6
+DYNAMODB_PER_WRU, DYNAMODB_PER_RRU, DYNAMODB_GB_MONTH = 0.625 / 1e6, 0.125 / 1e6, 0.25
+SCHEDULER_PER_INVOCATION = 1.00 / 1e6
+COST_EXPLORER_PER_REQUEST = 0.01
+CW_METRIC_MONTH, CW_ALARM_METRIC, CW_DASHBOARD, CW_LOGS_GB = 0.30, 0.10, 3.00, 0.50
+
+# The workload of issue 10, and what the bench cannot measure (each an assumption, stated).
+DAYS = 30
+DEPLOYS_PER_DAY = 50  # pushes, each deploying one service
+SCHEDULE_GROUPS = 2  # each parked and unparked once a day; every service in one group
+REPORTS_PER_MONTH = 4.35
+MEMORY_GB = 0.5  # template.yaml's MemorySize
+AWS_CALL_MS = 20  # one AWS API call from Lambda, in region (moto in-process: about 3 ms)
+INIT_MS = 1000  # a cold start at 512 MB (imports and clients); INIT is billed since 2025-08
+ACTIONS_PER_BATCH = 10  # the executor's SQS batch, for parks and unparks
+IDLE_POLLS = 5 * 3 * 60 * 24 * DAYS  # Lambda's 5 long-polling connections, 20 s each
+ALARM_METRICS = 13  # template.yaml: 9 single-metric alarms, 2 metric math alarms of 2 metrics
+LOG_BYTES_PER_INVOCATION = 3000  # platform START/END/REPORT, INFO lines, the EMF record
+LOG_BYTES_PER_SKIPPED_SERVICE = 300  # the planner's "service skipped" line
+# Custom metrics are billed by the hour in which they get data: those of every push (about
+# 12 hours a day have a deploy), those of parks and unparks (4 hours a day).
+PUSH_METRICS = (
+    "DeployQueued",
+    "DeploySkipped",
+    "DeployDeployed",
+    "PushToDeployStarted",
+    "ActionBatchItemFailures",
+    "TrackCompleted",
+)
+SCHEDULE_METRICS = (
+    "CapacityQueued",
+    "ParkApplied",
+    "UnparkApplied",
+    "ParkedHours",
+    "ParkedSavings",
+)
+PUSH_HOURS, SCHEDULE_HOURS, HOURS_PER_MONTH = 12 * DAYS, 4 * DAYS, 730
+
+
+@dataclass(frozen=True)
+class Invocations:
+    count: float
+    ms: float  # billed duration of one invocation
+
+    @property
+    def seconds(self) -> float:
+        return self.count * self.ms / 1000
+
+
+def monthly_cost(services: int, pushed: FleetPush, plan: Planning) -> dict[str, float]:
+    """The month's bill, component by component, at list prices without any free tier."""
+    deploys = DEPLOYS_PER_DAY * DAYS
+    capacity_actions = 2 * services * DAYS  # each service parked and unparked once a day
+    deploy_calls = sum(pushed.executor_calls.values()) / pushed.services
+    plan_calls = sum(plan.next.values())
+
+    def billed(local_ms: float, calls: float, cold: bool = True) -> float:
+        return (INIT_MS if cold else 0) + local_ms + calls * AWS_CALL_MS
+
+    functions = {
+        "ecr_push": Invocations(deploys, billed(plan.next_ms, plan_calls)),
+        "scan_events": Invocations(deploys, billed(plan.next_ms, plan_calls)),
+        "deployment_events": Invocations(2 * deploys, billed(20, services / 100 + 2)),
+        "executor (deploy)": Invocations(
+            deploys, billed(pushed.executor_ms_per_action, deploy_calls)
+        ),
+        "executor (track)": Invocations(deploys, billed(pushed.executor_ms_per_action / 2, 9)),
+        "executor (park, unpark)": Invocations(
+            capacity_actions / ACTIONS_PER_BATCH,
+            billed(ACTIONS_PER_BATCH * pushed.executor_ms_per_action, ACTIONS_PER_BATCH * 10),
+        ),
+        "schedules": Invocations(
+            SCHEDULE_GROUPS * 2 * DAYS,
+            billed(plan.next_ms, plan_calls + services / SCHEDULE_GROUPS),
+        ),
+        "cost_report": Invocations(REPORTS_PER_MONTH, billed(2000, 10 + services / 10 + services)),
+    }
+    seconds = sum(f.seconds for f in functions.values())
+    requests = sum(f.count for f in functions.values())
+    actions = 2 * deploys + capacity_actions
+    sqs = (
+        IDLE_POLLS
+        + 2 * actions
+        + sum(f.count for n, f in functions.items() if n.startswith("executor"))
+    )
+    writes = 5 * actions + 2 * deploys  # ledger entries and state (1 KB), revisions (2 KB)
+    reads = 3 * actions + 2 * deploys
+    stored_gb = actions * 400 / 30 * 1e3 / 1e9  # 400 days of ledger entries of about 1 KB
+    logs_gb = (
+        requests * LOG_BYTES_PER_INVOCATION + 2 * deploys * services * LOG_BYTES_PER_SKIPPED_SERVICE
+    ) / 1e9
+    metrics = (
+        len(PUSH_METRICS) * PUSH_HOURS + len(SCHEDULE_METRICS) * SCHEDULE_HOURS
+    ) / HOURS_PER_MONTH
+    return {
+        "Lambda x86_64 (GB-s and requests)": seconds * MEMORY_GB * LAMBDA_GB_S["x86_64"]
+        + requests * LAMBDA_PER_REQUEST,
+        "Lambda arm64 (GB-s and requests)": seconds * MEMORY_GB * LAMBDA_GB_S["arm64"]
+        + requests * LAMBDA_PER_REQUEST,
+        "SQS FIFO (idle polling included)": sqs * SQS_FIFO_PER_REQUEST,
+        "DynamoDB on-demand": writes * DYNAMODB_PER_WRU
+        + reads * DYNAMODB_PER_RRU
+        + stored_gb * DYNAMODB_GB_MONTH,
+        "EventBridge Scheduler": (SCHEDULE_GROUPS * 2 * DAYS + REPORTS_PER_MONTH)
+        * SCHEDULER_PER_INVOCATION,
+        "Cost Explorer": REPORTS_PER_MONTH * 2 * COST_EXPLORER_PER_REQUEST,
+        "CloudWatch custom metrics (EMF)": metrics * CW_METRIC_MONTH,
+        "CloudWatch logs ingestion": logs_gb * CW_LOGS_GB,
+        "CloudWatch alarms": ALARM_METRICS * CW_ALARM_METRIC,
+        "CloudWatch dashboard": CW_DASHBOARD,
+        "(Lambda GB-s)": seconds * MEMORY_GB,
+        "(Lambda requests)": requests,
+    }
+
+
 # -- the report -------------------------------------------------------------------------------
 
 
@@ -480,8 +601,9 @@ def main() -> int:
         failures.append(f"executor: {per_service:g} ECS calls per deploy > {ECS_CALLS_PER_DEPLOY}")
 
     print("\n(c) AWS calls to plan one push (1 service follows the repository), moto in-process")
+    plans = {}
     for size in fleets:
-        plan = planning_calls(size)
+        plan = plans[size] = planning_calls(size)
         allowed = PLANNING_BASE_CALLS + PLANNING_CALLS_PER_DEPLOY * plan.deployed
         print(
             f"    {plan.fleet:>5} opted in: first push {sum(plan.first.values()):>4}, "
@@ -510,6 +632,42 @@ def main() -> int:
         failures.append(
             f"executor through the proxy: {sum(calls.ours_executor.values())} ECS calls"
         )
+
+    sizes = [n for n in (100, 1000) if n in plans]
+    if sizes:
+        print(
+            "\n(e) monthly bill, us-east-1 list prices, no free tier (assumptions: tests/bench.py)"
+        )
+        bills = {n: monthly_cost(n, pushed, plans[n]) for n in sizes}
+        print(f"    {'':<36}" + "".join(f"{f'{n:,} services':>16}" for n in sizes))
+        for item in bills[sizes[0]]:
+            shown = [bills[n][item] for n in sizes]
+            form = "{:>16,.0f}" if item.startswith("(") else "{:>16.3f}"
+            print(f"    {item:<36}" + "".join(form.format(v) for v in shown))
+        for arch in ("x86_64", "arm64"):
+            totals = []
+            for n in sizes:
+                other = "arm64" if arch == "x86_64" else "x86_64"
+                totals.append(
+                    sum(
+                        v for k, v in bills[n].items() if not k.startswith(("(", f"Lambda {other}"))
+                    )
+                )
+            print(f"    {'total, Lambda on ' + arch:<36}" + "".join(f"{t:>16.2f}" for t in totals))
+        fixed = ("CloudWatch alarms", "CloudWatch dashboard", "CloudWatch custom metrics (EMF)")
+        print(
+            f"    {'of which alarms, dashboard, metrics':<36}"
+            + "".join(f"{sum(bills[n][k] for k in fixed):>16.2f}" for n in sizes)
+        )
+        if 100 in bills:
+            total = sum(
+                v for k, v in bills[100].items() if not k.startswith(("(", "Lambda x86_64"))
+            )
+            if total >= MONTHLY_GOAL_USD:
+                failures.append(
+                    f"monthly bill at 100 services: ${total:.2f} >= ${MONTHLY_GOAL_USD:.2f} "
+                    "(list prices, no free tier: docs/benchmarks.md)"
+                )
 
     print("\n" + ("\n".join(f"MISSED: {f}" for f in failures) or "all goals met"))
     return 1 if failures else 0
