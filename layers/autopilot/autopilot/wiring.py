@@ -16,6 +16,7 @@ from autopilot.adapters.ledger import Ledger
 from autopilot.adapters.mailer import Mailer
 from autopilot.adapters.notifier import Notifier
 from autopilot.adapters.queues import ActionQueue, ActionsInbox, DeadLetters
+from autopilot.adapters.revisions import RevisionCache
 from autopilot.adapters.scheduler import SchedulerGateway
 from autopilot.adapters.tagging import TaggingGateway
 from autopilot.settings import ReportSettings, ScheduleSettings, Settings
@@ -38,7 +39,8 @@ def settings() -> Settings:
 
 @cache
 def ecs() -> EcsGateway:
-    return EcsGateway()
+    # Revisions the planner read are in the ledger table when the executor clones them.
+    return EcsGateway(revisions=RevisionCache(settings().ledger_table), clock=utc_now)
 
 
 @cache

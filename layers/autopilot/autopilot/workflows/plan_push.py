@@ -40,7 +40,7 @@ def plan_push(
     push: ImagePush, ecs: EcsGateway, tagging: TaggingGateway, queue: ActionQueue
 ) -> list[PlanLine]:
     """Queue a deploy for every opted-in service whose policy accepts the pushed tag."""
-    return _plan(ecs.describe_services(opted_in(tagging)), [push], None, queue)
+    return _plan(ecs.describe_services(opted_in(tagging)), [push], None, queue, ecs)
 
 
 def plan_scan(
@@ -59,7 +59,7 @@ def plan_scan(
         raise IgnoredEvent(
             "no opted-in service has a scan gate (autopilot:scan): each deployed on push"
         )
-    return _plan(gated, pushes, scan, queue)
+    return _plan(gated, pushes, scan, queue, ecs)
 
 
 def _scan_gated(tags: Mapping[str, str]) -> bool:
@@ -70,7 +70,11 @@ def _scan_gated(tags: Mapping[str, str]) -> bool:
 
 
 def _plan(
-    services: list[Service], pushes: list[ImagePush], scan: ScanResult | None, queue: ActionQueue
+    services: list[Service],
+    pushes: list[ImagePush],
+    scan: ScanResult | None,
+    queue: ActionQueue,
+    ecs: EcsGateway,
 ) -> list[PlanLine]:
     lines: list[PlanLine] = []
     for service in services:
@@ -79,6 +83,11 @@ def _plan(
             ((p, d) for p, d in decisions if isinstance(d, Rollout)), decisions[0]
         )
         if isinstance(decision, Rollout):
+            # The executor clones the running revision with its tags as ECS shows them now
+            # (tags change; its content never does): read them here, where the plan already
+            # costs ECS calls, so that the executor's deploy is DescribeServices,
+            # RegisterTaskDefinition and UpdateService only (adapters/revisions.py).
+            ecs.task_definition(service.task_definition_arn)
             queue.send(
                 DeployRequest(
                     action_id=action_id(push.event_id, service.arn, "deploy"),
