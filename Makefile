@@ -11,6 +11,8 @@ SAM := $(SAM_VENV)/bin/sam
 SAM_CLI_VERSION := 1.170.0
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
 CHECKOV_VERSION := 3.3.30
+BENCH_VENV := .venv-bench
+ECS_DEPLOY_VERSION := 1.17.0
 # sam build (without Docker) needs an interpreter of the functions' runtime on PATH.
 LAMBDA_PYTHON := python3.13
 # A pyenv shim is not enough (it fails unless that version is selected): find a real one.
@@ -28,7 +30,7 @@ help:
 	@echo "make demo   set up and play the local story against an embedded moto server"
 	@echo "make test   set up and run lint, type checks, template checks and every test tier"
 	@echo "make build  sam build (the layer and the functions), then import each handler"
-	@echo "make bench  cold-start import time and per-event latency against moto"
+	@echo "make bench  cold start vs boto3, push latency, calls per push and per deploy vs ecs-deploy"
 	@echo "make chaos  crash every gateway call of every workflow and check the retries"
 
 $(BIN)/.installed: pyproject.toml
@@ -47,6 +49,12 @@ $(SAM_VENV)/.installed:
 $(CHECKOV_VENV)/.installed:
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet 'checkov==$(CHECKOV_VERSION)'
+	@touch $@
+
+# ecs-deploy, the peer `make bench` counts ECS calls against, with the boto3 it brings.
+$(BENCH_VENV)/.installed:
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet 'ecs-deploy==$(ECS_DEPLOY_VERSION)'
 	@touch $@
 
 setup: $(BIN)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
@@ -93,8 +101,10 @@ build: $(SAM_VENV)/.installed
 	PATH="$(LAMBDA_PYTHON_DIR):$$PATH" $(SAM) build
 	PYTHONPATH=.aws-sam/build/AutopilotLayer/python $(LAMBDA_PYTHON_DIR)/$(LAMBDA_PYTHON) tests/build_smoke.py .aws-sam/build
 
-bench: $(BIN)/.installed
-	$(BIN)/python tests/bench.py
+# Goals of issue 10 side by side with boto3's import and ecs-deploy's calls (docs/benchmarks.md);
+# exits 1 when one is missed. BENCH_FLEETS=100,1000 for a shorter run.
+bench: $(BIN)/.installed $(BENCH_VENV)/.installed
+	ECS_DEPLOY=$(BENCH_VENV)/bin/ecs $(BIN)/python tests/bench.py
 
 clean:
 	rm -rf .aws-sam .mypy_cache .ruff_cache .pytest_cache demo-output

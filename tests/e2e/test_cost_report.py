@@ -79,8 +79,9 @@ def pixels_like(image: Image.Image, color: tuple[int, int, int]) -> int:
 def test_the_report_is_mailed_and_renders_with_its_chart_and_table(
     moto: Moto, services: dict[str, str], tmp_path: Path
 ) -> None:
-    # Given two weeks of cost in Cost Explorer and a week of Container Insights metrics
-    costs.load_costs(moto.endpoint, WEEK)
+    # Given two weeks of cost in Cost Explorer, two services having moved by more than $5 and
+    # 20% (one new this week, one gone), and a week of Container Insights metrics
+    load_with_movers(moto.endpoint)
     with moto.app.aws_environment():
         costs.load_utilization(WEEK)
     document = tmp_path / "cost-report.json"
@@ -91,14 +92,13 @@ def test_the_report_is_mailed_and_renders_with_its_chart_and_table(
 
     # Then the report was emailed through SES with the week and total in its subject
     [result] = sent.of_type("result")
-    total = costs.weekly_total(WEEK)
-    assert result["total"] == str(total)
+    total = costs.weekly_total(WEEK) + 7 * Decimal("3.00")
+    assert Decimal(result["total"]) == total
     with urllib.request.urlopen(f"{moto.endpoint}/moto-api/data.json", timeout=10) as response:
         raw = json.loads(response.read())["ses"]["RawMessage"]
     assert f"Subject: ECS cost {WEEK}: ${total:,.2f}" in raw[-1]["raw_data"]
 
-    # When `autopilot report` renders the same week locally
-    costs.load_costs(moto.endpoint, WEEK)
+    # When `autopilot report` renders the same week locally (Cost Explorer answers the same)
     out = tmp_path / "report.html"
     rendered = moto.autopilot("report", "--week", str(WEEK), "--out", str(out))
     assert rendered.code == 0, rendered.stderr
@@ -108,6 +108,27 @@ def test_the_report_is_mailed_and_renders_with_its_chart_and_table(
     image = screenshot(out, tmp_path / "report.png")
     assert pixels_like(image, BAR) > 7 * 100 * 10  # seven bars, each wide and tall
     assert pixels_like(image, MOVER) > 2 * 400 * 20  # the big movers' rows
+
+
+def load_with_movers(endpoint: str) -> None:
+    """The demo's costs, plus prod/search at $3 a day from this week on and prod/batch at $2 a
+    day until last week: two big movers."""
+    by_service = costs.cost_and_usage_results(WEEK)
+    for result in by_service["ResultsByTime"]:
+        this_week = result["TimePeriod"]["Start"] >= WEEK.start.isoformat()
+        name, amount = ("search", "3.00") if this_week else ("batch", "2.00")
+        result["Groups"].append(
+            {
+                "Keys": [f"{CLUSTER_TAG}$prod", f"{SERVICE_TAG}${name}"],
+                "Metrics": {"UnblendedCost": {"Amount": amount, "Unit": "USD"}},
+            }
+        )
+    body = json.dumps({"results": [by_service, costs.usage_type_results(WEEK)]}).encode()
+    request = urllib.request.Request(
+        f"{endpoint}/moto-api/static/ce/cost-and-usage-results", data=body, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10):
+        pass
 
 
 # -- a cluster deleted mid-week; each week mailed once -------------------------------------------

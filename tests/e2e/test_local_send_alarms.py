@@ -178,7 +178,8 @@ def test_a_push_waiting_for_a_scan_that_never_comes_is_told_once(
             moto,
             "ecr_image_scan.json",
             "scan-3",
-            {"image-digest": digest, "finding-severity-counts": {}},
+            {"repository-name": "web", "image-digest": digest, "finding-severity-counts": {}},
+            resources=["arn:aws:ecr:us-east-1:123456789012:repository/web"],
         )
     )
 

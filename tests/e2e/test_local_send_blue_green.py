@@ -44,7 +44,12 @@ def test_stopping_a_blue_green_deployment_is_a_completed_rollback_not_a_page(
 
     # When CodeDeploy reports the deployment stopped (its documented state-change event)
     event = json.loads((EVENTS / "codedeploy_deployment_failure.json").read_text())
-    event["detail"].update(state="STOP", deploymentId=deployment)
+    event["detail"].update(
+        state="STOP",
+        deploymentId=deployment,
+        application="AppECS-prod-checkout",
+        deploymentGroup="DgpECS-prod-checkout",
+    )
     ended = moto.send(write(tmp_path, "stopped", event))
 
     # Then the rollback is recorded as completed, and nobody is paged about a failure

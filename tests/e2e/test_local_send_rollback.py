@@ -161,11 +161,28 @@ def test_scan_events_in_both_documented_shapes_gate_the_deploy(
 
     # When ECR's basic scan and Inspector's enhanced scan each report a HIGH finding (the
     # executor reads the findings from ECR, not from the event)
-    scanned = json.loads((EVENTS / "ecr_image_scan.json").read_text())["detail"]["image-digest"]
+    scanned = fleet.digest_of("web", 2)
     with moto.app.aws_environment():
         fleet.record_scan("web", scanned, {"HIGH": 1})
-    basic = moto.send(EVENTS / "ecr_image_scan.json")
-    enhanced = moto.send(EVENTS / "inspector2_scan.json")
+    web_repository = "arn:aws:ecr:us-east-1:123456789012:repository/web"
+    basic = moto.send(
+        sample(
+            moto,
+            "ecr_image_scan.json",
+            "basic",
+            {"repository-name": "web", "image-digest": scanned},
+            resources=[web_repository],
+        )
+    )
+    enhanced = moto.send(
+        sample(
+            moto,
+            "inspector2_scan.json",
+            "enhanced",
+            {"repository-name": web_repository, "image-digest": scanned},
+            resources=[web_repository],
+        )
+    )
 
     # Then the deploy was held, then blocked by each, and staging/web (no gate) deployed on push
     assert held.outcome("prod/web") == "scan-pending"

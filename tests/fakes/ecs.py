@@ -270,6 +270,9 @@ class FakeEcs:
             raise NotFoundError(f"service not found: {service_arn}")
         return services[0]
 
+    def revision(self, arn: str) -> dict[str, Any]:
+        return self.task_definition(arn)[0]
+
     def task_definition(self, arn: str) -> tuple[dict[str, Any], list[dict[str, str]]]:
         revision = self._resolve(arn)
         if revision is None:

@@ -76,6 +76,8 @@ def test_a_service_reads_the_same_from_the_fake_and_from_ecs(aws: None) -> None:
     )
     assert fake_tags == ecs_tags
     assert {k: v for k, v in fake_definition.items() if k in ecs_definition} == ecs_definition
+    assert real.revision(revision) == ecs_definition
+    assert world.ecs.revision(fake_revision) == fake_definition
     assert real.writable_task_definition_fields() == world.ecs.writable_task_definition_fields()
 
 

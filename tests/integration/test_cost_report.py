@@ -461,3 +461,53 @@ def test_records_release_a_refused_send_and_let_a_resend_take_over_only_what_is_
     found = records.find(str(WEEK))
     assert found is not None
     assert found.claim == "resend-3"
+
+
+# -- the demo's figures add up -------------------------------------------------------------------
+
+
+def test_the_demo_weeks_savings_explain_its_cost_changes(
+    app: LocalApp, services: dict[str, str]
+) -> None:
+    # Given the nightly group parked over the demo's weekend (Friday 20:00 to Monday 07:00,
+    # Berlin), and Cost Explorer's figures built hour by hour from the fleet and those schedules
+    weekend = costs.DEMO_WEEKEND
+    app.clock = lambda: weekend.start
+    send(app, [{"action": "park", "group": "nightly"}])
+    app.clock = lambda: weekend.end
+    send(app, [{"action": "unpark", "group": "nightly"}])
+    week = Week.parse("2026-W47")
+    queue(
+        costs.cost_and_usage_results(week, schedules=costs.DEMO_SCHEDULES),
+        costs.usage_type_results(week, schedules=costs.DEMO_SCHEDULES),
+    )
+
+    # When the report for the week just ended runs on Monday at noon
+    app.clock = lambda: datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
+    send(app, [{"action": "cost-report", "week": str(week)}])
+
+    # Then each parked service's cost fell by what parking saved, to the cent: 53 of the 59
+    # hours parked fell in this week (the rest on Monday, next week), at the list price
+    [message] = sent_messages()
+    text = part(message, "text/plain")
+    rows = {
+        f"{r['cluster']}/{r['service']}": r
+        for r in csv.DictReader(io.StringIO(part(message, "text/csv")))
+    }
+    per_task_hour = Decimal("0.5") * Decimal("0.03238") + Decimal("1") * Decimal("0.00356")
+    for label, tasks in (("staging/web", 2), ("staging/worker", 1)):
+        saved = (53 * tasks * per_task_hour).quantize(Decimal("0.01"))
+        assert f"{label}: parked 53.0 h by schedule - saved ${saved}" in text
+        assert -Decimal(rows[label]["change"]) == saved
+        list_price = ((7 * 24 - 53) * tasks * per_task_hour).quantize(Decimal("0.01"))
+        assert Decimal(rows[label]["this_week"]) == list_price
+        # And Fargate Spot would save 70% of what the service cost, not more
+        spot = (Decimal(rows[label]["this_week"]) * Decimal("0.7")).quantize(Decimal("0.01"))
+        assert f"spot: {label}: not production" in text
+        assert f"- ${spot} a week" in text
+    # And services that were never parked cost the same both weeks
+    for label in ("prod/web", "prod/api", "prod/web-legacy"):
+        assert rows[label]["change"] == "0.00"
+    # And the total fell by the sum of the savings
+    total_change = sum((Decimal(r["change"]) for r in rows.values()), Decimal(0))
+    assert total_change == -(53 * 3 * per_task_hour).quantize(Decimal("0.01"))

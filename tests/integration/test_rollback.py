@@ -502,7 +502,11 @@ def test_codedeploy_success_marks_the_blue_green_deployment_good(story: Scenario
     checkout = create_blue_green_service(story.app, image(1))
     story.push("web", "main", 2)
     event = json.loads((ROOT / "events" / "codedeploy_deployment_success.json").read_text())
-    event["detail"]["deploymentId"] = story.latest(checkout)
+    event["detail"].update(
+        deploymentId=story.latest(checkout),
+        application="AppECS-prod-checkout",
+        deploymentGroup="DgpECS-prod-checkout",
+    )
 
     # When CodeDeploy reports the deployment succeeded
     lines = story.send(event)

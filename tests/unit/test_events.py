@@ -29,6 +29,7 @@ from autopilot.workflows.placement_action import EcsServiceActionEvent
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 WEB_DIGEST = "sha256:6bd9f88b6968b1959768ce8f3737bf0a317fb697390af293308504b6558bf925"
+PAYMENTS_DIGEST = "sha256:bb6b6d1d10f7f9dd7c92f4f2b4b0e25ed9d8bf50b0bcd5548355f09d0fe495ee"
 PROD_WEB = {"ClusterName": "prod", "ServiceName": "web"}
 
 
@@ -169,8 +170,8 @@ def test_the_codedeploy_events_carry_application_group_deployment_and_state(
     event = CodeDeployStateChangeEvent.model_validate(sample(name))
 
     # Then the deployment it is about and its state are there
-    assert event.detail.application == "AppECS-prod-checkout"
-    assert event.detail.deploymentGroup == "DgpECS-prod-checkout"
+    assert event.detail.application == "AppECS-prod-payments"
+    assert event.detail.deploymentGroup == "DgpECS-prod-payments"
     assert event.detail.deploymentId == deployment_id
     assert event.detail.state == state
 
@@ -299,14 +300,16 @@ def test_a_push_with_media_types_is_still_a_push() -> None:
 
 
 def test_an_ecr_basic_scan_gives_each_tagged_image_and_the_result() -> None:
-    # Given the basic scan sample for web:main
+    # Given the basic scan sample for payments:main
     event = scan_event()
 
     # When the scanned images are read
     pushes, result = scanned_images(event)
 
     # Then the image comes once per tag, and the result carries the counts as sent
-    assert [(p.repository, p.digest, p.tag) for p in pushes] == [("web", WEB_DIGEST, "main")]
+    assert [(p.repository, p.digest, p.tag) for p in pushes] == [
+        ("payments", PAYMENTS_DIGEST, "main")
+    ]
     assert pushes[0].event_id == event.id
     assert result == ScanResult("COMPLETE", {"HIGH": 1, "MEDIUM": 3, "LOW": 5})
 
@@ -319,7 +322,7 @@ def test_an_inspector2_scan_is_read_like_an_ecr_scan() -> None:
     pushes, result = scanned_images(event)
 
     # Then the repository is its name, the scan is complete, and TOTAL is not a severity
-    assert [p.repository for p in pushes] == ["web"]
+    assert [p.repository for p in pushes] == ["payments"]
     assert result.status == "COMPLETE"
     assert dict(result.counts) == {"HIGH": 1, "MEDIUM": 3}
 
@@ -371,7 +374,10 @@ def test_an_image_with_several_tags_is_followed_once_per_tag() -> None:
     pushes, _ = scanned_images(event)
 
     # Then each tag is a push of the same digest
-    assert [(p.tag, p.digest) for p in pushes] == [("main", WEB_DIGEST), ("1.4.2", WEB_DIGEST)]
+    assert [(p.tag, p.digest) for p in pushes] == [
+        ("main", PAYMENTS_DIGEST),
+        ("1.4.2", PAYMENTS_DIGEST),
+    ]
 
 
 @pytest.mark.parametrize("status", ["FAILED", "UNSUPPORTED_IMAGE", "ACTIVE"])

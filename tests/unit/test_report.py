@@ -25,6 +25,7 @@ from autopilot.domain.report import (
     Week,
     build_report,
     money,
+    parked_within,
     percent,
     signed_money,
     smallest_size,
@@ -868,3 +869,40 @@ def test_an_unknown_time_zone_is_refused_at_the_edge() -> None:
     # When / Then it is refused when parsed, as a schedule document's would be
     with pytest.raises(ValidationError):
         CostReportDocument.model_validate({"action": "cost-report", "timezone": "Mars/Olympus"})
+
+
+# -- parked hours, split between weeks ----------------------------------------------------------
+
+
+def test_a_weekend_park_counts_in_the_week_its_hours_were_parked() -> None:
+    # Given a park from Friday 19:00 UTC to Monday 06:00 UTC (59 h) that saved $2.33
+    unparked = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+    week_start = datetime(2026, 11, 16, tzinfo=UTC)
+    week_end = datetime(2026, 11, 23, tzinfo=UTC)
+
+    # When the week before the Monday, and the Monday's week, take their parts
+    before = parked_within(unparked, Decimal("59"), Decimal("2.33"), week_start, week_end)
+    after = parked_within(
+        unparked, Decimal("59"), Decimal("2.33"), week_end, week_end + timedelta(days=7)
+    )
+
+    # Then 53 h (and their share of the saving) fall in the first, 6 h in the second
+    assert before == (Decimal("53.00"), Decimal("2.09"))
+    assert after == (Decimal("6.00"), Decimal("0.24"))
+
+
+def test_a_park_outside_the_week_does_not_count() -> None:
+    # Given a park that ended before the week began
+    unparked = datetime(2026, 11, 9, 6, 0, tzinfo=UTC)
+
+    # When the week takes its part
+    part = parked_within(
+        unparked,
+        Decimal("11"),
+        Decimal("0.43"),
+        datetime(2026, 11, 16, tzinfo=UTC),
+        datetime(2026, 11, 23, tzinfo=UTC),
+    )
+
+    # Then there is none
+    assert part is None

@@ -19,12 +19,18 @@ from autopilot.adapters import (
     notifier,
     queues,
     report_deliveries,
+    revisions,
     scheduler,
     tagging,
 )
 
 _IMAGE_PLANNER = frozenset(
-    (*tagging.IAM_ACTIONS, *ecs.IAM_ACTIONS["read"], *queues.IAM_ACTIONS["actions"])
+    (
+        *tagging.IAM_ACTIONS,
+        *ecs.IAM_ACTIONS["read"],
+        *revisions.IAM_ACTIONS,
+        *queues.IAM_ACTIONS["actions"],
+    )
 )
 
 FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
@@ -48,6 +54,7 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
             *costexplorer.IAM_ACTIONS,
             *cloudwatch.IAM_ACTIONS["utilization"],
             *ecs.IAM_ACTIONS["read"],
+            *revisions.IAM_ACTIONS,
             *ledger.READ_HISTORY,
             *report_deliveries.IAM_ACTIONS,
             *mailer.IAM_ACTIONS,
@@ -58,6 +65,7 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
     "ExecutorFunction": frozenset(
         (
             *ecs.IAM_ACTIONS["deploy"],
+            *revisions.IAM_ACTIONS,
             *ecr.IAM_ACTIONS,
             *codedeploy.IAM_ACTIONS["deploy"],
             *cloudwatch.IAM_ACTIONS["firing"],

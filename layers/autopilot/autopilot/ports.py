@@ -67,9 +67,15 @@ class EcsGateway(Protocol):
         """Raises NotFoundError when ECS does not know the service."""
         ...
 
+    def revision(self, arn: str) -> dict[str, Any]:
+        """DescribeTaskDefinition's `taskDefinition` of an ARN, `family:revision` or `family`
+        (its latest ACTIVE revision), perhaps from a cache: its content never changes (its
+        `status` may be missing or old); NotFoundError if none."""
+        ...
+
     def task_definition(self, arn: str) -> tuple[dict[str, Any], list[dict[str, str]]]:
-        """DescribeTaskDefinition's `taskDefinition` and tags (`{"key", "value"}`) of an ARN,
-        `family:revision` or `family` (its latest ACTIVE revision); NotFoundError if none."""
+        """As `revision`, with the revision's tags (`{"key", "value"}`) as ECS showed them
+        moments ago (tags change): for what copies them."""
         ...
 
     def writable_task_definition_fields(self) -> frozenset[str]:

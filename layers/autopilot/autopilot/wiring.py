@@ -39,8 +39,10 @@ def settings() -> Settings:
 @cache
 def ecs() -> EcsGateway:
     from autopilot.adapters.ecs import EcsGateway  # noqa: PLC0415 - see the imports above
+    from autopilot.adapters.revisions import RevisionCache  # noqa: PLC0415
 
-    return EcsGateway()
+    # Revisions the planner read are in the ledger table when the executor clones them.
+    return EcsGateway(revisions=RevisionCache(settings().ledger_table), clock=utc_now)
 
 
 @cache

@@ -1,19 +1,30 @@
-"""Amazon ECS: read services and task definitions, register revisions, update services."""
+"""Amazon ECS: read services and task definitions, register revisions, update services.
+
+Task definition revisions are read through two caches: one per process, and, when a
+`RevisionCache` is given, one in the ledger table that outlives the function (the planner reads
+a revision, the executor clones it). Why that may be trusted, and why tags are read afresh
+before they are copied, is in `adapters/revisions.py`. With both, the executor's happy path of
+a rolling deploy is three ECS calls: DescribeServices (always fresh: the executor re-decides on
+what ECS shows now), RegisterTaskDefinition and UpdateService.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from autopilot.adapters import clients
 from autopilot.adapters.aws_errors import is_code
+from autopilot.adapters.revisions import Revision, RevisionCache, immutable_name
 from autopilot.domain.capacity import TaskSize
 from autopilot.domain.errors import NotFoundError, PermanentFailureError
 from autopilot.domain.fleet import Container, EcsDeployment, Service
 from autopilot.domain.taskdef import ACTION_TAG
+from autopilot.observability import count, logger
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
@@ -24,6 +35,12 @@ _DESCRIBE_BATCH = 10  # DescribeServices takes at most 10 services per call
 _NEWEST_REVISIONS_CHECKED = 5
 # ECS answers an invalid request (unknown revision, bad parameter) with these: never retried.
 _INVALID_REQUEST = ("ClientException", "InvalidParameterException")
+# Tags copied to a new revision were shown by ECS at most this long before. The planner reads
+# them when it queues a deploy; the executor, seconds later, clones without asking again.
+TAGS_FRESH_FOR = timedelta(minutes=10)
+# What reading or writing the revision cache may raise: AWS's errors, and an item that no
+# longer decodes. Either way ECS is asked, as if the cache were not there.
+_CACHE_ERRORS = (ClientError, BotoCoreError, ValueError, KeyError, TypeError)
 
 IAM_ACTIONS = {
     "read": ("ecs:DescribeServices", "ecs:DescribeTaskDefinition"),
@@ -57,11 +74,22 @@ def _revision_number(task_definition_arn: str) -> int:
     return int(number) if number.isdigit() else 0
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class EcsGateway:
-    def __init__(self, client: ECSClient | None = None) -> None:
+    def __init__(
+        self,
+        client: ECSClient | None = None,
+        revisions: RevisionCache | None = None,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
         self._ecs = client or clients.ecs()
+        self._revisions = revisions
+        self._clock = clock
         # Task definition revisions never change: cache them for the life of the container.
-        self._task_definitions: dict[str, tuple[dict[str, Any], list[dict[str, str]]]] = {}
+        self._task_definitions: dict[str, Revision] = {}
 
     def describe_services(self, service_arns: Iterable[str]) -> list[Service]:
         by_cluster: dict[str, list[str]] = defaultdict(list)
@@ -102,20 +130,66 @@ class EcsGateway:
             raise NotFoundError(f"service not found: {service_arn}")
         return services[0]
 
+    def revision(self, arn: str) -> dict[str, Any]:
+        """The revision's content, from a cache when it was ever read (it never changes)."""
+        cached = self._cached(arn)
+        return (cached or self._describe(arn)).definition
+
     def task_definition(self, arn: str) -> tuple[dict[str, Any], list[dict[str, str]]]:
-        """The task definition as DescribeTaskDefinition returns it, and its tags."""
-        if arn not in self._task_definitions:
-            try:
-                response = self._ecs.describe_task_definition(taskDefinition=arn, include=["TAGS"])
-            except ClientError as exc:
-                if is_code(exc, "ClientException"):
-                    raise NotFoundError(f"task definition not found: {arn}") from exc
-                raise
-            tags = [
-                {"key": t["key"], "value": t.get("value", "")} for t in response.get("tags", [])
-            ]
-            self._task_definitions[arn] = (dict(response["taskDefinition"]), tags)
-        return self._task_definitions[arn]
+        """The task definition as DescribeTaskDefinition returns it, and its tags as ECS
+        showed them at most TAGS_FRESH_FOR ago."""
+        cached = self._cached(arn)
+        if cached is None or self._clock() - cached.read_at > TAGS_FRESH_FOR:
+            cached = self._describe(arn)
+        return cached.definition, cached.tags
+
+    def _cached(self, arn: str) -> Revision | None:
+        if not immutable_name(arn):
+            return None  # a family name: its latest revision, which changes
+        found = self._task_definitions.get(arn)
+        if found is not None or self._revisions is None:
+            return found
+        try:
+            found = self._revisions.get(arn)
+        except _CACHE_ERRORS as exc:
+            logger.warning(
+                "revision cache unreadable: asking ECS",
+                extra={"task_definition": arn, "error": repr(exc)},
+            )
+            count("RevisionCacheReadFailed")
+            return None
+        if found is not None:
+            self._task_definitions[arn] = found
+        return found
+
+    def _describe(self, arn: str) -> Revision:
+        try:
+            response = self._ecs.describe_task_definition(taskDefinition=arn, include=["TAGS"])
+        except ClientError as exc:
+            if is_code(exc, "ClientException"):
+                raise NotFoundError(f"task definition not found: {arn}") from exc
+            raise
+        tags = [{"key": t["key"], "value": t.get("value", "")} for t in response.get("tags", [])]
+        read = Revision(dict(response["taskDefinition"]), tags, self._clock())
+        self._remember(read)
+        if immutable_name(arn):
+            self._task_definitions[arn] = read
+        return read
+
+    def _remember(self, read: Revision) -> None:
+        """Keep what ECS answered, here and in the revision cache; a failed write is logged
+        and counted, and nothing else happens (the next reader asks ECS)."""
+        arn = read.definition["taskDefinitionArn"]
+        self._task_definitions[arn] = read
+        if self._revisions is None:
+            return
+        try:
+            self._revisions.put(arn, read)
+        except _CACHE_ERRORS as exc:
+            logger.warning(
+                "revision cache not written", extra={"task_definition": arn, "error": repr(exc)}
+            )
+            count("RevisionCacheWriteFailed")
 
     def writable_task_definition_fields(self) -> frozenset[str]:
         """What RegisterTaskDefinition accepts, from this SDK's own model of the API."""
@@ -138,13 +212,16 @@ class EcsGateway:
                 ) from exc
             raise
         registered = response["taskDefinition"]
-        arn = registered["taskDefinitionArn"]
         # ECS answered with the revision as stored, tagged as asked: no need to describe it.
-        self._task_definitions[arn] = (
-            dict(registered),
-            [{"key": t["key"], "value": t.get("value", "")} for t in tags],
+        # (Its answer may leave the tags out: they are the ones just asked for.)
+        self._remember(
+            Revision(
+                dict(registered),
+                [{"key": t["key"], "value": t.get("value", "")} for t in tags],
+                self._clock(),
+            )
         )
-        return arn
+        return registered["taskDefinitionArn"]
 
     def find_revision(self, family: str, action_id: str) -> str | None:
         """The revision of `family` an earlier attempt of this action registered, if any.
@@ -160,7 +237,9 @@ class EcsGateway:
             reverse=True,
         )[:_NEWEST_REVISIONS_CHECKED]
         for arn in newest:
-            _, tags = self.task_definition(arn)
+            # Asked of ECS, never of a cache: a tag can be removed, and a retry that trusted
+            # an old copy would record a revision as this action's that is no longer marked so.
+            tags = self._describe(arn).tags
             if any(t["key"] == ACTION_TAG and t["value"] == action_id for t in tags):
                 return arn
         return None
@@ -198,7 +277,7 @@ class EcsGateway:
 
     def _to_service(self, raw: ServiceTypeDef) -> Service:
         task_definition_arn = raw["taskDefinition"]
-        definition, _ = self.task_definition(task_definition_arn)
+        definition = self.revision(task_definition_arn)
         containers = tuple(
             Container(c["name"], c.get("image", "")) for c in definition["containerDefinitions"]
         )

@@ -495,7 +495,7 @@ def _run_local(args: argparse.Namespace) -> int:
         from autopilot.local.fleet import seed_fleet  # noqa: PLC0415
 
         with app.aws_environment():
-            services = seed_fleet()
+            services = seed_fleet(samples=True)
         _print_lines([{"type": "seeded", "service": k, "arn": v} for k, v in services.items()])
         return 0
     if args.local_command == "push":

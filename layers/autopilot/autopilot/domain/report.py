@@ -158,6 +158,30 @@ class ParkedTime:
     saved: Decimal
 
 
+# How long after a week an unpark may still end a park that began in it (a weekend park ends on
+# Monday, in the next week): the report reads unparks this far past the week's end.
+UNPARK_LOOKAHEAD = timedelta(days=7)
+
+
+def parked_within(
+    unparked_at: datetime, hours: Decimal, saved: Decimal, start: datetime, end: datetime
+) -> tuple[Decimal, Decimal] | None:
+    """The part of one park (`hours` up to `unparked_at`, which saved `saved`) that fell in
+    [start, end), and its share of the saving; None when none of it did. A weekend park counts
+    in the week its hours were parked, as Cost Explorer's daily costs do."""
+    if hours <= 0:
+        return None
+    parked_at = unparked_at - timedelta(hours=float(hours))
+    overlap = (min(end, unparked_at) - max(start, parked_at)).total_seconds() / 3600
+    if overlap <= 0:
+        return None
+    share = min(Decimal(str(overlap)) / hours, Decimal(1))
+    cents = Decimal("0.01")
+    return (hours * share).quantize(cents, ROUND_HALF_UP), (saved * share).quantize(
+        cents, ROUND_HALF_UP
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceCost:
     cluster: str

@@ -51,7 +51,13 @@ def decide_automatic_rollback(
     latest = state.latest
     if latest is not None and latest.kind == "rollback":
         # The same alarm again, another alarm, or flapping: one rollback is enough.
-        return Skip("already rolled back; waiting for an operator", "already-rolled-back")
+        return Skip(
+            f"already rolled back to {task_definition_label(latest.task_definition)}: one "
+            "rollback per bad deploy; the next push deploys again (autopilot history "
+            f"{service.label} shows it; autopilot rollback {service.label} --to REVISION "
+            "picks another revision)",
+            "already-rolled-back",
+        )
     if not config.rollback:
         return NotifyOnly("autopilot:rollback is off", "rollback-off")
     if state.paused:

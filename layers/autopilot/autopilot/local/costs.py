@@ -1,27 +1,132 @@
 """Two weeks of ECS cost and a week of Container Insights metrics for the demo fleet, in the
-shapes Cost Explorer and CloudWatch return them, loaded into moto (which tracks no cost)."""
+shapes Cost Explorer and CloudWatch return them, loaded into moto (which tracks no cost).
+
+The costs are not made up: each service's hourly cost is its running tasks times the Fargate
+list price of its task size (`FargatePrices`, the model the automation uses for the savings it
+reports), hour by hour. Parked hours cost nothing and a peak costs its extra tasks, so a week
+with a park costs exactly what the park saved less than a week without one.
+"""
 
 from __future__ import annotations
 
 import json
 import urllib.request
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import boto3
 
+from autopilot.domain.capacity import FargatePrices, TaskSize, groups_of
 from autopilot.domain.report import CLUSTER_TAG, SERVICE_TAG, Week
+from autopilot.local import fleet
 
-# (cluster, service): daily cost last week, daily cost this week (USD)
-DAILY_COST: dict[tuple[str, str], tuple[Decimal, Decimal]] = {
-    ("prod", "web"): (Decimal("18.40"), Decimal("19.10")),
-    ("prod", "api"): (Decimal("11.25"), Decimal("16.80")),  # a big mover
-    ("prod", "web-legacy"): (Decimal("4.10"), Decimal("4.10")),
-    ("staging", "web"): (Decimal("6.30"), Decimal("3.15")),  # parked at night
-    ("staging", "worker"): (Decimal("2.05"), Decimal("2.05")),
-    ("", ""): (Decimal("0.90"), Decimal("0.95")),  # cost without ECS tags
-}
+BERLIN = ZoneInfo("Europe/Berlin")
+PRICES = FargatePrices()
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """From `start` to `end`, the services of schedule group `group` ran `tasks` tasks."""
+
+    group: str
+    start: datetime
+    end: datetime
+    tasks: int
+
+
+# The demo's schedules (its story sets the clock to these moments): the nightly group parked
+# over the weekend of 20 November, and prod/api's peak on the Monday after.
+DEMO_WEEKEND = Interval(
+    "nightly",
+    datetime(2026, 11, 20, 20, 0, tzinfo=BERLIN),
+    datetime(2026, 11, 23, 7, 0, tzinfo=BERLIN),
+    tasks=0,
+)
+DEMO_PEAK = Interval(
+    "peak",
+    datetime(2026, 11, 23, 7, 30, tzinfo=BERLIN),
+    datetime(2026, 11, 23, 11, 30, tzinfo=BERLIN),
+    tasks=6,
+)
+DEMO_SCHEDULES = (DEMO_WEEKEND, DEMO_PEAK)
+# Cost with no ECS tags: a one-off x86 task of 0.25 vCPU / 0.5 GB started with RunTask, all week.
+UNTAGGED_TASK = TaskSize(0.25, 0.5)
+
+
+@dataclass(frozen=True, slots=True)
+class CostedService:
+    cluster: str
+    service: str
+    size: TaskSize
+    desired: int
+    groups: frozenset[str]
+
+
+@cache
+def demo_services() -> tuple[CostedService, ...]:
+    """The demo fleet as Cost Explorer sees it: task size and launch type from each task
+    definition and service, the desired count the seed sets, the schedule groups it is in."""
+    found = []
+    for seed in fleet.SERVICES:
+        definition = fleet.task_definition(seed)
+        size = TaskSize(
+            vcpu=int(definition["cpu"]) / 1024,
+            memory_gb=int(definition["memory"]) / 1024,
+            arm=definition["runtimePlatform"]["cpuArchitecture"] == "ARM64",
+            spot=False,  # launch type FARGATE: on demand
+        )
+        found.append(
+            CostedService(seed.cluster, seed.name, size, seed.desired, groups_of(dict(seed.tags)))
+        )
+    return tuple(found)
+
+
+def tasks_at(service: CostedService, hour: datetime, schedules: tuple[Interval, ...]) -> int:
+    """How many tasks the service ran in the hour starting at `hour`."""
+    for interval in schedules:
+        if interval.group in service.groups and interval.start <= hour < interval.end:
+            return interval.tasks
+    return service.desired
+
+
+def hourly_cost(size: TaskSize, tasks: int) -> tuple[Decimal, Decimal]:
+    """(vCPU cost, memory cost) of `tasks` tasks of `size` for one hour, at list price."""
+    vcpu_price, gb_price = (
+        (PRICES.vcpu_arm, PRICES.gb_arm) if size.arm else (PRICES.vcpu_x86, PRICES.gb_x86)
+    )
+    return (
+        Decimal(str(vcpu_price)) * Decimal(str(size.vcpu)) * tasks,
+        Decimal(str(gb_price)) * Decimal(str(size.memory_gb)) * tasks,
+    )
+
+
+def daily_split(
+    service: CostedService | None, day: date, schedules: tuple[Interval, ...]
+) -> tuple[Decimal, Decimal]:
+    """(vCPU, memory) cost of one UTC day; `service` None: the untagged one-off task."""
+    vcpu, memory = Decimal(0), Decimal(0)
+    start = datetime.combine(day, time.min, tzinfo=UTC)
+    for offset in range(24):
+        hour = start + timedelta(hours=offset)
+        if service is None:
+            cpu_part, memory_part = hourly_cost(UNTAGGED_TASK, 1)
+        else:
+            cpu_part, memory_part = hourly_cost(service.size, tasks_at(service, hour, schedules))
+        vcpu, memory = vcpu + cpu_part, memory + memory_part
+    return vcpu, memory
+
+
+def daily_cost(
+    service: CostedService | None, day: date, schedules: tuple[Interval, ...] = ()
+) -> Decimal:
+    vcpu, memory = daily_split(service, day, schedules)
+    return (vcpu + memory).quantize(Decimal("0.0000000001"))
+
+
 # (cluster, service): (CPU used / reserved, memory used / reserved) at peak
 UTILIZATION = {
     ("prod", "web"): (0.71, 0.64),
@@ -32,24 +137,31 @@ UTILIZATION = {
 }
 
 
-def cost_and_usage_results(week: Week, *, estimated_days: int = 0) -> dict[str, Any]:
+def _days(week: Week) -> list[date]:
+    return [week.previous.start + timedelta(days=offset) for offset in range(14)]
+
+
+def _labelled() -> list[tuple[str, str, CostedService | None]]:
+    return [(s.cluster, s.service, s) for s in demo_services()] + [("", "", None)]
+
+
+def cost_and_usage_results(
+    week: Week, *, schedules: tuple[Interval, ...] = (), estimated_days: int = 0
+) -> dict[str, Any]:
     """GetCostAndUsage's response for the two weeks up to `week`, grouped by the ECS tags."""
     results = []
-    start = week.previous.start
-    for offset in range(14):
-        day = start + timedelta(days=offset)
-        this_week = offset >= 7
+    for offset, day in enumerate(_days(week)):
         groups = [
             {
                 "Keys": [f"{CLUSTER_TAG}${cluster}", f"{SERVICE_TAG}${service}"],
                 "Metrics": {
                     "UnblendedCost": {
-                        "Amount": str(daily_cost(cluster, service, day, this_week=this_week)),
+                        "Amount": str(daily_cost(costed, day, schedules)),
                         "Unit": "USD",
                     }
                 },
             }
-            for cluster, service in DAILY_COST
+            for cluster, service, costed in _labelled()
         ]
         results.append(
             {
@@ -72,31 +184,34 @@ def cost_and_usage_results(week: Week, *, estimated_days: int = 0) -> dict[str, 
     }
 
 
-# Share of a service's cost per Fargate usage type (the rest is data transfer).
-USAGE_SHARES = (
-    ("USE1-Fargate-vCPU-Hours:perCPU", Decimal("0.72")),
-    ("USE1-Fargate-GB-Hours", Decimal("0.18")),
-    ("USE1-DataTransfer-Out-Bytes", Decimal("0.10")),
-)
+def _usage_types(size: TaskSize) -> tuple[str, str]:
+    kind = "Fargate-ARM" if size.arm else "Fargate"
+    return f"USE1-{kind}-vCPU-Hours:perCPU", f"USE1-{kind}-GB-Hours"
 
 
-def usage_type_results(week: Week) -> dict[str, Any]:
+def usage_type_results(week: Week, *, schedules: tuple[Interval, ...] = ()) -> dict[str, Any]:
     """GetCostAndUsage's response grouped by cluster and usage type, matching the above."""
     results = []
-    start = week.previous.start
-    for offset in range(14):
-        day = start + timedelta(days=offset)
-        per_cluster: dict[str, Decimal] = {}
-        for cluster, service in DAILY_COST:
-            amount = daily_cost(cluster, service, day, this_week=offset >= 7)
-            per_cluster[cluster] = per_cluster.get(cluster, Decimal(0)) + amount
+    for day in _days(week):
+        per_group: dict[tuple[str, str], Decimal] = {}
+        for cluster, _, costed in _labelled():
+            vcpu, memory = daily_split(costed, day, schedules)
+            for usage, amount in zip(
+                _usage_types(costed.size if costed else UNTAGGED_TASK), (vcpu, memory), strict=True
+            ):
+                key = (cluster, usage)
+                per_group[key] = per_group.get(key, Decimal(0)) + amount
         groups = [
             {
                 "Keys": [f"{CLUSTER_TAG}${cluster}", usage],
-                "Metrics": {"UnblendedCost": {"Amount": str(total * share), "Unit": "USD"}},
+                "Metrics": {
+                    "UnblendedCost": {
+                        "Amount": str(amount.quantize(Decimal("0.0000000001"))),
+                        "Unit": "USD",
+                    }
+                },
             }
-            for cluster, total in per_cluster.items()
-            for usage, share in USAGE_SHARES
+            for (cluster, usage), amount in per_group.items()
         ]
         results.append(
             {
@@ -119,13 +234,19 @@ def usage_type_results(week: Week) -> dict[str, Any]:
     }
 
 
-def load_costs(endpoint: str | None, week: Week, *, estimated_days: int = 0) -> None:
+def load_costs(
+    endpoint: str | None,
+    week: Week,
+    *,
+    schedules: tuple[Interval, ...] = (),
+    estimated_days: int = 0,
+) -> None:
     """Queue both responses in moto, in the order the report asks: by service, by usage type."""
     body = json.dumps(
         {
             "results": [
-                cost_and_usage_results(week, estimated_days=estimated_days),
-                usage_type_results(week),
+                cost_and_usage_results(week, schedules=schedules, estimated_days=estimated_days),
+                usage_type_results(week, schedules=schedules),
             ]
         }
     ).encode()
@@ -173,20 +294,13 @@ def _datum(name: str, dimensions: list[dict[str, str]], stamp: datetime, value: 
     return {"MetricName": name, "Dimensions": dimensions, "Timestamp": stamp, "Value": value}
 
 
-def weekly_total(week: Week) -> Decimal:
+def weekly_total(week: Week, schedules: tuple[Interval, ...] = ()) -> Decimal:
     """This week's total of the data above, summed independently of the report code."""
     return sum(
         (
-            daily_cost(cluster, service, week.start + timedelta(days=i), this_week=True)
-            for cluster, service in DAILY_COST
+            daily_cost(costed, week.start + timedelta(days=i), schedules)
+            for _, _, costed in _labelled()
             for i in range(7)
         ),
         Decimal(0),
     )
-
-
-def daily_cost(cluster: str, service: str, day: date, *, this_week: bool) -> Decimal:
-    """Staging runs less at weekends (it is parked); production does not."""
-    base = DAILY_COST[(cluster, service)][1 if this_week else 0]
-    weekend = day.weekday() >= 5 and cluster == "staging"
-    return (base * Decimal("0.4")).quantize(Decimal("0.01")) if weekend else base

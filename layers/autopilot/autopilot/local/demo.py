@@ -5,12 +5,17 @@ if the automation did anything else.
 
 from __future__ import annotations
 
+import csv
+import email
+import io
 import json
+import re
 import time
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
@@ -177,7 +182,8 @@ def render(line: Mapping[str, Any]) -> str:
         return f"   {'skipped':<{_WIDTH}}{line['service']:<16} {line['reason']}"
     if kind == "result" and "message_id" in line:
         return (
-            f"   {'emailed':<{_WIDTH}}{line['week']}: total ${line['total']}; kept {line['html']}"
+            f"   {'emailed':<{_WIDTH}}{line['week']}: total ${Decimal(line['total']):,.2f}; "
+            f"kept {line['html']}"
         )
     if kind == "notification":
         return f"   {'notified':<{_WIDTH}}{line['subject']}"
@@ -356,9 +362,10 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 def _schedule_story(story: Story, services: Mapping[str, str]) -> None:
     staging_web, api = services["staging/web"], services["prod/api"]
+    weekend, peak_hours = costs.DEMO_WEEKEND, costs.DEMO_PEAK
     story.step("Friday 20:00 Europe/Berlin: the nightly group is parked")
     before = story.capacity("staging/web", staging_web)
-    story.at(datetime(2026, 11, 20, 20, 0, tzinfo=BERLIN))
+    story.at(weekend.start)
     park = {"action": "park", "group": "nightly", "timezone": "Europe/Berlin"}
     story.send(park, {"staging/web": "applied", "staging/worker": "applied"})
     story.capacity("staging/web", staging_web)
@@ -371,7 +378,7 @@ def _schedule_story(story: Story, services: Mapping[str, str]) -> None:
     story.capacity("staging/web", staging_web)
 
     story.step("Monday 07:00: unpark restores exactly what was saved, on the newest revision")
-    story.at(datetime(2026, 11, 23, 7, 0, tzinfo=BERLIN))
+    story.at(weekend.end)
     story.send({"action": "unpark", "group": "nightly"}, {"staging/web": "applied"})
     after = story.capacity("staging/web", staging_web)
     if after != before:
@@ -379,21 +386,21 @@ def _schedule_story(story: Story, services: Mapping[str, str]) -> None:
 
     story.step("Monday 07:30: prod/api gets peak capacity until 11:30; then it is restored")
     before = story.capacity("prod/api", api)
-    story.at(datetime(2026, 11, 23, 7, 30, tzinfo=BERLIN))
+    story.at(peak_hours.start)
     peak = {
         "action": "scale",
-        "group": "peak",
-        "min": 6,
+        "group": peak_hours.group,
+        "min": peak_hours.tasks,
         "max": 30,
-        "until": "2026-11-23T11:30:00+01:00",
+        "until": peak_hours.end.isoformat(),
     }
     story.send(peak, {"prod/api": "applied"})
     story.capacity("prod/api", api)
     [restore] = story.app.schedules()
     print(f"   {'scheduled':<{_WIDTH}}{restore['expression']} (UTC): restore prod/api")
-    story.at(datetime(2026, 11, 23, 11, 30, tzinfo=BERLIN))
+    story.at(peak_hours.end)
     delivered = sample_events.scheduler_delivery(
-        restore["input"], datetime(2026, 11, 23, 11, 30, tzinfo=BERLIN), schedule_arn=restore["arn"]
+        restore["input"], peak_hours.end, schedule_arn=restore["arn"]
     )
     story.send(delivered, {"prod/api": "applied"})
     if story.capacity("prod/api", api) != before:
@@ -401,10 +408,11 @@ def _schedule_story(story: Story, services: Mapping[str, str]) -> None:
 
 
 def _report_story(story: Story, endpoint: str, root: Path) -> None:
-    story.step("Monday 30 November 08:00: the weekly cost report for 2026-W48")
-    week = Week.parse("2026-W48")
-    story.at(datetime(2026, 11, 30, 8, 0, tzinfo=BERLIN))
-    costs.load_costs(endpoint, week)
+    story.step("Monday 12:00: the weekly cost report for the week just ended, 2026-W47")
+    week = Week.parse("2026-W47")
+    story.at(datetime(2026, 11, 23, 12, 0, tzinfo=BERLIN))
+    # Cost Explorer's figures, hour by hour from the fleet's task sizes and the schedules above.
+    costs.load_costs(endpoint, week, schedules=costs.DEMO_SCHEDULES)
     with story.app.aws_environment():
         costs.load_utilization(week)
     lines = story.send({"action": "cost-report", "week": str(week)}, {})
@@ -420,6 +428,41 @@ def _report_story(story: Story, endpoint: str, root: Path) -> None:
     print(f"   open file://{out} in a browser to read it")
     if "parked" not in html.decode():
         story.failures.append("the cost report does not show the hours parked")
+    with story.app.aws_environment():
+        table = boto3.client("s3").get_object(Bucket=bucket, Key=key.replace(".html", ".csv"))
+    _check_arithmetic(story, table["Body"].read().decode(), _text_part(sent[-1]))
+
+
+_PARKED = re.compile(r"parked: (\S+): parked ([\d.]+) h by schedule - saved \$([\d,.]+)")
+_SPOT = re.compile(r"spot: (\S+): .* - \$([\d,.]+) a week")
+
+
+def _check_arithmetic(story: Story, table: str, text: str) -> None:
+    """The report's savings explain its cost changes: a service parked this week and not the
+    week before costs what the park saved less; Spot saves less than the service costs."""
+    rows = {f"{r['cluster']}/{r['service']}": r for r in csv.DictReader(io.StringIO(table))}
+    for label, hours, saved in _PARKED.findall(text):
+        row = rows[label]
+        drop = -Decimal(row["change"])  # from the exact figures, not the rounded ones
+        money = Decimal(saved.replace(",", ""))
+        print(
+            f"   {'adds up':<{_WIDTH}}{label:<16} ${row['last_week']} -> ${row['this_week']}: "
+            f"${drop} less; parked {hours} h saved ${money}"
+        )
+        if abs(drop - money) > Decimal("0.01"):
+            story.failures.append(f"{label}: cost fell by ${drop}, parking saved ${money}")
+    for label, amount in _SPOT.findall(text):
+        if Decimal(amount.replace(",", "")) >= Decimal(rows[label]["this_week"]):
+            story.failures.append(f"{label}: the Spot saving ${amount} is not below its cost")
+
+
+def _text_part(raw: str) -> str:
+    message = email.message_from_string(raw)
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True)
+            return payload.decode() if isinstance(payload, bytes) else ""
+    return ""
 
 
 def _sent_mail(endpoint: str) -> list[str]:

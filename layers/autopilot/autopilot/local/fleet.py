@@ -167,7 +167,7 @@ INITIAL_IMAGES = (
 )
 
 
-def _task_definition(seed: ServiceSeed) -> dict[str, Any]:
+def task_definition(seed: ServiceSeed) -> dict[str, Any]:
     """A Fargate task definition with the fields a careless clone would lose."""
     containers = []
     for index, (name, container_image) in enumerate(seed.containers):
@@ -208,8 +208,9 @@ def _task_definition(seed: ServiceSeed) -> dict[str, Any]:
     }
 
 
-def seed_fleet() -> dict[str, str]:
-    """Create the fleet; returns service label -> service ARN. Run inside the runner's AWS env."""
+def seed_fleet(*, samples: bool = False) -> dict[str, str]:
+    """Create the fleet; returns service label -> service ARN. Run inside the runner's AWS env.
+    `samples`: also what the samples in events/ name (`autopilot local seed` does)."""
     ec2, ecr, ecs = boto3.client("ec2"), boto3.client("ecr"), boto3.client("ecs")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
@@ -222,7 +223,7 @@ def seed_fleet() -> dict[str, str]:
         ecs.create_cluster(clusterName=cluster)
     arns: dict[str, str] = {}
     for seed in SERVICES:
-        definition = ecs.register_task_definition(**_task_definition(seed))["taskDefinition"]
+        definition = ecs.register_task_definition(**task_definition(seed))["taskDefinition"]
         service = ecs.create_service(
             cluster=seed.cluster,
             serviceName=seed.name,
@@ -245,7 +246,73 @@ def seed_fleet() -> dict[str, str]:
             MinCapacity=low,
             MaxCapacity=high,
         )
+    if samples:
+        arns |= seed_sample_fixtures(subnet, group["GroupId"])
     return arns
+
+
+# -- what the samples in events/ need -------------------------------------------------------
+
+# Pushed by CI, their events not sent yet: events/ecr_image_push_semver.json (api 1.4.2) and the
+# scan samples (payments build 2) are about these images.
+SAMPLE_IMAGES = (("api", "1.4.2", 142), ("payments", "main", 2))
+PAYMENTS = "payments"
+
+
+def seed_sample_fixtures(subnet: str, group: str) -> dict[str, str]:
+    """What the samples in events/ name, beyond the core fleet: prod/payments (blue/green through
+    CodeDeploy `AppECS-prod-payments` / `DgpECS-prod-payments`, scan-gated at HIGH), the composite
+    alarm `prod-web-degraded` tied to prod/web by its tag, and two pushed images."""
+    ecr, ecs = boto3.client("ecr"), boto3.client("ecs")
+    ecr.create_repository(repositoryName=PAYMENTS, imageScanningConfiguration={"scanOnPush": True})
+    push_image(PAYMENTS, "main", 1)
+    for repository, tag, build in SAMPLE_IMAGES:
+        push_image(repository, tag, build)
+    # Scan on push: moto's basic scan of payments build 2 finds one HIGH (a fixed answer).
+    ecr.start_image_scan(repositoryName=PAYMENTS, imageId={"imageDigest": digest_of(PAYMENTS, 2)})
+    seed = ServiceSeed(
+        "prod",
+        PAYMENTS,
+        PAYMENTS,
+        ((PAYMENTS, image(PAYMENTS, 1)),),
+        (("autopilot:track", "tag:main"), ("autopilot:scan", "HIGH"), ("team", "payments")),
+    )
+    definition = ecs.register_task_definition(**task_definition(seed))["taskDefinition"]
+    service = ecs.create_service(
+        cluster=seed.cluster,
+        serviceName=seed.name,
+        taskDefinition=definition["taskDefinitionArn"],
+        desiredCount=seed.desired,
+        launchType="FARGATE",
+        deploymentController={"type": "CODE_DEPLOY"},
+        loadBalancers=[
+            {
+                "targetGroupArn": f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:"
+                "targetgroup/payments-blue/0123456789abcdef",
+                "containerName": PAYMENTS,
+                "containerPort": 8080,
+            }
+        ],
+        networkConfiguration={
+            "awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}
+        },
+        tags=[{"key": k, "value": v} for k, v in seed.tags],
+    )["service"]
+    codedeploy = boto3.client("codedeploy")
+    codedeploy.create_application(applicationName="AppECS-prod-payments", computePlatform="ECS")
+    codedeploy.create_deployment_group(
+        applicationName="AppECS-prod-payments",
+        deploymentGroupName="DgpECS-prod-payments",
+        serviceRoleArn=f"arn:aws:iam::{ACCOUNT}:role/codedeploy-ecs",
+        ecsServices=[{"serviceName": seed.name, "clusterName": seed.cluster}],
+    )
+    boto3.client("cloudwatch").put_composite_alarm(
+        AlarmName="prod-web-degraded",
+        AlarmRule='ALARM("prod-web-cpu-high") OR ALARM("prod-web-resource-pressure")',
+        AlarmActions=[ON_CALL_TOPIC],
+        Tags=[{"Key": "autopilot:service", "Value": "prod/web"}],
+    )
+    return {"prod/payments": service["serviceArn"]}
 
 
 def running_images(service_arn: str) -> dict[str, str]:

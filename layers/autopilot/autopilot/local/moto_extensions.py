@@ -3,6 +3,9 @@
 - CodeDeploy StopDeployment (moto answers 500 "not implemented", which boto3 retries for
   seconds): a deployment that has not ended becomes Stopped; one that has ended answers
   DeploymentAlreadyCompletedException, as CodeDeploy does.
+- CloudWatch PutCompositeAlarm: moto keeps composite alarms (DescribeAlarms answers them under
+  CompositeAlarms) and its PutMetricAlarm method already reads AlarmRule for them, but it routes
+  no PutCompositeAlarm to it.
 
 moto dispatches an action to the response method named after it in snake_case, in server
 mode and in-process (`mock_aws`) alike, so adding the method is enough.
@@ -39,3 +42,7 @@ def install() -> None:
         return ActionResult({"status": "Succeeded", "statusMessage": "stopped (local)"})
 
     CodeDeployResponse.stop_deployment = stop_deployment  # type: ignore[attr-defined]
+
+    from moto.cloudwatch.responses import CloudWatchResponse  # noqa: PLC0415
+
+    CloudWatchResponse.put_composite_alarm = CloudWatchResponse.put_metric_alarm  # type: ignore[attr-defined]

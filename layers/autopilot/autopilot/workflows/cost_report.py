@@ -26,6 +26,7 @@ from autopilot.domain.measures import COST_EXPLORER_REQUESTS
 from autopilot.domain.report import (
     CLUSTER_DELETED,
     SERVICE_DELETED,
+    UNPARK_LOOKAHEAD,
     CostLine,
     CostsUnavailableError,
     Gap,
@@ -35,6 +36,7 @@ from autopilot.domain.report import (
     Source,
     Week,
     build_report,
+    parked_within,
     tag_value,
 )
 from autopilot.domain.report_delivery import (
@@ -164,10 +166,16 @@ def gather(sources: ReportSources, week: Week, now: datetime) -> Report:
         Source.PARKED,
         "Reading the ledger",
         lambda: [
-            ParkedTime(cluster, service, Decimal(e.hours_parked), Decimal(e.saved_usd))
+            ParkedTime(cluster, service, *part)
             for arn, (cluster, service) in arns.items()
-            for e in sources.ledger.recorded_between(arn, "unpark", start, end)
+            for e in sources.ledger.recorded_between(arn, "unpark", start, end + UNPARK_LOOKAHEAD)
             if e.hours_parked and e.saved_usd
+            for part in [
+                parked_within(
+                    e.recorded_at, Decimal(e.hours_parked), Decimal(e.saved_usd), start, end
+                )
+            ]
+            if part is not None
         ],
     )
     report = build_report(

@@ -222,7 +222,7 @@ def _started(
 
 
 def _images(ctx: ExecutorContext, task_definition_arn: str) -> dict[str, str]:
-    definition, _ = ctx.ecs.task_definition(task_definition_arn)
+    definition = ctx.ecs.revision(task_definition_arn)
     return {c["name"]: c.get("image", "") for c in definition["containerDefinitions"]}
 
 

@@ -12,7 +12,13 @@ from autopilot.domain.fleet import ImagePush, Service
 from autopilot.domain.ledger import action_id
 from autopilot.domain.scan import ScanResult
 from autopilot.models.actions import DeployRequest
-from autopilot.models.events import EcrImageActionEvent, ImageScanEvent, image_push, scanned_images
+from autopilot.models.events import (
+    EcrImageActionEvent,
+    IgnoredEvent,
+    ImageScanEvent,
+    image_push,
+    scanned_images,
+)
 from autopilot.observability import count, logger
 from autopilot.ports import ActionQueue, EcsGateway, TaggingGateway
 from autopilot.workflows.plan_line import PlanLine
@@ -34,7 +40,7 @@ def plan_push(
     push: ImagePush, ecs: EcsGateway, tagging: TaggingGateway, queue: ActionQueue
 ) -> list[PlanLine]:
     """Queue a deploy for every opted-in service whose policy accepts the pushed tag."""
-    return _plan(ecs.describe_services(opted_in(tagging)), [push], None, queue)
+    return _plan(ecs.describe_services(opted_in(tagging)), [push], None, queue, ecs)
 
 
 def plan_scan(
@@ -49,7 +55,11 @@ def plan_scan(
     `pushes` holds the image once per tag it carries; each service takes the first its policy
     accepts. Services without a gate deployed on push and are left alone."""
     gated = [s for s in ecs.describe_services(opted_in(tagging)) if _scan_gated(s.tags)]
-    return _plan(gated, pushes, scan, queue)
+    if not gated:
+        raise IgnoredEvent(
+            "no opted-in service has a scan gate (autopilot:scan): each deployed on push"
+        )
+    return _plan(gated, pushes, scan, queue, ecs)
 
 
 def _scan_gated(tags: Mapping[str, str]) -> bool:
@@ -60,7 +70,11 @@ def _scan_gated(tags: Mapping[str, str]) -> bool:
 
 
 def _plan(
-    services: list[Service], pushes: list[ImagePush], scan: ScanResult | None, queue: ActionQueue
+    services: list[Service],
+    pushes: list[ImagePush],
+    scan: ScanResult | None,
+    queue: ActionQueue,
+    ecs: EcsGateway,
 ) -> list[PlanLine]:
     lines: list[PlanLine] = []
     for service in services:
@@ -69,6 +83,11 @@ def _plan(
             ((p, d) for p, d in decisions if isinstance(d, Rollout)), decisions[0]
         )
         if isinstance(decision, Rollout):
+            # The executor clones the running revision with its tags as ECS shows them now
+            # (tags change; its content never does): read them here, where the plan already
+            # costs ECS calls, so that the executor's deploy is DescribeServices,
+            # RegisterTaskDefinition and UpdateService only (adapters/revisions.py).
+            ecs.task_definition(service.task_definition_arn)
             queue.send(
                 DeployRequest(
                     action_id=action_id(push.event_id, service.arn, "deploy"),

@@ -42,7 +42,7 @@ from autopilot.workflows.rollout import already_rolled_out, roll_out, via
 
 
 class TaskDefinitions(Protocol):
-    def task_definition(self, arn: str) -> tuple[dict[str, Any], list[dict[str, str]]]: ...
+    def revision(self, arn: str) -> dict[str, Any]: ...
 
 
 def rollback(ctx: ExecutorContext, request: RollbackRequest) -> LedgerEntry:
@@ -211,7 +211,7 @@ def _rolled_back(  # noqa: PLR0917 - the facts of one rollback
 
 
 def _pinned(ctx: ExecutorContext, task_definition_arn: str) -> tuple[str, ...]:
-    definition, _ = ctx.ecs.task_definition(task_definition_arn)
+    definition = ctx.ecs.revision(task_definition_arn)
     return pinned_images([c.get("image", "") for c in definition["containerDefinitions"]])
 
 
@@ -224,7 +224,7 @@ def resolve_revision(
     family = task_definition_label(service.task_definition_arn).rsplit(":", 1)[0]
     name = f"{family}:{revision}" if revision.isdigit() else revision
     try:
-        definition, _ = ecs.task_definition(name)
+        definition = ecs.revision(name)
     except NotFoundError as exc:
         raise PermanentFailureError(
             f"no task definition {name}: name a revision of {family}", "unknown-revision"

@@ -35,10 +35,14 @@ def track(ctx: ExecutorContext, request: TrackRequest) -> LedgerEntry:
     latest = state.latest
     if latest is None or latest.deployment_id != request.deployment_id:
         # Someone else's deployment (a person, a pipeline, ECS's own rollback), or old news.
+        ours = (
+            f"its own is {latest.deployment_id}" if latest is not None else "it has deployed none"
+        )
         return ctx.finish(
             entry,
             Outcome.SKIPPED,
-            reason="not a deployment the automation has in progress",
+            reason=f"deployment {request.deployment_id} ({request.result}) was not started by "
+            f"the automation ({ours}): nothing to record",
             code="not-ours",
         )
     entry = replace(entry, to_task_definition=latest.task_definition)

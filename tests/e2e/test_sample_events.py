@@ -1,0 +1,105 @@
+"""Every file in events/ does something an operator can see, against a fresh `autopilot local
+seed`: the tour events/README.md describes, run exactly as written there."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.e2e.harness import ROOT, Moto, Result
+
+EVENTS = ROOT / "events"
+
+# (file, service, what its line says): in the order of events/README.md's tour. The outcome is
+# the action's code when it has one, else its outcome; `ignored` for an event refused with a
+# reason. Schedule documents carry no event id: their lines are found by the action's kind.
+TOUR: tuple[tuple[str, str, str], ...] = (
+    ("ecr_image_push.json", "prod/web", "deployed"),
+    ("ecr_image_push.json", "staging/web", "deployed"),
+    ("ecr_image_push_semver.json", "prod/api", "deployed"),
+    ("ecr_image_push_untagged.json", "", "ignored"),
+    ("ecr_image_push_failed.json", "", "ignored"),
+    ("ecr_image_delete.json", "", "ignored"),
+    ("ecr_image_scan.json", "prod/payments", "scan-blocked"),
+    ("inspector2_scan.json", "prod/payments", "scan-blocked"),
+    ("ecs_deployment_completed.json", "prod/web", "not-ours"),
+    ("ecs_deployment_failed.json", "prod/web", "not-ours"),
+    ("codedeploy_deployment_success.json", "prod/payments", "not-ours"),
+    ("codedeploy_deployment_failure.json", "prod/payments", "not-ours"),
+    ("ecs_service_placement_failure.json", "prod/web", "notified"),
+    ("cloudwatch_alarm_state_change.json", "prod/web", "rolled-back"),
+    ("cloudwatch_alarm_metric_math.json", "prod/web", "already-rolled-back"),
+    ("cloudwatch_alarm_composite.json", "prod/web", "already-rolled-back"),
+    ("cloudwatch_alarm_ok.json", "prod/web", "nothing-held"),
+    ("cloudwatch_alarm_target_tracking.json", "", "ignored"),
+    ("schedule_park.json", "staging/web", "applied"),
+    ("schedule_park.json", "staging/worker", "applied"),
+    ("schedule_unpark.json", "staging/web", "applied"),
+    ("schedule_scale.json", "prod/api", "applied"),
+)
+SCHEDULE_KINDS = {
+    "schedule_park.json": "park",
+    "schedule_unpark.json": "unpark",
+    "schedule_scale.json": "scale",
+}
+
+
+def said(result: Result, file: str, service: str) -> str | None:
+    """What the send printed about `file` (and `service`), as the tour's third column."""
+    event_id = json.loads((EVENTS / file).read_text()).get("id", "")
+    for line in result.lines:
+        mine = (
+            line.get("kind") == SCHEDULE_KINDS[file]
+            if file in SCHEDULE_KINDS
+            else event_id in {line.get("event"), line.get("trigger_id")}
+        )
+        if not mine:
+            continue
+        if line["type"] == "ignored" and not service:
+            return "ignored"
+        if line["type"] == "action" and line["service"] == service:
+            return str(line.get("code") or line["outcome"])
+    return None
+
+
+def test_every_sample_event_has_a_visible_outcome_against_a_fresh_seed(moto: Moto) -> None:
+    # Given a fresh `autopilot local seed`, and build 2 of web pushed without its event
+    assert moto.autopilot("local", "seed").code == 0
+    pushed = moto.autopilot("local", "push", "web", "main", "--no-event")
+    assert pushed.of_type("pushed")[0]["build"] == 2
+
+    # When every sample is sent, in the tour's order
+    files = list(dict.fromkeys(file for file, _, _ in TOUR))
+    result = moto.send(*[f"events/{file}" for file in files])
+
+    # Then each prints what it did, and the whole tour succeeds
+    assert result.code == 0, result.stderr
+    seen: dict[tuple[str, str], Any] = {
+        (file, service): said(result, file, service) for file, service, _ in TOUR
+    }
+    assert seen == {(file, service): outcome for file, service, outcome in TOUR}
+    assert "Traceback" not in result.stderr
+
+
+def test_the_tour_covers_every_file_in_events(moto: Moto) -> None:
+    # Given the samples folder
+    samples = {path.name for path in EVENTS.glob("*.json")}
+
+    # When the tour and the refused sample are set aside
+    toured = {file for file, _, _ in TOUR} | {"ecr_pull_through_cache.json"}
+
+    # Then nothing is left out
+    assert samples == toured
+
+
+def test_the_pull_through_cache_sample_is_refused_in_one_line(moto: Moto) -> None:
+    # Given a fresh seed
+    assert moto.autopilot("local", "seed").code == 0
+
+    # When the pull-through-cache sample (with AWS's impossible date) is sent
+    result = moto.send("events/ecr_pull_through_cache.json")
+
+    # Then it is refused with one line naming the date, and exit code 1
+    assert result.code == 1
+    assert "2023-02-29T02:36:48Z" in result.stderr
+    assert "Traceback" not in result.stderr
