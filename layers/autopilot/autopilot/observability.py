@@ -10,11 +10,18 @@ environment when these are built; the template sets them for every function.
 
 from __future__ import annotations
 
+import os
+
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-logger = Logger()
-metrics = Metrics()
+# The template's values as defaults: whatever imports this first (a handler in Lambda, or the
+# local runner before it sets a function's environment), every record names the service and
+# every metric its namespace.
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "ecs-autopilot"
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "ECSAutopilot"
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 
 __all__ = ["MetricUnit", "count", "logger", "measure", "metrics"]
 
