@@ -142,7 +142,7 @@ def _local_app(endpoint: str | None = None) -> Iterator[tuple[Any, CallLog]]:
     calls its clients make from here on."""
     _aws_environment()
     from autopilot.adapters import clients  # noqa: PLC0415
-    from autopilot.local.runner import LocalApp  # noqa: PLC0415
+    from autopilot_tools.local.runner import LocalApp  # noqa: PLC0415
 
     app = LocalApp(ROOT, endpoint)
     app.ensure_resources()
@@ -161,7 +161,7 @@ def _fleet(followers: int, others: int, cluster: str = "bench") -> list[str]:
     boto3's default session: not counted."""
     import boto3  # noqa: PLC0415
 
-    from autopilot.local import fleet  # noqa: PLC0415
+    from autopilot_tools.local import fleet  # noqa: PLC0415
 
     ecr, ecs = boto3.client("ecr"), boto3.client("ecs")
     ecs.create_cluster(clusterName=cluster)
@@ -192,7 +192,7 @@ def _fleet(followers: int, others: int, cluster: str = "bench") -> list[str]:
 
 
 def _push(app: Any, build: int) -> dict[str, Any]:
-    from autopilot.local import fleet, sample_events  # noqa: PLC0415
+    from autopilot_tools.local import fleet, sample_events  # noqa: PLC0415
 
     with app.aws_environment():
         digest = fleet.push_image(REPOSITORY, "main", build)
@@ -381,7 +381,7 @@ def ecs_calls_per_deploy() -> PerDeploy:
     with `--timeout -1` and with its default (it waits: with a deployment that is done at
     the first look, that is one DescribeServices and one ListTasks more; each later look
     costs as much again)."""
-    from autopilot.local.server import start_moto_server  # noqa: PLC0415
+    from autopilot_tools.local.server import start_moto_server  # noqa: PLC0415
 
     server, upstream = start_moto_server()
     proxy = _CountingProxy(upstream)
@@ -406,7 +406,7 @@ def ecs_calls_per_deploy() -> PerDeploy:
 def _ecs_deploy(app: Any, proxy: _CountingProxy) -> dict[str, Counter[str]]:
     if not ECS_DEPLOY.exists():
         return {}
-    from autopilot.local import fleet  # noqa: PLC0415
+    from autopilot_tools.local import fleet  # noqa: PLC0415
 
     found = {}
     for build, options in ((3, ["--timeout", "-1"]), (4, [])):

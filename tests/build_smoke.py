@@ -2,8 +2,9 @@
 
 Run by `make build`, with the built layer on PYTHONPATH:
     python3.13 tests/build_smoke.py .aws-sam/build
-It catches a dependency missing from the layer, a handler that fails at import, and a compiled
-module built for another architecture than the template's (`Architectures`).
+It catches a dependency missing from the layer, a handler that fails at import, a compiled
+module built for another architecture than the template's (`Architectures`), and
+development-only code (the CLI, the local runner: tools/autopilot_tools) found in the layer.
 
 The layer is built for the functions' architecture (arm64), which need not be this machine's:
 its compiled modules are then checked by their ELF header, and the import test loads the same
@@ -30,6 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # ELF e_machine values (offset 18, little-endian) and what Lambda and platform.machine() call them.
 ELF_MACHINES = {0x3E: "x86_64", 0xB7: "arm64"}
 HOST = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
+# What only developers and operators run: never in the layer Lambda loads.
+DEV_ONLY = ("autopilot/local", "autopilot/cli", "autopilot_tools", "moto")
 
 
 def template_architecture() -> str:
@@ -111,6 +114,10 @@ def main(build: Path) -> int:
     layer = build / "AutopilotLayer" / "python"
     expected = template_architecture()
     failures = check_architecture(layer, expected)
+    for name in DEV_ONLY:
+        if (layer / name).exists():
+            print(f"FAIL layer: {name} is development-only and must not be in {layer}")
+            failures += 1
     with tempfile.TemporaryDirectory() as folder:
         if HOST.get(platform.machine().lower()) != expected:
             native_stand_ins(layer, Path(folder))

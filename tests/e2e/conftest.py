@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 
 from autopilot.adapters import clients
-from autopilot.local.fleet import seed_fleet
-from autopilot.local.runner import LocalApp
-from autopilot.local.server import start_moto_server
+from autopilot_tools.local.fleet import seed_fleet
+from autopilot_tools.local.runner import LocalApp
+from autopilot_tools.local.server import start_moto_server
 from tests.e2e.harness import ROOT, Moto
 
 

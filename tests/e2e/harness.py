@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autopilot.local.runner import LocalApp
+from autopilot_tools.local.runner import LocalApp
 
 ROOT = Path(__file__).resolve().parents[2]
-AUTOPILOT = Path(sys.executable).with_name("autopilot")
+# The `autopilot` command, run from this checkout's code rather than whichever console script
+# an install of the project put next to the interpreter.
+AUTOPILOT = (sys.executable, "-m", "autopilot_tools.cli")
+
+
+def autopilot_on_path(folder: Path) -> Path:
+    """A folder holding an `autopilot` executable that runs AUTOPILOT, to put first on PATH."""
+    shim = folder / "autopilot"
+    shim.write_text(f'#!/bin/sh\nexec {shlex.join(AUTOPILOT)} "$@"\n', encoding="utf-8")
+    shim.chmod(0o755)
+    return folder
 
 
 @dataclass
@@ -48,7 +59,7 @@ class Moto:
     def autopilot(self, *args: str, env: dict[str, str] | None = None) -> Result:
         """Run `autopilot ARGS...` against the moto server; JSON lines are parsed."""
         completed = subprocess.run(
-            [str(AUTOPILOT), *args],
+            [*AUTOPILOT, *args],
             cwd=ROOT,
             env={**os.environ, "AWS_ENDPOINT_URL": self.endpoint, **(env or {})},
             capture_output=True,

@@ -23,7 +23,7 @@ import pytest
 from PIL import Image
 
 from autopilot.domain.report import CLUSTER_TAG, SERVICE_TAG, Week
-from autopilot.local import costs
+from autopilot_tools.local import costs
 from tests.e2e.harness import Moto
 
 WEEK = Week.parse("2026-W46")

@@ -31,8 +31,8 @@ from pathlib import Path
 
 import boto3
 
-from autopilot.local import demo
-from autopilot.local.runner import ACCOUNT, REGION
+from autopilot_tools.local import demo
+from autopilot_tools.local.runner import ACCOUNT, REGION
 
 start = demo.start_moto_server
 
@@ -71,10 +71,11 @@ def test_slow_the_whole_demo_at_debug_never_shows_the_webhook_secret(tmp_path: P
     secret = json.dumps({"url": f"https://{host}/services/T000/B000/{canary}"})
     root = project_copy(tmp_path)
     layer = str(ROOT / "layers" / "autopilot")
+    tools = str(ROOT / "tools")
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(
-            filter(None, [layer, str(ROOT), os.environ.get("PYTHONPATH")])
+            filter(None, [layer, tools, str(ROOT), os.environ.get("PYTHONPATH")])
         ),
         "LOG_LEVEL": "DEBUG",
         "POWERTOOLS_LOG_LEVEL": "DEBUG",

@@ -9,8 +9,9 @@ import re
 import shlex
 import socket
 import subprocess
+from pathlib import Path
 
-from tests.e2e.harness import AUTOPILOT, ROOT
+from tests.e2e.harness import ROOT, autopilot_on_path
 
 
 def walkthrough() -> list[str]:
@@ -27,7 +28,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_the_first_hour_runs_as_written() -> None:
+def test_the_first_hour_runs_as_written(tmp_path: Path) -> None:
     # Given the README's lines, on a free port, each followed by a check of its exit code
     port = str(free_port())
     script = ["trap 'kill $(jobs -p) 2>/dev/null' EXIT"]
@@ -37,7 +38,7 @@ def test_the_first_hour_runs_as_written() -> None:
             f'rc=$?; [ $rc -eq 0 ] || {{ echo "FAILED ($rc): "{shlex.quote(line)} >&2; exit 1; }}'
         )
     env = {k: v for k, v in os.environ.items() if k != "AWS_ENDPOINT_URL"}
-    env["PATH"] = f"{AUTOPILOT.parent}{os.pathsep}{env.get('PATH', '')}"
+    env["PATH"] = f"{autopilot_on_path(tmp_path)}{os.pathsep}{env.get('PATH', '')}"
 
     # When a shell runs them from the project folder
     completed = subprocess.run(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 
-from autopilot.local.fleet import digest_of
+from autopilot_tools.local.fleet import digest_of
 from tests.e2e.harness import AUTOPILOT, ROOT, Moto
 
 
@@ -58,7 +58,7 @@ def test_a_server_on_a_taken_port_says_so_and_exits() -> None:
 
         # When a local server is started on it
         completed = subprocess.run(
-            [str(AUTOPILOT), "local", "server", "--port", str(port)],
+            [*AUTOPILOT, "local", "server", "--port", str(port)],
             cwd=ROOT,
             capture_output=True,
             text=True,

@@ -12,7 +12,7 @@ from pathlib import Path
 import boto3
 
 from autopilot.adapters.ledger import Ledger
-from autopilot.local import fleet
+from autopilot_tools.local import fleet
 from tests.e2e.harness import ROOT, Moto
 from tests.e2e.test_local_send_rollback import WEB, push, sample
 

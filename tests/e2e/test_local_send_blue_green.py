@@ -9,7 +9,7 @@ from pathlib import Path
 
 import boto3
 
-from autopilot.local import fleet, sample_events
+from autopilot_tools.local import fleet, sample_events
 from tests.e2e.harness import Moto
 from tests.e2e.test_local_send_rollback import EVENTS, push
 from tests.integration.conftest import create_blue_green_service

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from autopilot.local import fleet
+from autopilot_tools.local import fleet
 from tests.e2e.harness import ROOT, Moto
 
 EVENTS = ROOT / "events"

@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 
 from autopilot.adapters.ledger import Ledger
-from autopilot.local import fleet
+from autopilot_tools.local import fleet
 from tests.e2e.harness import ROOT, Moto
 
 EVENTS = ROOT / "events"

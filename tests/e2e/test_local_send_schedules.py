@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from autopilot.adapters.ledger import Ledger
-from autopilot.local import fleet
+from autopilot_tools.local import fleet
 from tests.e2e.harness import ROOT, Moto
 
 EVENTS = ROOT / "events"

@@ -14,8 +14,8 @@ import boto3
 from autopilot.adapters.ledger import Ledger
 from autopilot.domain.fleet import ImagePush
 from autopilot.domain.scan import ScanResult
-from autopilot.local import fleet
 from autopilot.models.actions import ActionRequest, DeployRequest, RollbackRequest
+from autopilot_tools.local import fleet
 from tests.e2e.harness import Moto, Result
 from tests.e2e.test_local_send_rollback import EVENTS, WEB
 

@@ -15,9 +15,9 @@ from moto import mock_aws
 
 from autopilot import wiring
 from autopilot.adapters import clients
-from autopilot.local import moto_extensions
-from autopilot.local.fleet import seed_fleet
-from autopilot.local.runner import LocalApp
+from autopilot_tools.local import moto_extensions
+from autopilot_tools.local.fleet import seed_fleet
+from autopilot_tools.local.runner import LocalApp
 
 ROOT = Path(__file__).resolve().parents[2]
 

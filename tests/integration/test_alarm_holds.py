@@ -15,10 +15,10 @@ from autopilot.adapters.cloudwatch import CloudWatchGateway
 from autopilot.adapters.ecs import EcsGateway
 from autopilot.adapters.queues import ActionQueue
 from autopilot.adapters.tagging import TaggingGateway
-from autopilot.local import fleet, sample_events
-from autopilot.local.runner import LocalApp
 from autopilot.models.events import AlarmStateChangeEvent, IgnoredEvent
 from autopilot.workflows.plan_alarm import plan_alarm
+from autopilot_tools.local import fleet, sample_events
+from autopilot_tools.local.runner import LocalApp
 from tests.integration.test_rollback import API, WEB, Scenario
 
 STAGING_WEB = "arn:aws:ecs:us-east-1:123456789012:service/staging/web"

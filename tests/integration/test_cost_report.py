@@ -30,9 +30,9 @@ from autopilot.domain.report_delivery import (
     DeliveryRecords,
     DeliveryState,
 )
-from autopilot.local import costs
-from autopilot.local.runner import LocalApp
-from autopilot.local.session import send
+from autopilot_tools.local import costs
+from autopilot_tools.local.runner import LocalApp
+from autopilot_tools.local.session import send
 from tests.fakes.report import FakeReportDeliveries
 
 ACCOUNT = "123456789012"  # moto's default account

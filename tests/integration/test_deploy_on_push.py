@@ -13,8 +13,8 @@ from autopilot.adapters.ecs import EcsGateway
 from autopilot.adapters.ledger import Ledger
 from autopilot.domain.ledger import Outcome
 from autopilot.domain.taskdef import READ_ONLY_FIELDS
-from autopilot.local import fleet, sample_events
-from autopilot.local.runner import LocalApp
+from autopilot_tools.local import fleet, sample_events
+from autopilot_tools.local.runner import LocalApp
 from tests.integration.conftest import create_blue_green_service
 
 WEB = "arn:aws:ecs:us-east-1:123456789012:service/prod/web"

@@ -20,9 +20,9 @@ from autopilot.adapters import clients
 from autopilot.adapters.ecs import EcsGateway
 from autopilot.adapters.ledger import Ledger
 from autopilot.adapters.revisions import Revision, RevisionCache
-from autopilot.local import fleet, sample_events
-from autopilot.local.runner import LocalApp
-from autopilot.local.session import send
+from autopilot_tools.local import fleet, sample_events
+from autopilot_tools.local.runner import LocalApp
+from autopilot_tools.local.session import send
 
 WEB = "arn:aws:ecs:us-east-1:123456789012:service/prod/web"
 FOLLOWERS = 2  # prod/web and staging/web follow web:main in the demo fleet

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from autopilot.adapters.ledger import Ledger
-from autopilot.local.runner import LocalApp
+from autopilot_tools.local.runner import LocalApp
 
 SERVICE = "arn:aws:ecs:us-east-1:123456789012:service/prod/web"
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)

@@ -13,9 +13,9 @@ import boto3
 import pytest
 
 from autopilot import wiring
-from autopilot.local import fleet, sample_events
-from autopilot.local.runner import LocalApp
-from autopilot.local.session import send
+from autopilot_tools.local import fleet, sample_events
+from autopilot_tools.local.runner import LocalApp
+from autopilot_tools.local.session import send
 
 
 class _Inbox(BaseHTTPRequestHandler):

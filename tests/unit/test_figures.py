@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from autopilot.dashboard import CHARTS
-from autopilot.local.figures import collect, figures, statistic
+from autopilot_tools.local.figures import collect, figures, statistic
 
 
 def emf(**values: list[float]) -> str:

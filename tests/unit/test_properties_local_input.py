@@ -19,7 +19,7 @@ from botocore.validate import validate_parameters
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autopilot.local.runner import BadInputError, bus_entry, event_problem, read_event_file
+from autopilot_tools.local.runner import BadInputError, bus_entry, event_problem, read_event_file
 
 # The SDK's own model of PutEvents (read from botocore's bundled JSON: no call is made).
 PUT_EVENTS = boto3.client("events", region_name="us-east-1").meta.service_model.operation_model(

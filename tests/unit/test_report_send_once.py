@@ -24,7 +24,6 @@ from autopilot.adapters.ecs import EcsGateway
 from autopilot.adapters.ledger import Ledger
 from autopilot.adapters.mailer import Mailer
 from autopilot.adapters.notifier import Notifier
-from autopilot.cli.main import main
 from autopilot.domain.errors import ConflictError
 from autopilot.domain.report import CLUSTER_TAG, SERVICE_TAG, CostLine, Report, Week, build_report
 from autopilot.domain.report_delivery import (
@@ -34,6 +33,7 @@ from autopilot.domain.report_delivery import (
     DeliveryState,
 )
 from autopilot.workflows.cost_report import ReportDelivery, ReportSources, deliver, weekly_report
+from autopilot_tools.cli.main import main
 from tests.fakes.report import FakeReportDeliveries
 from tests.unit.aws_wire import Replay, Wire, xml_answer
 from tests.unit.report_fakes import days

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from autopilot.local import sample_events
-from autopilot.local.template import load_template
 from autopilot.models.events import ScheduleDocument
+from autopilot_tools.local import sample_events
+from autopilot_tools.local.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template(ROOT / "template.yaml")

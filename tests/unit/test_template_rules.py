@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from autopilot.local.template import load_template
+from autopilot_tools.local.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template(ROOT / "template.yaml")

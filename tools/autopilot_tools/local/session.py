@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from autopilot.adapters.ledger import Ledger
-from autopilot.cli.lines import ledger_line
 from autopilot.domain.ledger import LedgerEntry
 from autopilot.domain.notifications import service_label
-from autopilot.local.runner import LocalApp
 from autopilot.models.actions import ActionRequest, parse_action
+from autopilot_tools.cli.lines import ledger_line
+from autopilot_tools.local.runner import LocalApp
 
 
 def send(app: LocalApp, events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ import logging
 import socket
 from typing import Any
 
-from autopilot.local.runner import LocalRunnerError
+from autopilot_tools.local.runner import LocalRunnerError
 
 
 def start_moto_server(port: int = 0) -> tuple[Any, str]:
@@ -16,7 +16,7 @@ def start_moto_server(port: int = 0) -> tuple[Any, str]:
     if port:
         _check_free(port)
 
-    from autopilot.local import moto_extensions  # noqa: PLC0415
+    from autopilot_tools.local import moto_extensions  # noqa: PLC0415
 
     moto_extensions.install()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)

@@ -12,15 +12,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from autopilot.cli.operator import OperatorError
+from autopilot_tools.cli.operator import OperatorError
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from autopilot.cli.operator import Backend
     from autopilot.domain.report import Week
-    from autopilot.local.runner import LocalApp
     from autopilot.workflows.cost_report import ReportSources
+    from autopilot_tools.cli.operator import Backend
+    from autopilot_tools.local.runner import LocalApp
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -274,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if args.debug:
             raise
-        from autopilot.cli.errors import explain  # noqa: PLC0415
+        from autopilot_tools.cli.errors import explain  # noqa: PLC0415
 
         message, code = explain(exc)
         print(f"autopilot: {message}", file=sys.stderr)
@@ -282,7 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _operate(args: argparse.Namespace) -> int:
-    from autopilot.cli import operator  # noqa: PLC0415
+    from autopilot_tools.cli import operator  # noqa: PLC0415
 
     endpoint = os.environ.get("AWS_ENDPOINT_URL", "").strip()
     if endpoint.startswith(("http://127.", "http://localhost")):
@@ -297,8 +297,8 @@ def _local_backend(endpoint: str) -> Iterator[Backend]:
     from autopilot.adapters.ledger import Ledger  # noqa: PLC0415
     from autopilot.adapters.queues import ActionQueue, DeadLetteredActions  # noqa: PLC0415
     from autopilot.adapters.tagging import TaggingGateway  # noqa: PLC0415
-    from autopilot.cli.operator import Backend  # noqa: PLC0415
-    from autopilot.local.runner import LocalApp, find_project_root, stderr_logs  # noqa: PLC0415
+    from autopilot_tools.cli.operator import Backend  # noqa: PLC0415
+    from autopilot_tools.local.runner import LocalApp, find_project_root, stderr_logs  # noqa: PLC0415
 
     stderr_logs()
     app = LocalApp(find_project_root(), endpoint)
@@ -406,12 +406,12 @@ def _report_function_environment(stack: str) -> dict[str, str]:
 
     endpoint = os.environ.get("AWS_ENDPOINT_URL", "").strip()
     if endpoint.startswith(("http://127.", "http://localhost")):
-        from autopilot.local.runner import LocalApp, find_project_root  # noqa: PLC0415
+        from autopilot_tools.local.runner import LocalApp, find_project_root  # noqa: PLC0415
 
         app = LocalApp(find_project_root(), endpoint)
         app.ensure_resources()
         return app.function_environment(app.template.functions["CostReportFunction"])
-    from autopilot.cli.operator import describe_stack  # noqa: PLC0415
+    from autopilot_tools.cli.operator import describe_stack  # noqa: PLC0415
 
     described = describe_stack(stack)
     try:
@@ -438,7 +438,7 @@ def _report_function_environment(stack: str) -> dict[str, str]:
 
 
 def _run_operator_command(args: argparse.Namespace, backend: Backend) -> int:
-    from autopilot.cli import operator  # noqa: PLC0415
+    from autopilot_tools.cli import operator  # noqa: PLC0415
 
     if args.command == "report":
         return _report(args, backend)
@@ -479,20 +479,20 @@ def _local(args: argparse.Namespace) -> int:
 
 
 def _run_local(args: argparse.Namespace) -> int:
-    from autopilot.local.runner import LocalApp, find_project_root, stderr_logs  # noqa: PLC0415
+    from autopilot_tools.local.runner import LocalApp, find_project_root, stderr_logs  # noqa: PLC0415
 
     root = find_project_root()
     if args.local_command == "server":
         return _serve(args.port)
     stderr_logs()
     if args.local_command == "demo":
-        from autopilot.local.demo import run_demo  # noqa: PLC0415
+        from autopilot_tools.local.demo import run_demo  # noqa: PLC0415
 
         return run_demo(root)
     app = LocalApp(root, _endpoint())
     if args.local_command == "seed":
         app.ensure_resources()
-        from autopilot.local.fleet import seed_fleet  # noqa: PLC0415
+        from autopilot_tools.local.fleet import seed_fleet  # noqa: PLC0415
 
         with app.aws_environment():
             services = seed_fleet(samples=True)
@@ -504,9 +504,9 @@ def _run_local(args: argparse.Namespace) -> int:
 
 
 def _push(app: LocalApp, repository: str, tag: str, *, send_event: bool) -> int:
-    from autopilot.local.fleet import push_new_build  # noqa: PLC0415
-    from autopilot.local.sample_events import ecr_push  # noqa: PLC0415
-    from autopilot.local.session import send  # noqa: PLC0415
+    from autopilot_tools.local.fleet import push_new_build  # noqa: PLC0415
+    from autopilot_tools.local.sample_events import ecr_push  # noqa: PLC0415
+    from autopilot_tools.local.session import send  # noqa: PLC0415
 
     app.ensure_resources()
     with app.aws_environment():
@@ -528,8 +528,8 @@ def _send(app: LocalApp, files: Sequence[Path]) -> int:
     """Every file is read and checked before anything runs; then each event is sent in turn.
     Exit 1 when a file cannot be sent, or an event was not taken, rejected as malformed, or
     failed: one line on stderr each, naming the file. Events ignored on purpose are fine."""
-    from autopilot.local.runner import BadInputError, EventInput, read_event_file  # noqa: PLC0415
-    from autopilot.local.session import send  # noqa: PLC0415
+    from autopilot_tools.local.runner import BadInputError, EventInput, read_event_file  # noqa: PLC0415
+    from autopilot_tools.local.session import send  # noqa: PLC0415
 
     inputs: list[EventInput] = []
     problems: list[str] = []
@@ -573,7 +573,7 @@ def _not_taken(line: dict[str, Any]) -> str | None:
 
 
 def _endpoint() -> str:
-    from autopilot.local.runner import LocalRunnerError  # noqa: PLC0415
+    from autopilot_tools.local.runner import LocalRunnerError  # noqa: PLC0415
 
     endpoint = os.environ.get("AWS_ENDPOINT_URL", "").strip()
     if not endpoint:
@@ -587,7 +587,7 @@ def _endpoint() -> str:
 
 
 def _serve(port: int) -> int:
-    from autopilot.local.server import start_moto_server  # noqa: PLC0415
+    from autopilot_tools.local.server import start_moto_server  # noqa: PLC0415
 
     server, endpoint = start_moto_server(port)
     print(f"moto server on {endpoint}; export AWS_ENDPOINT_URL={endpoint}", flush=True)

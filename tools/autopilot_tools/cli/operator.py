@@ -22,7 +22,6 @@ from autopilot.adapters.ecs import EcsGateway
 from autopilot.adapters.ledger import Ledger
 from autopilot.adapters.queues import ActionQueue, DeadLetteredActions
 from autopilot.adapters.tagging import TaggingGateway
-from autopilot.cli.lines import ledger_line
 from autopilot.domain.config import TRACK
 from autopilot.domain.errors import PermanentFailureError
 from autopilot.domain.fleet import short_digest, task_definition_label
@@ -30,6 +29,7 @@ from autopilot.domain.ledger import LedgerEntry, Outcome, action_id
 from autopilot.domain.notifications import service_label
 from autopilot.domain.state import digests_of
 from autopilot.models.actions import ActionRequest, OperatorRequest, RollbackRequest
+from autopilot_tools.cli.lines import ledger_line
 
 _WAIT_SECONDS = 60
 

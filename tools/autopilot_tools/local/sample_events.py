@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from autopilot.local.runner import find_project_root
+from autopilot_tools.local.runner import find_project_root
 
 
 @cache

@@ -14,9 +14,9 @@ from botocore.exceptions import (
     PartialCredentialsError,
 )
 
-from autopilot.cli.operator import OperatorError
 from autopilot.domain.errors import NotFoundError
-from autopilot.local.runner import BadInputError, LocalRunnerError
+from autopilot_tools.cli.operator import OperatorError
+from autopilot_tools.local.runner import BadInputError, LocalRunnerError
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2

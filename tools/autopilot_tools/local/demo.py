@@ -29,11 +29,11 @@ from autopilot.adapters.queues import ActionQueue
 from autopilot.adapters.tagging import TaggingGateway
 from autopilot.domain.fleet import short_digest
 from autopilot.domain.report import Week
-from autopilot.local import costs, faults, fleet, sample_events
-from autopilot.local.figures import collect, figures
-from autopilot.local.runner import LocalApp, stderr_logs
-from autopilot.local.server import start_moto_server
-from autopilot.local.session import send
+from autopilot_tools.local import costs, faults, fleet, sample_events
+from autopilot_tools.local.figures import collect, figures
+from autopilot_tools.local.runner import LocalApp, stderr_logs
+from autopilot_tools.local.server import start_moto_server
+from autopilot_tools.local.session import send
 
 _WIDTH = 16
 
@@ -104,7 +104,7 @@ class Story:
         )
 
     def status(self) -> None:
-        from autopilot.cli.operator import Backend, render_status, status  # noqa: PLC0415
+        from autopilot_tools.cli.operator import Backend, render_status, status  # noqa: PLC0415
 
         with self.app.aws_environment():
             backend = Backend(

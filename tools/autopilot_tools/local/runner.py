@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from autopilot import wiring
 from autopilot.adapters import clients
-from autopilot.local import faults
-from autopilot.local.template import FunctionSpec, Template, load_template
 from autopilot.observability import logger
+from autopilot_tools.local import faults
+from autopilot_tools.local.template import FunctionSpec, Template, load_template
 
 if TYPE_CHECKING:
     from mypy_boto3_events.type_defs import PutEventsRequestEntryTypeDef
@@ -103,7 +103,7 @@ class LocalApp:
 
     @staticmethod
     def _arm_faults(spec: str) -> None:
-        """Failures asked for on the command line (see autopilot.local.faults)."""
+        """Failures asked for on the command line (see autopilot_tools.local.faults)."""
         try:
             faults.arm(faults.parse(spec))
         except faults.InvalidFaultError as exc:

@@ -13,7 +13,7 @@ from typing import Any
 
 import boto3
 
-from autopilot.local.runner import ACCOUNT, REGION, LocalRunnerError
+from autopilot_tools.local.runner import ACCOUNT, REGION, LocalRunnerError
 
 REGISTRY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
 _SECRETS = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}"

@@ -22,7 +22,7 @@ import boto3
 
 from autopilot.domain.capacity import FargatePrices, TaskSize, groups_of
 from autopilot.domain.report import CLUSTER_TAG, SERVICE_TAG, Week
-from autopilot.local import fleet
+from autopilot_tools.local import fleet
 
 BERLIN = ZoneInfo("Europe/Berlin")
 PRICES = FargatePrices()
