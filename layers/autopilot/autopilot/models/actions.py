@@ -16,7 +16,7 @@ from autopilot.domain.scan import ScanResult
 
 
 class ActionBase(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     action_id: str
     service_arn: str

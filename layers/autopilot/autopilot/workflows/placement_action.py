@@ -30,7 +30,7 @@ WINDOW = timedelta(hours=1)
 
 
 class ServiceActionDetail(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     eventType: str  # noqa: N815 - AWS's field names
     eventName: str  # noqa: N815
