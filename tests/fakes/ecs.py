@@ -466,3 +466,7 @@ class FakeTagging:
 
     def services_tagged(self, key: str) -> list[str]:
         return self._ecs.tagged(key)
+
+    def tagged_among(self, service_arns: list[str], key: str) -> list[str]:
+        tagged = set(self._ecs.tagged(key))
+        return [arn for arn in service_arns if arn in tagged]
