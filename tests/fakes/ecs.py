@@ -156,6 +156,15 @@ class FakeEcs:
         self._services[arn] = service
         return arn
 
+    def tag_service(self, service_arn: str, tags: Mapping[str, str]) -> None:
+        """TagResource on the service, by hand."""
+        self._services[service_arn].tags.update(tags)
+
+    def untag_service(self, service_arn: str, keys: Iterable[str]) -> None:
+        """UntagResource on the service, by hand."""
+        for key in keys:
+            self._services[service_arn].tags.pop(key, None)
+
     def delete_service(self, service_arn: str, *, purged: bool = False) -> None:
         """DeleteService: described as INACTIVE for a while, refused by UpdateService; once
         `purged`, ECS no longer knows it."""
