@@ -22,7 +22,7 @@ def counted_calls() -> Iterator[Counter[str]]:
     calls: Counter[str] = Counter()
 
     def count(event_name: str, **_: Any) -> None:
-        _, service, operation = event_name.split(".", 2)
+        service, operation = event_name.split(".", 2)[1:]
         calls[f"{service}.{operation}"] += 1
 
     clients.reset()  # clients made from here on carry the hook
