@@ -250,6 +250,15 @@ class FakeEcs:
             found.extend(self._to_service(self._services[a]) for a in arns if a in self._services)
         return found
 
+    def running_revisions(self, service_arns: Iterable[str]) -> dict[str, str]:
+        return {
+            arn: self._services[arn].task_definition
+            for arn in service_arns
+            if arn in self._services
+            and cluster_of(arn) in self._clusters
+            and self._services[arn].status == "ACTIVE"
+        }
+
     def describe_services_or_gone(
         self, service_arns: Iterable[str]
     ) -> tuple[list[Service], dict[str, str]]:

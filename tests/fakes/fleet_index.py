@@ -26,14 +26,12 @@ class FakeFleetIndex:
 
     def entries(self) -> dict[str, IndexEntry]:
         arns = set(self.revisions) | {arn for _, arn in self.listed}
-        return {
-            arn: IndexEntry(
-                arn,
-                self.revisions.get(arn, ("", frozenset()))[0],
-                frozenset(repo for repo, listed in self.listed if listed == arn),
-            )
-            for arn in sorted(arns)
-        }
+        found = {}
+        for arn in sorted(arns):
+            revision, declared = self.revisions.get(arn, ("", frozenset()))
+            listed = frozenset(repo for repo, each in self.listed if each == arn)
+            found[arn] = IndexEntry(arn, revision if declared == listed else "", listed)
+        return found
 
     def apply(self, changes: Iterable[IndexChange]) -> None:
         for change in changes:

@@ -268,3 +268,29 @@ def test_the_fake_finds_tagged_services_among_a_list_as_the_tagging_api_does(aws
         asked, "autopilot:track"
     )
     assert world.tagging.tagged_among(asked, "autopilot:track") == [SERVICE]
+
+
+def test_the_fake_says_which_revision_each_service_runs_as_ecs_does(aws: None) -> None:
+    """Given services created alike in moto's ECS and in the fake, one deleted, when their
+    running revisions are asked for (with an unknown service and a cluster that does not
+    exist), then both answer the same: the ACTIVE services only."""
+    client = boto3.client("ecs", region_name="us-east-1")
+    client.create_cluster(clusterName="prod")
+    real = EcsGateway(client)
+    world = World()
+    revisions = [
+        ecs.register_task_definition(fargate_task_definition("web", {"w": "n:1"}), [])
+        for ecs in (real, world.ecs)
+    ]
+    for name in ("web", "old"):
+        client.create_service(
+            cluster="prod", serviceName=name, taskDefinition=revisions[0], desiredCount=1
+        )
+        world.ecs.add_service("prod", name, revisions[1])
+    client.delete_service(cluster="prod", service="old", force=True)
+    world.ecs.delete_service(SERVICE.replace("/web", "/old"))
+    asked = [SERVICE, SERVICE.replace("/web", "/old"), SERVICE.replace("/web", "/nowhere")]
+    asked.append(SERVICE.replace("/prod/", "/gone/"))
+
+    assert real.running_revisions(asked) == world.ecs.running_revisions(asked)
+    assert list(world.ecs.running_revisions(asked)) == [SERVICE]

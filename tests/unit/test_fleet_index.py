@@ -172,10 +172,9 @@ class Gateways:
         return [name for name, _ in self.calls if name.startswith(prefix)]
 
     def described(self) -> set[str]:
-        """Every service ARN ECS was asked to describe."""
-        return {
-            arn for name, args in self.calls if name == "ecs.describe_services" for arn in args[0]
-        }
+        """Every service ARN ECS was asked to describe (DescribeServices, whatever it reads)."""
+        asked = {"ecs.describe_services", "ecs.running_revisions"}
+        return {arn for name, args in self.calls if name in asked for arn in args[0]}
 
 
 def _fleet(world: World, size: int) -> dict[str, str]:
@@ -577,3 +576,38 @@ def test_a_reindex_built_an_hour_ago_is_still_built() -> None:
     world.clock.advance(timedelta(hours=1))
     plan_push(_push(world, "web"), Gateways(world), world.queue)
     assert world.index.built_at() == built
+
+
+def test_a_reindex_reads_only_the_revisions_it_does_not_know() -> None:
+    # Given an indexed fleet of 200 services, then one of them redeployed by hand
+    world = World()
+    arns = _fleet(world, 200)
+    reindex(Gateways(world))
+    _redeploy_by_hand(world, arns["web"], "storefront")
+
+    # When the reindex schedule fires again
+    aws = Gateways(world)
+    done = reindex(aws)
+
+    # Then ECS is asked which revision each runs, and only the new revision is read
+    assert done.changed == 1
+    assert aws.named("ecs.task_definition") == ["ecs.task_definition"]
+    assert aws.named("ecs.describe_services") == []
+
+
+def test_an_entry_left_half_written_is_read_again_by_the_next_reindex() -> None:
+    # Given prod/web's entry declaring web and storefront, but only web listed (a write that
+    # was interrupted half way)
+    world, arns = _indexed_world()
+    web = arns["web"]
+    entry = world.index.entry(web)
+    assert entry is not None
+    storefront = repository_key(ACCOUNT, REGION, "storefront")
+    world.index.revisions[web] = (entry.task_definition_arn, entry.repositories | {storefront})
+
+    # When the index is read whole, and reindexed
+    assert world.index.entries()[web].task_definition_arn == ""
+    reindex(Gateways(world))
+
+    # Then the entry is whole again, as the service's revision says
+    assert world.index.entries()[web] == entry

@@ -60,6 +60,11 @@ class EcsGateway(Protocol):
         status (DRAINING, INACTIVE), MISSING once ECS purged it, or ClusterNotFoundException."""
         ...
 
+    def running_revisions(self, service_arns: Iterable[str]) -> dict[str, str]:
+        """Service ARN -> the task definition ARN it runs, for the ACTIVE services among them
+        (DescribeServices alone); services in a cluster that is gone are left out."""
+        ...
+
     def deployment_alarms(self, service_arns: Iterable[str]) -> dict[str, tuple[str, ...]]:
         """Service ARN -> the alarm names in its deploymentConfiguration.alarms; services that
         name none are left out."""

@@ -127,20 +127,23 @@ class FleetIndex:
     def entries(self) -> dict[str, IndexEntry]:
         """Every indexed service, with the repositories the index actually lists it under
         (repository items left behind by an interrupted update included, so that a reindex
-        removes them)."""
-        revisions: dict[str, str] = {}
-        repositories: dict[str, set[str]] = {}
+        removes them); the revision is "" where the two kinds of item disagree."""
+        declared: dict[str, tuple[str, frozenset[str]]] = {}
+        listed: dict[str, set[str]] = {}
         paginator = self._dynamodb.get_paginator("scan")
         for page in paginator.paginate(TableName=self._table):
             for item in page.get("Items", []):
                 pk, sk = item["pk"]["S"], item["sk"]["S"]
                 if pk.startswith("REPO#"):
-                    repositories.setdefault(sk, set()).add(pk.removeprefix("REPO#"))
+                    listed.setdefault(sk, set()).add(pk.removeprefix("REPO#"))
                 elif pk.startswith("SERVICE#"):
-                    revisions[pk.removeprefix("SERVICE#")] = item["task_definition"]["S"]
+                    declared[pk.removeprefix("SERVICE#")] = (
+                        item["task_definition"]["S"],
+                        frozenset(item.get("repositories", {}).get("SS", [])),
+                    )
         return {
-            arn: IndexEntry(arn, revisions.get(arn, ""), frozenset(repositories.get(arn, ())))
-            for arn in sorted(set(revisions) | set(repositories))
+            arn: _listed_entry(arn, declared.get(arn), frozenset(listed.get(arn, ())))
+            for arn in sorted(set(declared) | set(listed))
         }
 
     def apply(self, changes: Iterable[IndexChange]) -> None:
@@ -187,6 +190,16 @@ def _requests(change: IndexChange) -> list[WriteRequestTypeDef]:
         )
     requests.extend(_delete(_repo_pk(repo), arn) for repo in sorted(change.stale_repositories))
     return requests
+
+
+def _listed_entry(
+    arn: str, declared: tuple[str, frozenset[str]] | None, listed: frozenset[str]
+) -> IndexEntry:
+    """The entry as the repository items list it. When they disagree with what the service
+    item declares (a write interrupted half way), its revision is left unknown (""), so that
+    a reindex reads the service again instead of trusting the entry."""
+    revision, repositories = declared or ("", frozenset())
+    return IndexEntry(arn, revision if repositories == listed else "", listed)
 
 
 def _delete(pk: str, sk: str) -> WriteRequestTypeDef:

@@ -29,7 +29,7 @@ from autopilot.domain.fleet_index import (
     IndexEntry,
     called_service,
     changes,
-    repositories_of,
+    repositories_used,
 )
 from autopilot.models.events import IgnoredEvent
 from autopilot.observability import count, logger
@@ -149,27 +149,28 @@ def _services_named(event: EcsApiCallEvent | EcsServiceEvent) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class Reindexed:
-    services: list[Service]  # the opted-in services read, fresh, with their tags
     entries: list[IndexEntry]
     changed: int
     removed: int
 
 
-def entry_of(service: Service) -> IndexEntry:
-    return IndexEntry(
-        service.arn,
-        service.task_definition_arn,
-        repositories_of(c.image for c in service.containers),
-    )
+def _entry(ecs: EcsGateway, arn: str, revision: str, previous: IndexEntry | None) -> IndexEntry:
+    """The service's entry for the revision it runs: the index's own when it names that
+    revision (revisions never change), else read from the task definition."""
+    if previous is not None and previous.task_definition_arn == revision:
+        return previous
+    definition, _ = ecs.task_definition(revision)
+    return IndexEntry(arn, revision, repositories_used(definition))
 
 
 def reindex(aws: IndexGateways) -> Reindexed:
     """Rewrite the index from the opted-in services (GetResources on `autopilot:track`, in the
-    managed clusters), remove every other entry, and mark it built."""
-    opted = aws.tagging.services_tagged(TRACK)
-    services = [s for s in aws.ecs.describe_services(opted) if s.status == "ACTIVE"]
-    wanted = [entry_of(s) for s in services]
-    found = changes(aws.index.entries(), wanted)
+    managed clusters), remove every other entry, and mark it built. Only the task definitions
+    of revisions the index does not know yet are read."""
+    running = aws.ecs.running_revisions(aws.tagging.services_tagged(TRACK))
+    current = aws.index.entries()
+    wanted = [_entry(aws.ecs, arn, rev, current.get(arn)) for arn, rev in sorted(running.items())]
+    found = changes(current, wanted)
     aws.index.apply(found)
     aws.index.mark_built(aws.now())
     removed = sum(1 for c in found if c.entry is None)
@@ -178,23 +179,19 @@ def reindex(aws: IndexGateways) -> Reindexed:
         extra={"services": len(wanted), "changed": len(found) - removed, "removed": removed},
     )
     count("FleetReindexed")
-    return Reindexed(services, wanted, len(found) - removed, removed)
+    return Reindexed(wanted, len(found) - removed, removed)
 
 
 def refresh(service_arns: Iterable[str], aws: IndexGateways) -> dict[str, Any]:
     """Read the services again and bring their entries up to date."""
     arns = sorted(set(service_arns))
     opted = aws.tagging.tagged_among(arns, TRACK)
-    seen = {
-        s.arn: s
-        for s in (aws.ecs.describe_services(opted) if opted else [])
-        if s.status == "ACTIVE"
-    }
+    running = aws.ecs.running_revisions(opted) if opted else {}
     found: list[IndexChange] = []
     for arn in arns:
         previous = aws.index.entry(arn)
-        service = seen.get(arn)
-        entry = entry_of(service) if service is not None else None
+        revision = running.get(arn)
+        entry = _entry(aws.ecs, arn, revision, previous) if revision else None
         if previous != entry:
             found.append(IndexChange(previous, entry))
     aws.index.apply(found)
@@ -219,12 +216,7 @@ def following(repository: str, aws: IndexGateways) -> list[Service]:
     """The opted-in services that may use the repository (a repository key), described fresh
     with their tags. The first push after the index was never built builds it."""
     if aws.index.built_at() is None:
-        built = reindex(aws)
-        return [
-            s
-            for s, entry in zip(built.services, built.entries, strict=True)
-            if repository in entry.repositories
-        ]
+        reindex(aws)
     candidates = aws.index.services_for(repository)
     opted = aws.tagging.tagged_among(candidates, TRACK) if candidates else []
     return aws.ecs.describe_services(opted) if opted else []
