@@ -4,7 +4,7 @@ with the fakes: what it costs, how fresh it is, and that it only ever narrows.""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,6 +22,7 @@ from autopilot.domain.fleet_index import (
 )
 from autopilot.domain.ledger import Outcome
 from autopilot.entry import on_event
+from autopilot.observability import metrics
 from autopilot.ports import EcsGateway, FleetIndex, TaggingGateway
 from autopilot.workflows.execute import execute
 from autopilot.workflows.fleet_index import on_index_event, parse_index_event, reindex
@@ -33,6 +34,14 @@ from tests.fakes.world import REGISTRY, World, digest, ecr_image
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 TRACKED = {"autopilot:track": "tag:main"}
 WEB = repository_key(ACCOUNT, REGION, "web")
+
+
+@pytest.fixture(autouse=True)
+def no_metrics_left_behind() -> Iterator[None]:
+    """The workflows count outside a handler here: what they counted is not flushed later by
+    another test's handler."""
+    yield
+    metrics.clear_metrics()
 
 
 # -- pure: what a revision uses ---------------------------------------------------------------
