@@ -43,7 +43,7 @@ def test_a_service_opted_in_by_hand_is_followed_from_cloudtrails_tag_event(
     moto.tmp = tmp_path
     # Given the seeded fleet, indexed on demand (as the reindex schedule would)
     reindexed = index_result(moto.send(EVENTS / "fleet_reindex.json"))
-    assert reindexed["reindexed"] == 4
+    assert reindexed["changed"] == reindexed["reindexed"] != 0  # built: every entry written
     # And prod/web-legacy, which follows web:main but never opted in, left alone by a push
     assert "prod/web-legacy" not in outcomes(moto.send(push(moto, "web", "main", 2)))
 

@@ -202,10 +202,15 @@ def refresh(service_arns: Iterable[str], aws: IndexGateways) -> dict[str, Any]:
             extra={"ecs_service": arn, "removed": change.entry is None},
         )
     count("FleetIndexUpdated", len(found))
+    changed = {
+        (c.entry or c.previous or IndexEntry("", "", frozenset())).service_arn for c in found
+    }
     return {
         "indexed": sorted(c.entry.service_arn for c in found if c.entry is not None),
         "removed": sorted(c.previous.service_arn for c in found if c.entry is None and c.previous),
-        "unchanged": len(arns) - len(found),
+        "unchanged": [arn for arn in arns if arn in running and arn not in changed],
+        # no autopilot:track tag now (or outside the managed clusters, or gone): never read
+        "not_opted_in": [arn for arn in arns if arn not in opted and arn not in changed],
     }
 
 
