@@ -17,6 +17,7 @@ from autopilot import wiring
 from autopilot.adapters.cloudwatch import CloudWatchGateway
 from autopilot.adapters.codedeploy import CodeDeployGateway
 from autopilot.adapters.ecs import EcsGateway
+from autopilot.adapters.fleet_index import FleetIndex
 from autopilot.adapters.queues import ActionQueue
 from autopilot.adapters.tagging import TaggingGateway
 from autopilot.entry import handle_event
@@ -49,6 +50,10 @@ class WiredGateways:
     @property
     def queue(self) -> ActionQueue:
         return wiring.action_queue()
+
+    @property
+    def index(self) -> FleetIndex:
+        return wiring.fleet_index()
 
     @property
     def clusters(self) -> frozenset[str] | None:

@@ -12,6 +12,7 @@ from autopilot.adapters.codedeploy import CodeDeployGateway
 from autopilot.adapters.costexplorer import CostExplorerGateway
 from autopilot.adapters.ecr import EcrGateway
 from autopilot.adapters.ecs import EcsGateway
+from autopilot.adapters.fleet_index import FleetIndex
 from autopilot.adapters.ledger import Ledger
 from autopilot.adapters.mailer import Mailer
 from autopilot.adapters.notifier import Notifier
@@ -19,7 +20,7 @@ from autopilot.adapters.queues import ActionQueue, ActionsInbox, DeadLetters
 from autopilot.adapters.revisions import RevisionCache
 from autopilot.adapters.scheduler import SchedulerGateway
 from autopilot.adapters.tagging import TaggingGateway
-from autopilot.settings import ReportSettings, ScheduleSettings, Settings
+from autopilot.settings import IndexSettings, ReportSettings, ScheduleSettings, Settings
 from autopilot.workflows.context import ExecutorContext
 from autopilot.workflows.cost_report import ReportSources
 
@@ -56,6 +57,11 @@ def cloudwatch() -> CloudWatchGateway:
 @cache
 def codedeploy() -> CodeDeployGateway:
     return CodeDeployGateway()
+
+
+@cache
+def fleet_index() -> FleetIndex:
+    return FleetIndex(IndexSettings.from_env().table)
 
 
 @cache
@@ -125,6 +131,7 @@ def executor() -> ExecutorContext:
         freeze_after=config.freeze_after_rollbacks,
         held_max_hours=config.held_push_max_hours,
         managed_clusters=config.managed_clusters,
+        index=fleet_index(),
     )
 
 
@@ -134,6 +141,7 @@ _FACTORIES = (
     tagging,
     cloudwatch,
     codedeploy,
+    fleet_index,
     action_queue,
     dead_letters,
     actions_inbox,
