@@ -37,6 +37,7 @@ _SERVICES = {
     "cloudwatch": ("Throttling", "monitoring"),
     "ledger": ("ProvisionedThroughputExceededException", "dynamodb"),
     "deliveries": ("ProvisionedThroughputExceededException", "dynamodb"),
+    "index": ("ProvisionedThroughputExceededException", "dynamodb"),
     "autoscaling": ("ThrottlingException", "application-autoscaling"),
     "scheduler": ("ThrottlingException", "scheduler"),
     "costs": ("LimitExceededException", "ce"),

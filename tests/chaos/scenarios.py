@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from autopilot.adapters.codedeploy import appspec
 from autopilot.domain.capacity import SUSPEND_ALL, Capacity, Parked, Scaled
 from autopilot.domain.fleet import task_definition_label
+from autopilot.domain.fleet_index import IndexEntry
 from autopilot.domain.holds import ALARM_FIRING
 from autopilot.domain.ledger import GAVE_UP, LedgerEntry, Outcome, action_id
 from autopilot.domain.notifications import Notification
@@ -39,9 +40,11 @@ from autopilot.models.actions import (
     RollbackRequest,
     TrackRequest,
 )
+from autopilot.ports import EcsGateway, FleetIndex, TaggingGateway
 from autopilot.workflows.batch import QueuedMessage, run_batch
 from autopilot.workflows.cost_report import weekly_report
 from autopilot.workflows.execute import ActionRunner
+from autopilot.workflows.fleet_index import refresh, reindex
 from autopilot.workflows.registry import notification_for
 from tests.chaos.faults import FaultPlan, Mode
 from tests.fakes.world import T0, World, Wrap, digest, ecr_image, fargate_task_definition
@@ -67,6 +70,7 @@ class Case:
     request: ActionRequest | None = None
     invoke: Callable[[Wrap], object] | None = None
     settle: Callable[[], None] = lambda: None  # what happens after, whatever the automation did
+    keeps_the_index: bool = False  # the fleet index is the work (the executor's write is a hint)
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,7 @@ class Expected:
     emails: int = 0
     schedules: int = 0
     quarantined: int = 0
+    indexed: int | None = None  # services the fleet index lists at the end, when it is the work
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,7 @@ class Snapshot:
     notifications: tuple[Notification, ...]
     delivery: Delivery | None  # the report's record of its week
     dead_letters: tuple[str, ...]  # reasons the executor kept the message for a person
+    index: tuple[IndexEntry, ...] | None = None  # the fleet index, when it is the work
 
     @property
     def revision(self) -> str:
@@ -163,6 +169,7 @@ def observe(case: Case, dead_letters: tuple[str, ...] = ()) -> Snapshot:
         notifications=tuple(world.notifier.sent),
         delivery=next(iter(world.deliveries.records.values()), None),
         dead_letters=dead_letters,
+        index=tuple(world.index.entries().values()) if case.keeps_the_index else None,
     )
 
 
@@ -289,6 +296,8 @@ def problems(initial: Snapshot, clean: Snapshot, final: Snapshot, has_ledger: bo
         found.append(f"{final.emails} report emails sent, clean run {clean.emails}")
     if has_ledger:
         found += _ledger_problems(clean, final, changed=at_clean or not at_initial)
+    if final.index != clean.index:
+        found.append(f"fleet index {final.index}, clean run {clean.index}")
     return found
 
 
@@ -748,6 +757,67 @@ def _cost_report() -> Case:
     return Case(world, web, invoke=report)
 
 
+@dataclass
+class _IndexGateways:
+    """What the fleet index function is handed, each gateway wrapped."""
+
+    ecs: EcsGateway
+    tagging: TaggingGateway
+    index: FleetIndex
+    now: Callable[[], datetime]
+
+
+def _index_case(build_invoke: Callable[[World, dict[str, str]], Callable[[Wrap], object]]) -> Case:
+    """prod/web indexed as running web build 1; then, behind the automation's back, it is
+    redeployed to a revision pulling `storefront`, prod/api opts out and prod/old is deleted."""
+    world = World()
+    arns = {
+        "web": world.add_service("prod", "web", _web_containers("1"), desired=3, tags=TRACKED),
+        "api": world.add_service(
+            "prod", "api", {"api": ecr_image("api", digest("api#7"))}, tags=TRACKED
+        ),
+        "old": world.add_service(
+            "prod", "old", {"old": ecr_image("old", digest("old#1"))}, tags=TRACKED
+        ),
+    }
+    reindex(_IndexGateways(world.ecs, world.tagging, world.index, world.clock))
+    moved = world.ecs.register_task_definition(
+        fargate_task_definition("web", {"web": ecr_image("storefront", digest("storefront#1"))}),
+        [],
+    )
+    world.ecs.update_service(world.ecs.describe_service(arns["web"]), moved)
+    world.ecs.untag_service(arns["api"], ["autopilot:track"])
+    world.ecs.delete_service(arns["old"])
+    return Case(world, arns["web"], invoke=build_invoke(world, arns), keeps_the_index=True)
+
+
+def _wired(world: World, wrap: Wrap) -> _IndexGateways:
+    return _IndexGateways(
+        wrap(world.ecs, "ecs"),
+        wrap(world.tagging, "tagging"),
+        wrap(world.index, "index"),
+        world.clock,
+    )
+
+
+def _reindex() -> Case:
+    """The reindex schedule fires: the index follows all three changes."""
+    return _index_case(lambda world, _: lambda wrap: reindex(_wired(world, wrap)))
+
+
+def _api_calls() -> Case:
+    """CloudTrail's events of the three changes arrive (one invocation each, in turn)."""
+
+    def invoke(world: World, arns: dict[str, str]) -> Callable[[Wrap], object]:
+        def each(wrap: Wrap) -> None:
+            for arn in arns.values():
+                refresh([arn], _wired(world, wrap))
+
+        return each
+
+    return _index_case(invoke)
+
+
 SCENARIOS = {
     s.name: s
     for s in (
@@ -808,5 +878,9 @@ SCENARIOS = {
             Expected("web:2", (3, None, None, False), Outcome.DEPLOYED),
         ),
         Scenario("cost-report", _cost_report, Expected("web:1", (3, None, None, False), emails=1)),
+        Scenario("reindex", _reindex, Expected("web:2", (3, None, None, False), indexed=1)),
+        Scenario(
+            "index-api-calls", _api_calls, Expected("web:2", (3, None, None, False), indexed=1)
+        ),
     )
 }

@@ -37,6 +37,7 @@ def test_the_clean_run_does_the_work(
     assert clean.emails == expected.emails
     assert len(clean.schedules) == expected.schedules
     assert len(clean.quarantined) == expected.quarantined
+    assert (None if clean.index is None else len(clean.index)) == expected.indexed
     assert problems(initial, clean, clean, has_ledger=expected.outcome is not None) == []
 
 

@@ -36,7 +36,18 @@ TOUR: tuple[tuple[str, str, str], ...] = (
     ("schedule_park.json", "staging/worker", "applied"),
     ("schedule_unpark.json", "staging/web", "applied"),
     ("schedule_scale.json", "prod/api", "applied"),
+    ("ecs_api_call_update_service.json", "prod/web", "unchanged"),
+    ("ecs_api_call_tag_resource.json", "prod/web-legacy", "not-opted-in"),
+    ("ecs_api_call_untag_resource.json", "prod/web", "unchanged"),
+    ("fleet_reindex.json", "", "reindexed"),
 )
+# What the fleet index function says of a service (its result line), or of a reindex.
+INDEX_FILES = {
+    "ecs_api_call_update_service.json",
+    "ecs_api_call_tag_resource.json",
+    "ecs_api_call_untag_resource.json",
+    "fleet_reindex.json",
+}
 SCHEDULE_KINDS = {
     "schedule_park.json": "park",
     "schedule_unpark.json": "unpark",
@@ -47,6 +58,8 @@ SCHEDULE_KINDS = {
 def said(result: Result, file: str, service: str) -> str | None:
     """What the send printed about `file` (and `service`), as the tour's third column."""
     event_id = json.loads((EVENTS / file).read_text()).get("id", "")
+    if file in INDEX_FILES:
+        return _index_said(result, event_id, service)
     for line in result.lines:
         mine = (
             line.get("kind") == SCHEDULE_KINDS[file]
@@ -59,6 +72,18 @@ def said(result: Result, file: str, service: str) -> str | None:
             return "ignored"
         if line["type"] == "action" and line["service"] == service:
             return str(line.get("code") or line["outcome"])
+    return None
+
+
+def _index_said(result: Result, event_id: str, service: str) -> str | None:
+    for line in result.of_type("result"):
+        if line["function"] != "FleetIndexFunction" or line["event"] != event_id:
+            continue
+        if not service and "reindexed" in line:
+            return "reindexed"
+        for status in ("indexed", "removed", "unchanged", "not_opted_in"):
+            if any(arn.endswith(f":service/{service}") for arn in line.get(status, [])):
+                return status.replace("_", "-")
     return None
 
 

@@ -156,6 +156,15 @@ class FakeEcs:
         self._services[arn] = service
         return arn
 
+    def tag_service(self, service_arn: str, tags: Mapping[str, str]) -> None:
+        """TagResource on the service, by hand."""
+        self._services[service_arn].tags.update(tags)
+
+    def untag_service(self, service_arn: str, keys: Iterable[str]) -> None:
+        """UntagResource on the service, by hand."""
+        for key in keys:
+            self._services[service_arn].tags.pop(key, None)
+
     def delete_service(self, service_arn: str, *, purged: bool = False) -> None:
         """DeleteService: described as INACTIVE for a while, refused by UpdateService; once
         `purged`, ECS no longer knows it."""
@@ -240,6 +249,15 @@ class FakeEcs:
             # Unknown services are in the response's `failures`, which the adapter ignores.
             found.extend(self._to_service(self._services[a]) for a in arns if a in self._services)
         return found
+
+    def running_revisions(self, service_arns: Iterable[str]) -> dict[str, str]:
+        return {
+            arn: self._services[arn].task_definition
+            for arn in service_arns
+            if arn in self._services
+            and cluster_of(arn) in self._clusters
+            and self._services[arn].status == "ACTIVE"
+        }
 
     def describe_services_or_gone(
         self, service_arns: Iterable[str]
@@ -469,3 +487,7 @@ class FakeTagging:
 
     def services_tagged(self, key: str) -> list[str]:
         return self._ecs.tagged(key)
+
+    def tagged_among(self, service_arns: list[str], key: str) -> list[str]:
+        tagged = set(self._ecs.tagged(key))
+        return [arn for arn in service_arns if arn in tagged]

@@ -17,15 +17,20 @@ import pytest
 from moto import mock_aws
 
 from autopilot.adapters.ecs import EcsGateway
+from autopilot.adapters.fleet_index import FleetIndex
 from autopilot.adapters.ledger import Ledger
 from autopilot.adapters.report_deliveries import ReportDeliveries
+from autopilot.adapters.tagging import TaggingGateway
 from autopilot.domain.capacity import Capacity, Parked
 from autopilot.domain.errors import ConflictError
+from autopilot.domain.fleet_index import IndexChange, IndexEntry
 from autopilot.domain.ledger import LedgerEntry, Outcome, Quarantine
 from autopilot.domain.report_delivery import ABANDONED_AFTER, Delivery, DeliveryState
 from autopilot.ports import DeliveryRecords
 from autopilot.ports import EcsGateway as EcsGatewayPort
+from autopilot.ports import FleetIndex as FleetIndexPort
 from autopilot.ports import Ledger as LedgerPort
+from tests.fakes.fleet_index import FakeFleetIndex
 from tests.fakes.ledger import FakeLedger
 from tests.fakes.report import FakeReportDeliveries
 from tests.fakes.world import T0, World, fargate_task_definition
@@ -207,3 +212,87 @@ def test_a_revision_is_found_by_its_action_in_the_fake_as_on_ecs(aws: None) -> N
         return [*answers, ecs.find_revision("web", "a1"), ecs.find_revision("api", "a1")]
 
     assert story(world.ecs) == story(real)
+
+
+def _index_story(index: FleetIndexPort) -> list[object]:
+    """Every fleet index operation the workflows use, with what each answered."""
+    web, api = "r/web", "r/api"
+    first = IndexEntry(SERVICE, "web:1", frozenset({web, api}))
+    moved = IndexEntry(SERVICE, "web:2", frozenset({web, "r/other"}))
+    other = IndexEntry(SERVICE.replace("/web", "/api"), "api:1", frozenset({api}))
+    answers: list[object] = [index.built_at(), index.entry(SERVICE), index.entries()]
+    index.apply([IndexChange(None, first), IndexChange(None, other)])
+    answers += [index.services_for(web), index.services_for(api), index.entry(SERVICE)]
+    index.apply([IndexChange(first, moved)])
+    answers += [index.services_for(api), index.services_for("r/other"), index.entries()]
+    index.apply([IndexChange(other, None), IndexChange(moved, moved)])
+    index.apply([])
+    index.mark_built(T0)
+    answers += [index.entries(), index.services_for(api), index.built_at()]
+    return answers
+
+
+def test_the_fake_fleet_index_answers_as_the_dynamodb_one(aws: None) -> None:
+    """Given a table like the template's FleetIndexTable, when the same story runs on the
+    adapter and on the fake, then every answer is the same (entries, repository listings,
+    stale repositories dropped, the built marker)."""
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    _ledger_table(client)
+
+    assert _index_story(FakeFleetIndex()) == _index_story(FleetIndex("ledger", client))
+
+
+def test_the_fake_finds_tagged_services_among_a_list_as_the_tagging_api_does(aws: None) -> None:
+    """Given services created alike in moto's ECS and in the fake, one opted in, one not, one
+    deleted, when the opted-in ones are asked for among a list (with an unknown ARN), then the
+    tagging adapter and the fake answer the same."""
+    client = boto3.client("ecs", region_name="us-east-1")
+    client.create_cluster(clusterName="prod")
+    real = EcsGateway(client)
+    world = World()
+    arns = []
+    for ecs in (real, world.ecs):
+        revision = ecs.register_task_definition(fargate_task_definition("web", {"w": "n:1"}), [])
+        arns.append(revision)
+    for name, tags in (("web", {"autopilot:track": "tag:main"}), ("legacy", {"team": "web"})):
+        client.create_service(
+            cluster="prod",
+            serviceName=name,
+            taskDefinition=arns[0],
+            desiredCount=1,
+            tags=[{"key": k, "value": v} for k, v in tags.items()],
+        )
+        world.ecs.add_service("prod", name, arns[1], tags=tags)
+    asked = [f"{SERVICE.rsplit('/', 1)[0]}/{n}" for n in ("legacy", "nowhere", "web")]
+
+    tagging = TaggingGateway(boto3.client("resourcegroupstaggingapi", region_name="us-east-1"))
+    assert tagging.tagged_among(asked, "autopilot:track") == world.tagging.tagged_among(
+        asked, "autopilot:track"
+    )
+    assert world.tagging.tagged_among(asked, "autopilot:track") == [SERVICE]
+
+
+def test_the_fake_says_which_revision_each_service_runs_as_ecs_does(aws: None) -> None:
+    """Given services created alike in moto's ECS and in the fake, one deleted, when their
+    running revisions are asked for (with an unknown service and a cluster that does not
+    exist), then both answer the same: the ACTIVE services only."""
+    client = boto3.client("ecs", region_name="us-east-1")
+    client.create_cluster(clusterName="prod")
+    real = EcsGateway(client)
+    world = World()
+    revisions = [
+        ecs.register_task_definition(fargate_task_definition("web", {"w": "n:1"}), [])
+        for ecs in (real, world.ecs)
+    ]
+    for name in ("web", "old"):
+        client.create_service(
+            cluster="prod", serviceName=name, taskDefinition=revisions[0], desiredCount=1
+        )
+        world.ecs.add_service("prod", name, revisions[1])
+    client.delete_service(cluster="prod", service="old", force=True)
+    world.ecs.delete_service(SERVICE.replace("/web", "/old"))
+    asked = [SERVICE, SERVICE.replace("/web", "/old"), SERVICE.replace("/web", "/nowhere")]
+    asked.append(SERVICE.replace("/prod/", "/gone/"))
+
+    assert real.running_revisions(asked) == world.ecs.running_revisions(asked)
+    assert list(world.ecs.running_revisions(asked)) == [SERVICE]

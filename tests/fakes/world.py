@@ -21,6 +21,7 @@ from tests.fakes.cloudwatch import FakeCloudWatch
 from tests.fakes.codedeploy import FakeCodeDeploy
 from tests.fakes.ecr import FakeEcr
 from tests.fakes.ecs import FakeEcs, FakeTagging
+from tests.fakes.fleet_index import FakeFleetIndex
 from tests.fakes.ledger import FakeLedger
 from tests.fakes.messages import FakeActionQueue, FakeNotifier
 from tests.fakes.report import FakeCostExplorer, FakeMailer, FakeReportDeliveries
@@ -108,6 +109,11 @@ class World:
         self.mailer = FakeMailer("autopilot@example.com", ["platform@example.com"], "reports")
         self.deliveries = FakeReportDeliveries()
         self.queue = FakeActionQueue()
+        self.index = FakeFleetIndex()
+
+    def now(self) -> datetime:
+        """The planners' clock (World stands in for the gateways a planner is handed)."""
+        return self.clock()
 
     # -- set-up ---------------------------------------------------------------------------------
 
@@ -161,6 +167,7 @@ class World:
             dry_run=dry_run,
             clock=self.clock,
             freeze_after=freeze_after,
+            index=wrap(self.index, "index"),
         )
 
     def report_sources(self, wrap: Wrap = unwrapped) -> ReportSources:

@@ -73,9 +73,9 @@ def test_push_queues_one_deploy_per_following_service_in_its_own_message_group(
         m["Attributes"]["MessageDeduplicationId"] == json.loads(m["Body"])["action_id"]
         for m in messages
     )
-    # And the services that do not use the repository are skipped with a reason
-    skipped = {d["service"]: d["code"] for d in result["decisions"] if d["decision"] == "skipped"}
-    assert skipped == {"prod/api": "not-using-repository", "staging/worker": "not-using-repository"}
+    # And the services that do not use the repository are not even considered: the fleet index,
+    # built by this first push, lists only prod/web and staging/web under web
+    assert {d["service"] for d in result["decisions"]} == {"prod/web", "staging/web"}
     # And the unmanaged service is never even considered
     assert "prod/web-legacy" not in {d["service"] for d in result["decisions"]}
 

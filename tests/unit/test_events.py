@@ -25,6 +25,7 @@ from autopilot.models.events import (
     image_push,
     scanned_images,
 )
+from autopilot.workflows.fleet_index import EcsApiCallEvent
 from autopilot.workflows.placement_action import EcsServiceActionEvent
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -55,6 +56,8 @@ def scan_event(name: str = "ecr_image_scan.json", /, **detail: object) -> ImageS
 # Every sample file parses with its model.
 
 SCHEDULE_DOCUMENTS = ["schedule_park.json", "schedule_unpark.json", "schedule_scale.json"]
+# What the reindex schedule delivers to the fleet index function.
+INDEX_DOCUMENTS = ["fleet_reindex.json"]
 # AWS's samples that no function takes, kept to check what the local runner answers.
 UNTAKEN_SAMPLES = ["ecr_pull_through_cache.json"]
 SAMPLES: list[tuple[str, type[BaseModel]]] = [
@@ -75,6 +78,9 @@ SAMPLES: list[tuple[str, type[BaseModel]]] = [
     ("cloudwatch_alarm_composite.json", AlarmStateChangeEvent),
     ("cloudwatch_alarm_ok.json", AlarmStateChangeEvent),
     ("cloudwatch_alarm_target_tracking.json", AlarmStateChangeEvent),
+    ("ecs_api_call_update_service.json", EcsApiCallEvent),
+    ("ecs_api_call_tag_resource.json", EcsApiCallEvent),
+    ("ecs_api_call_untag_resource.json", EcsApiCallEvent),
 ]
 
 
@@ -98,7 +104,8 @@ def test_every_sample_file_is_covered() -> None:
     names = {path.name for path in EVENTS.glob("*.json")}
 
     # Then each one is in the table above (a new sample needs a model and a line there)
-    assert names == {name for name, _ in SAMPLES} | set(SCHEDULE_DOCUMENTS) | set(UNTAKEN_SAMPLES)
+    documents = set(SCHEDULE_DOCUMENTS) | set(INDEX_DOCUMENTS)
+    assert names == {name for name, _ in SAMPLES} | documents | set(UNTAKEN_SAMPLES)
 
 
 def test_the_documented_pull_through_cache_sample_has_a_time_that_does_not_exist() -> None:

@@ -31,6 +31,7 @@ class Gateways:
         self.ecs, self.tagging, self.queue = world.ecs, world.tagging, world.queue
         self.cloudwatch, self.codedeploy = world.cloudwatch, world.codedeploy
         self.clusters: frozenset[str] | None = None
+        self.index = world.index
         self.now = world.clock
 
 

@@ -37,6 +37,9 @@ def test_a_listing_already_made_is_not_made_again() -> None:
         def services_tagged(self, key: str) -> list[str]:
             raise AssertionError("listed twice")
 
+        def tagged_among(self, service_arns: list[str], key: str) -> list[str]:
+            raise AssertionError("listed twice")
+
     # When it filters with that listing / Then no second listing is made
     assert opted_in(NoTagging(), ["a", "b"], tagged=["b"]) == ["b"]
 

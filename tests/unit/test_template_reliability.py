@@ -98,6 +98,7 @@ def test_the_asynchronously_invoked_functions_are_found_and_include_the_schedule
         "PlacementFailuresFunction",
         "ScheduleFunction",
         "CostReportFunction",
+        "FleetIndexFunction",
     }
 
 

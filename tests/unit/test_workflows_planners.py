@@ -109,7 +109,7 @@ def test_a_push_queues_a_deploy_only_where_the_policy_accepts_the_tag() -> None:
     )
     push = world.push("web", "2", "main")
 
-    lines = plan_push(push, world.ecs, world.tagging, world.queue)
+    lines = plan_push(push, world, world.queue)
 
     assert [(line.service, line.decision, line.code) for line in lines] == [
         ("prod/web", "queued", ""),

@@ -14,6 +14,7 @@ from autopilot.adapters import (
     costexplorer,
     ecr,
     ecs,
+    fleet_index,
     ledger,
     mailer,
     notifier,
@@ -33,10 +34,23 @@ _IMAGE_PLANNER = frozenset(
     )
 )
 
+# A push or a scan plans from the fleet index, and builds it when it never was.
+_INDEXED_PLANNER = _IMAGE_PLANNER | frozenset(
+    (*fleet_index.IAM_ACTIONS["lookup"], *fleet_index.IAM_ACTIONS["maintain"])
+)
+
 FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
-    "EcrPushFunction": _IMAGE_PLANNER,
+    "EcrPushFunction": _INDEXED_PLANNER,
     "ScheduleFunction": _IMAGE_PLANNER,
-    "ScanEventsFunction": _IMAGE_PLANNER,
+    "ScanEventsFunction": _INDEXED_PLANNER,
+    "FleetIndexFunction": frozenset(
+        (
+            *tagging.IAM_ACTIONS,
+            *ecs.IAM_ACTIONS["read"],
+            *fleet_index.IAM_ACTIONS["maintain"],
+            *queues.IAM_ACTIONS["dead-letters"],
+        )
+    ),
     "PlacementFailuresFunction": frozenset((*tagging.IAM_ACTIONS, *queues.IAM_ACTIONS["actions"])),
     "DeploymentEventsFunction": frozenset(
         (*codedeploy.IAM_ACTIONS["read"], *tagging.IAM_ACTIONS, *queues.IAM_ACTIONS["actions"])
@@ -70,6 +84,7 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
             *codedeploy.IAM_ACTIONS["deploy"],
             *cloudwatch.IAM_ACTIONS["firing"],
             *ledger.IAM_ACTIONS,
+            *fleet_index.IAM_ACTIONS["follow"],
             *notifier.IAM_ACTIONS,
             *autoscaling.IAM_ACTIONS,
             *scheduler.IAM_ACTIONS,

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # built by `wiring` on first use, when the planning function 
     from autopilot.adapters.cloudwatch import CloudWatchGateway
     from autopilot.adapters.codedeploy import CodeDeployGateway
     from autopilot.adapters.ecs import EcsGateway
+    from autopilot.adapters.fleet_index import FleetIndex
     from autopilot.adapters.queues import ActionQueue
     from autopilot.adapters.tagging import TaggingGateway
     from autopilot.workflows.planning import PlannerGateways
@@ -51,6 +52,10 @@ class WiredGateways:
     @property
     def queue(self) -> ActionQueue:
         return wiring.action_queue()
+
+    @property
+    def index(self) -> FleetIndex:
+        return wiring.fleet_index()
 
     @property
     def clusters(self) -> frozenset[str] | None:

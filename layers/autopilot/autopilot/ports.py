@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from email.message import EmailMessage
 
     from autopilot.domain.fleet import ImageFacts, Service
+    from autopilot.domain.fleet_index import IndexChange, IndexEntry
     from autopilot.domain.ledger import LedgerEntry, Quarantine
     from autopilot.domain.notifications import Notification
     from autopilot.domain.report import CostLine, Utilization
@@ -38,6 +39,7 @@ __all__ = [
     "DeliveryRecords",
     "EcrGateway",
     "EcsGateway",
+    "FleetIndex",
     "Ledger",
     "Mailer",
     "Notifier",
@@ -56,6 +58,11 @@ class EcsGateway(Protocol):
     ) -> tuple[list[Service], dict[str, str]]:
         """The ACTIVE services, and why each other one is gone, by the ARN asked for: its
         status (DRAINING, INACTIVE), MISSING once ECS purged it, or ClusterNotFoundException."""
+        ...
+
+    def running_revisions(self, service_arns: Iterable[str]) -> dict[str, str]:
+        """Service ARN -> the task definition ARN it runs, for the ACTIVE services among them
+        (DescribeServices alone); services in a cluster that is gone are left out."""
         ...
 
     def deployment_alarms(self, service_arns: Iterable[str]) -> dict[str, tuple[str, ...]]:
@@ -308,3 +315,30 @@ class TaggingGateway(Protocol):
     def services_tagged(self, key: str) -> list[str]:
         """ARNs of the ECS services that carry the tag key, sorted."""
         ...
+
+    def tagged_among(self, service_arns: list[str], key: str) -> list[str]:
+        """Those of the services (in the managed clusters) that carry the tag key now, in
+        their order; unknown ARNs are left out."""
+        ...
+
+
+class FleetIndex(Protocol):
+    """Repository -> services (adapters/fleet_index.py says what it holds and how fresh)."""
+
+    def built_at(self) -> datetime | None:
+        """When it was last built whole; None: never."""
+        ...
+
+    def services_for(self, repository: str) -> list[str]:
+        """Service ARNs indexed under the repository key, sorted."""
+        ...
+
+    def entry(self, service_arn: str) -> IndexEntry | None: ...
+
+    def entries(self) -> dict[str, IndexEntry]:
+        """Every indexed service, with the repositories it is listed under."""
+        ...
+
+    def apply(self, changes: Iterable[IndexChange]) -> None: ...
+
+    def mark_built(self, at: datetime) -> None: ...

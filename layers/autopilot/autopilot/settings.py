@@ -71,6 +71,18 @@ class ScheduleSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class IndexSettings:
+    """Where the fleet index is kept (adapters/fleet_index.py)."""
+
+    table: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> IndexSettings:
+        source = os.environ if env is None else env
+        return cls(table=_required(source, "FLEET_INDEX_TABLE"))
+
+
+@dataclass(frozen=True, slots=True)
 class ReportSettings:
     """Who gets the weekly cost report, from whom, and where copies are kept."""
 

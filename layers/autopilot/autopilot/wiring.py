@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING
 
-from autopilot.settings import ReportSettings, ScheduleSettings, Settings
+from autopilot.settings import IndexSettings, ReportSettings, ScheduleSettings, Settings
 
 # Each factory imports its adapter: a handler loads only the adapters it uses (the cost report's
 # Jinja2 and Cost Explorer stay out of the planners' and the executor's cold start).
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from autopilot.adapters.cloudwatch import CloudWatchGateway
     from autopilot.adapters.codedeploy import CodeDeployGateway
     from autopilot.adapters.ecs import EcsGateway
+    from autopilot.adapters.fleet_index import FleetIndex
     from autopilot.adapters.ledger import Ledger
     from autopilot.adapters.mailer import Mailer
     from autopilot.adapters.queues import ActionQueue, ActionsInbox, DeadLetters
@@ -64,6 +65,13 @@ def codedeploy() -> CodeDeployGateway:
     from autopilot.adapters.codedeploy import CodeDeployGateway  # noqa: PLC0415
 
     return CodeDeployGateway()
+
+
+@cache
+def fleet_index() -> FleetIndex:
+    from autopilot.adapters.fleet_index import FleetIndex  # noqa: PLC0415
+
+    return FleetIndex(IndexSettings.from_env().table)
 
 
 @cache
@@ -154,6 +162,7 @@ def executor() -> ExecutorContext:
         freeze_after=config.freeze_after_rollbacks,
         held_max_hours=config.held_push_max_hours,
         managed_clusters=config.managed_clusters,
+        index=fleet_index(),
     )
 
 
@@ -163,6 +172,7 @@ _FACTORIES = (
     tagging,
     cloudwatch,
     codedeploy,
+    fleet_index,
     action_queue,
     dead_letters,
     actions_inbox,

@@ -106,6 +106,31 @@ class EcsGateway:
                 found.extend(self._to_service(raw) for raw in response["services"])
         return found
 
+    def running_revisions(self, service_arns: Iterable[str]) -> dict[str, str]:
+        """Service ARN -> the task definition it runs, for the ACTIVE services among them.
+        DescribeServices only (no tags, no task definitions): what the fleet index checks its
+        entries against. A cluster that is gone has no service running."""
+        by_cluster: dict[str, list[str]] = defaultdict(list)
+        for arn in service_arns:
+            by_cluster[cluster_of(arn)].append(arn)
+        found: dict[str, str] = {}
+        for cluster, arns in by_cluster.items():
+            for start in range(0, len(arns), _DESCRIBE_BATCH):
+                try:
+                    response = self._ecs.describe_services(
+                        cluster=cluster, services=arns[start : start + _DESCRIBE_BATCH]
+                    )
+                except ClientError as exc:
+                    if is_code(exc, "ClusterNotFoundException"):
+                        break
+                    raise
+                found.update(
+                    (raw["serviceArn"], raw["taskDefinition"])
+                    for raw in response["services"]
+                    if raw.get("status", "ACTIVE") == "ACTIVE"
+                )
+        return found
+
     def deployment_alarms(self, service_arns: Iterable[str]) -> dict[str, tuple[str, ...]]:
         """Service ARN -> the alarm names in its deploymentConfiguration.alarms (services that
         name none are left out). DescribeServices only: no tags, no task definitions."""

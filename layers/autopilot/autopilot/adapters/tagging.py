@@ -11,6 +11,8 @@ if TYPE_CHECKING:
     from mypy_boto3_resourcegroupstaggingapi import ResourceGroupsTaggingAPIClient
 
 IAM_ACTIONS = ("tag:GetResources",)
+# GetResources takes at most 100 ARNs and no paging with them; moto pages at 50.
+_ARNS_PER_REQUEST = 50
 
 
 class TaggingGateway:
@@ -36,3 +38,19 @@ class TaggingGateway:
         ):
             arns.extend(item["ResourceARN"] for item in page.get("ResourceTagMappingList", []))
         return sorted(within(arns, self._clusters))
+
+    def tagged_among(self, service_arns: list[str], key: str) -> list[str]:
+        """Those of `service_arns` (in the managed clusters) that carry the tag key now, read
+        from their tags alone: nothing is asked of ECS about a service that did not opt in."""
+        wanted = within(service_arns, self._clusters)
+        found: set[str] = set()
+        for start in range(0, len(wanted), _ARNS_PER_REQUEST):
+            response = self._tagging.get_resources(
+                ResourceARNList=wanted[start : start + _ARNS_PER_REQUEST]
+            )
+            found.update(
+                item["ResourceARN"]
+                for item in response.get("ResourceTagMappingList", [])
+                if any(tag["Key"] == key for tag in item.get("Tags", []))
+            )
+        return [arn for arn in wanted if arn in found]

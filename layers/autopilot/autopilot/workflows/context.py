@@ -6,11 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from autopilot.domain import reconcile
 from autopilot.domain.capacity import FargatePrices
 from autopilot.domain.config import InvalidConfigError, read_config
 from autopilot.domain.errors import NotFoundError
 from autopilot.domain.fleet import Service
+from autopilot.domain.fleet_index import IndexChange, IndexEntry, IndexWriteError, repositories_used
 from autopilot.domain.ledger import GAVE_UP, LedgerEntry, Outcome
 from autopilot.domain.measures import measures
 from autopilot.domain.state import DeploymentState, ServiceState
@@ -22,6 +25,7 @@ from autopilot.ports import (
     CodeDeployGateway,
     EcrGateway,
     EcsGateway,
+    FleetIndex,
     Ledger,
     Notifier,
     SchedulerGateway,
@@ -45,6 +49,7 @@ class ExecutorContext:
     managed_clusters: frozenset[str] | None = None  # None: every cluster
     held_max_hours: int = 24  # a push held by an alarm deploys on OK only if held no longer
     prices: FargatePrices = field(default_factory=FargatePrices)
+    index: FleetIndex | None = None  # the fleet index, told of every revision rolled out
 
     def entry(
         self,
@@ -164,6 +169,8 @@ class ExecutorContext:
         if notification is not None:
             self.notifier.send(notification)
         self.ledger.write(done)
+        if outcome in _ROLLED_OUT and done.to_task_definition:
+            self._follow(done.service_arn, done.to_task_definition)
         logger.info(
             "action finished",
             extra={
@@ -177,6 +184,26 @@ class ExecutorContext:
         for found in measures(done):
             measure(found.name, found.unit, found.value)
         return done
+
+    def _follow(self, service_arn: str, task_definition_arn: str) -> None:
+        """Tell the fleet index which revision the service now runs, so the next push finds it
+        at once. Best effort: the change is made and recorded; a write that fails is logged and
+        counted, and the deployment's own ECS event or the next reindex brings the index up to
+        date (adapters/fleet_index.py)."""
+        if self.index is None:
+            return
+        try:
+            definition, _ = self.ecs.task_definition(task_definition_arn)
+            entry = IndexEntry(service_arn, task_definition_arn, repositories_used(definition))
+            previous = self.index.entry(service_arn)
+            if previous != entry:
+                self.index.apply([IndexChange(previous, entry)])
+        except (ClientError, BotoCoreError, NotFoundError, IndexWriteError) as exc:
+            logger.warning("fleet index not updated", extra={"error": repr(exc)})
+            count("FleetIndexWriteFailed")
+
+
+_ROLLED_OUT = frozenset({Outcome.DEPLOYED, Outcome.ROLLED_BACK})
 
 
 def _bake_minutes(service: Service) -> int | None:

@@ -9,6 +9,7 @@ from typing import Any
 from autopilot.domain.config import InvalidConfigError, read_config
 from autopilot.domain.deploy import Rollout, decide_deploy
 from autopilot.domain.fleet import ImagePush, Service
+from autopilot.domain.fleet_index import repository_key
 from autopilot.domain.ledger import action_id
 from autopilot.domain.scan import ScanResult
 from autopilot.models.actions import DeployRequest
@@ -20,46 +21,50 @@ from autopilot.models.events import (
     scanned_images,
 )
 from autopilot.observability import count, logger
-from autopilot.ports import ActionQueue, EcsGateway, TaggingGateway
+from autopilot.ports import ActionQueue, EcsGateway
+from autopilot.workflows.fleet_index import IndexGateways, following
 from autopilot.workflows.plan_line import PlanLine
-from autopilot.workflows.planning import PlannerGateways, opted_in
+from autopilot.workflows.planning import PlannerGateways
 
 
 def on_push(event: EcrImageActionEvent, aws: PlannerGateways) -> dict[str, Any]:
-    lines = plan_push(image_push(event), aws.ecs, aws.tagging, aws.queue)
+    lines = plan_push(image_push(event), aws, aws.queue)
     return {"decisions": [asdict(line) for line in lines]}
 
 
 def on_scan(event: ImageScanEvent, aws: PlannerGateways) -> dict[str, Any]:
     pushes, scan = scanned_images(event)
-    lines = plan_scan(pushes, scan, aws.ecs, aws.tagging, aws.queue)
+    lines = plan_scan(pushes, scan, aws, aws.queue)
     return {"decisions": [asdict(line) for line in lines]}
 
 
-def plan_push(
-    push: ImagePush, ecs: EcsGateway, tagging: TaggingGateway, queue: ActionQueue
-) -> list[PlanLine]:
-    """Queue a deploy for every opted-in service whose policy accepts the pushed tag."""
-    return _plan(ecs.describe_services(opted_in(tagging)), [push], None, queue, ecs)
+def plan_push(push: ImagePush, aws: IndexGateways, queue: ActionQueue) -> list[PlanLine]:
+    """Queue a deploy for every opted-in service whose policy accepts the pushed tag.
+
+    Only the services the fleet index lists under the pushed repository are read (fresh, with
+    their tags); every fact that decides is read from them, not from the index."""
+    return _plan(following(_repository(push), aws), [push], None, queue, aws.ecs)
 
 
 def plan_scan(
-    pushes: list[ImagePush],
-    scan: ScanResult,
-    ecs: EcsGateway,
-    tagging: TaggingGateway,
-    queue: ActionQueue,
+    pushes: list[ImagePush], scan: ScanResult, aws: IndexGateways, queue: ActionQueue
 ) -> list[PlanLine]:
     """A scan finished: services with a scan gate get the deploy their push was held for.
 
-    `pushes` holds the image once per tag it carries; each service takes the first its policy
-    accepts. Services without a gate deployed on push and are left alone."""
-    gated = [s for s in ecs.describe_services(opted_in(tagging)) if _scan_gated(s.tags)]
+    `pushes` holds the image once per tag it carries (one repository); each service takes the
+    first its policy accepts. Services without a gate deployed on push and are left alone."""
+    services = following(_repository(pushes[0]), aws) if pushes else []
+    gated = [s for s in services if _scan_gated(s.tags)]
     if not gated:
         raise IgnoredEvent(
-            "no opted-in service has a scan gate (autopilot:scan): each deployed on push"
+            f"no opted-in service following {pushes[0].repository if pushes else 'it'} has a "
+            "scan gate (autopilot:scan): each deployed on push"
         )
-    return _plan(gated, pushes, scan, queue, ecs)
+    return _plan(gated, pushes, scan, queue, aws.ecs)
+
+
+def _repository(push: ImagePush) -> str:
+    return repository_key(push.account, push.region, push.repository)
 
 
 def _scan_gated(tags: Mapping[str, str]) -> bool:

@@ -19,6 +19,7 @@ from autopilot.ports import (
     CloudWatchGateway,
     CodeDeployGateway,
     EcsGateway,
+    FleetIndex,
     TaggingGateway,
 )
 
@@ -37,6 +38,8 @@ class PlannerGateways(Protocol):
     def codedeploy(self) -> CodeDeployGateway: ...
     @property
     def queue(self) -> ActionQueue: ...
+    @property
+    def index(self) -> FleetIndex: ...
     @property
     def clusters(self) -> frozenset[str] | None: ...  # the managed clusters (None: all)
     def now(self) -> datetime: ...
