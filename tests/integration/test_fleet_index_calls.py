@@ -75,15 +75,15 @@ def test_planning_a_push_costs_the_same_whatever_the_size_of_the_fleet(
         result = app.invoke("EcrPushFunction", event)
 
     # Then it reads the index (the built marker, one Query), the two candidates' tags (one
-    # GetResources), and describes them (one DescribeServices per cluster, one revision each):
-    # 3 calls, plus 3 per service deployed (prod/web and staging/web), whatever the fleet's size
+    # GetResources), and describes them (one DescribeServices per cluster; each running
+    # revision from the revision cache the reindex filled minutes ago, not from ECS): 3 calls,
+    # plus 3 per service deployed (prod/web and staging/web), whatever the fleet's size
     assert [d["decision"] for d in result["decisions"]] == ["queued", "queued"]
     assert calls == {
-        "dynamodb.GetItem": 1,
+        "dynamodb.GetItem": 3,
         "dynamodb.Query": 1,
         "resource-groups-tagging-api.GetResources": 1,
         "ecs.DescribeServices": 2,
-        "ecs.DescribeTaskDefinition": 2,
         "sqs.SendMessage": 2,
     }
 
