@@ -208,6 +208,26 @@ def task_definition(seed: ServiceSeed) -> dict[str, Any]:
     }
 
 
+def _create_service(seed: ServiceSeed, subnet: str, group: str, **extra: Any) -> str:
+    """Register the seed's task definition and create its Fargate service; its ARN."""
+    ecs = boto3.client("ecs")
+    definition = ecs.register_task_definition(**task_definition(seed))["taskDefinition"]
+    return str(
+        ecs.create_service(
+            cluster=seed.cluster,
+            serviceName=seed.name,
+            taskDefinition=definition["taskDefinitionArn"],
+            desiredCount=seed.desired,
+            launchType="FARGATE",
+            networkConfiguration={
+                "awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}
+            },
+            tags=[{"key": k, "value": v} for k, v in seed.tags],
+            **extra,
+        )["service"]["serviceArn"]
+    )
+
+
 def seed_fleet(*, samples: bool = False) -> dict[str, str]:
     """Create the fleet; returns service label -> service ARN. Run inside the runner's AWS env.
     `samples`: also what the samples in events/ name (`autopilot local seed` does)."""
@@ -223,19 +243,7 @@ def seed_fleet(*, samples: bool = False) -> dict[str, str]:
         ecs.create_cluster(clusterName=cluster)
     arns: dict[str, str] = {}
     for seed in SERVICES:
-        definition = ecs.register_task_definition(**task_definition(seed))["taskDefinition"]
-        service = ecs.create_service(
-            cluster=seed.cluster,
-            serviceName=seed.name,
-            taskDefinition=definition["taskDefinitionArn"],
-            desiredCount=seed.desired,
-            launchType="FARGATE",
-            networkConfiguration={
-                "awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group["GroupId"]]}
-            },
-            tags=[{"key": k, "value": v} for k, v in seed.tags],
-        )["service"]
-        arns[f"{seed.cluster}/{seed.name}"] = service["serviceArn"]
+        arns[f"{seed.cluster}/{seed.name}"] = _create_service(seed, subnet, group["GroupId"])
     # Two services scale with Application Auto Scaling: parking must save and restore that too.
     autoscaling = boto3.client("application-autoscaling")
     for resource, low, high in (("service/staging/web", 1, 4), ("service/prod/api", 2, 10)):
@@ -263,7 +271,7 @@ def seed_sample_fixtures(subnet: str, group: str) -> dict[str, str]:
     """What the samples in events/ name, beyond the core fleet: prod/payments (blue/green through
     CodeDeploy `AppECS-prod-payments` / `DgpECS-prod-payments`, scan-gated at HIGH), the composite
     alarm `prod-web-degraded` tied to prod/web by its tag, and two pushed images."""
-    ecr, ecs = boto3.client("ecr"), boto3.client("ecs")
+    ecr = boto3.client("ecr")
     ecr.create_repository(repositoryName=PAYMENTS, imageScanningConfiguration={"scanOnPush": True})
     push_image(PAYMENTS, "main", 1)
     for repository, tag, build in SAMPLE_IMAGES:
@@ -277,13 +285,10 @@ def seed_sample_fixtures(subnet: str, group: str) -> dict[str, str]:
         ((PAYMENTS, image(PAYMENTS, 1)),),
         (("autopilot:track", "tag:main"), ("autopilot:scan", "HIGH"), ("team", "payments")),
     )
-    definition = ecs.register_task_definition(**task_definition(seed))["taskDefinition"]
-    service = ecs.create_service(
-        cluster=seed.cluster,
-        serviceName=seed.name,
-        taskDefinition=definition["taskDefinitionArn"],
-        desiredCount=seed.desired,
-        launchType="FARGATE",
+    service_arn = _create_service(
+        seed,
+        subnet,
+        group,
         deploymentController={"type": "CODE_DEPLOY"},
         loadBalancers=[
             {
@@ -293,11 +298,7 @@ def seed_sample_fixtures(subnet: str, group: str) -> dict[str, str]:
                 "containerPort": 8080,
             }
         ],
-        networkConfiguration={
-            "awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [group]}
-        },
-        tags=[{"key": k, "value": v} for k, v in seed.tags],
-    )["service"]
+    )
     codedeploy = boto3.client("codedeploy")
     codedeploy.create_application(applicationName="AppECS-prod-payments", computePlatform="ECS")
     codedeploy.create_deployment_group(
@@ -312,7 +313,7 @@ def seed_sample_fixtures(subnet: str, group: str) -> dict[str, str]:
         AlarmActions=[ON_CALL_TOPIC],
         Tags=[{"Key": "autopilot:service", "Value": "prod/web"}],
     )
-    return {"prod/payments": service["serviceArn"]}
+    return {"prod/payments": service_arn}
 
 
 def running_images(service_arn: str) -> dict[str, str]:
