@@ -5,4 +5,4 @@ from autopilot.models.events import AlarmStateChangeEvent
 from autopilot.planner import planner
 from autopilot.workflows.plan_alarm import on_alarm
 
-handler = planner(AlarmStateChangeEvent.model_validate, on_alarm, source="alarms")
+handler = planner(AlarmStateChangeEvent.parse, on_alarm, source="alarms")

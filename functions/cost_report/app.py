@@ -36,4 +36,4 @@ def _report(document: CostReportDocument) -> dict[str, Any]:
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return handle_event(event, CostReportDocument.model_validate, _report, source="cost_report")
+    return handle_event(event, CostReportDocument.parse, _report, source="cost_report")

@@ -4,4 +4,4 @@ from autopilot.models.events import EcrImageActionEvent
 from autopilot.planner import planner
 from autopilot.workflows.plan_push import on_push
 
-handler = planner(EcrImageActionEvent.model_validate, on_push, source="ecr_push")
+handler = planner(EcrImageActionEvent.parse, on_push, source="ecr_push")

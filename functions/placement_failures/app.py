@@ -3,4 +3,4 @@
 from autopilot.planner import planner
 from autopilot.workflows.placement_action import EcsServiceActionEvent, on_placement_failure
 
-handler = planner(EcsServiceActionEvent.model_validate, on_placement_failure, source="placement")
+handler = planner(EcsServiceActionEvent.parse, on_placement_failure, source="placement")

@@ -4,4 +4,4 @@ from autopilot.models.events import ImageScanEvent
 from autopilot.planner import planner
 from autopilot.workflows.plan_push import on_scan
 
-handler = planner(ImageScanEvent.model_validate, on_scan, source="scan_events")
+handler = planner(ImageScanEvent.parse, on_scan, source="scan_events")

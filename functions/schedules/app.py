@@ -4,4 +4,4 @@ from autopilot.models.events import ScheduleDocument
 from autopilot.planner import planner
 from autopilot.workflows.plan_schedule import on_schedule
 
-handler = planner(ScheduleDocument.model_validate, on_schedule, source="schedules")
+handler = planner(ScheduleDocument.parse, on_schedule, source="schedules")

@@ -223,7 +223,7 @@ def _through_the_executor(case: Case, plan: FaultPlan, result: Run) -> None:
     dead-lettered; then a person redrives it and it is received until done again."""
     assert case.request is not None
     request = case.request
-    message = QueuedMessage("m-1", "r-1", request.model_dump_json(), request.service_arn)
+    message = QueuedMessage("m-1", "r-1", request.to_json(), request.service_arn)
     inbox = _Inbox()
     dead = _receive(case, plan, result, message, inbox)
     if (inbox.dead or dead) and plan.down:
@@ -695,7 +695,7 @@ def _capacity_case(kind: str, **request: object) -> Case:
     else:
         world.autoscaling.register("prod", "api", 2, 6)
     trigger = f"schedule-execution-{kind}"
-    action = CapacityRequest.model_validate(
+    action = CapacityRequest.parse(
         {
             "action_id": action_id(trigger, arn, kind),
             "service_arn": arn,

@@ -28,7 +28,7 @@ def forge(moto: Moto, request: ActionRequest) -> None:
     with moto.app.aws_environment():
         boto3.client("sqs").send_message(
             QueueUrl=moto.app.physical("ActionsQueue")["Ref"],
-            MessageBody=request.model_dump_json(),
+            MessageBody=request.to_json(),
             MessageGroupId=request.service_arn,
             MessageDeduplicationId=request.action_id,
         )

@@ -410,7 +410,7 @@ def test_the_alarm_planner_reads_a_fleet_of_100_services_in_one_pass(app: LocalA
                 "before-call.*.*", lambda model, **_: calls.append(model.name)
             )
             gateways[service] = client
-        event = AlarmStateChangeEvent.model_validate(sample_events.alarm("big-p99", "big", "x"))
+        event = AlarmStateChangeEvent.parse(sample_events.alarm("big-p99", "big", "x"))
 
         # When its ALARM event is planned
         plan = plan_alarm(
@@ -438,7 +438,7 @@ def test_the_alarm_planner_reads_a_fleet_of_100_services_in_one_pass(app: LocalA
 
 def test_a_target_tracking_alarm_costs_the_planner_no_call(app: LocalApp) -> None:
     # Given a target tracking alarm's event
-    event = AlarmStateChangeEvent.model_validate(
+    event = AlarmStateChangeEvent.parse(
         sample_events.alarm(
             "TargetTracking-service/staging/web-AlarmLow-1",
             "staging",

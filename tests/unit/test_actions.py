@@ -46,7 +46,7 @@ def deploy(scan: ScanResult | None = None) -> DeployRequest:
 
 
 def track(result: str, reason: str = "") -> TrackRequest:
-    return TrackRequest.model_validate(
+    return TrackRequest.parse(
         {
             "action_id": ACTION_ID,
             "service_arn": SERVICE_ARN,
@@ -76,7 +76,7 @@ def rollback(
 
 
 def operator(kind: str, digest: str | None = None) -> OperatorRequest:
-    return OperatorRequest.model_validate(
+    return OperatorRequest.parse(
         {
             "action_id": ACTION_ID,
             "service_arn": SERVICE_ARN,
@@ -110,7 +110,7 @@ REQUESTS: list[ActionRequest] = [
 def test_each_request_kind_round_trips_through_json(request_: ActionRequest) -> None:
     # Given a request as a planner or an operator builds it
     # When it is sent as JSON and parsed back on the other side
-    parsed = parse_action(request_.model_dump_json())
+    parsed = parse_action(request_.to_json())
 
     # Then it is the same request, of the same class
     assert type(parsed) is type(request_)
@@ -133,7 +133,7 @@ def test_the_kind_picks_the_request_class(kind: str, cls: type[ActionRequest]) -
     message = next(r for r in REQUESTS if r.kind == kind)
 
     # When it is parsed
-    parsed = parse_action(message.model_dump_json())
+    parsed = parse_action(message.to_json())
 
     # Then it is the class for that kind
     assert isinstance(parsed, cls)
@@ -145,7 +145,7 @@ def test_a_deploy_request_keeps_the_push_and_the_scan_as_domain_values() -> None
     request_ = deploy(ScanResult("COMPLETE", {"HIGH": 1}))
 
     # When it is sent and parsed back
-    parsed = parse_action(request_.model_dump_json())
+    parsed = parse_action(request_.to_json())
 
     # Then push and scan are the domain's own types, with the trigger time still aware
     assert isinstance(parsed, DeployRequest)
@@ -160,7 +160,7 @@ def test_a_deploy_request_keeps_the_push_and_the_scan_as_domain_values() -> None
 @pytest.mark.parametrize("kind", ["deploy-now", "", "PAUSE"])
 def test_an_unknown_kind_is_refused(kind: str) -> None:
     # Given a message whose kind no request has
-    body = json.loads(operator("pause").model_dump_json())
+    body = json.loads(operator("pause").to_json())
     body["kind"] = kind
 
     # When it is parsed

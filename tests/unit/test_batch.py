@@ -34,7 +34,7 @@ def message(message_id: str, service: str, kind: str = "pause") -> QueuedMessage
         trigger_time=datetime(2026, 11, 20, tzinfo=UTC),
         kind=kind,  # type: ignore[arg-type]
     )
-    return QueuedMessage(message_id, f"receipt-{message_id}", request.model_dump_json(), service)
+    return QueuedMessage(message_id, f"receipt-{message_id}", request.to_json(), service)
 
 
 @dataclass

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import BaseModel, ValidationError
 
 from autopilot.domain.fleet import ImagePush
 from autopilot.domain.scan import ScanResult
+from autopilot.models.base import Invalid, Model
 from autopilot.models.events import (
     AlarmStateChangeEvent,
     CodeDeployStateChangeEvent,
@@ -44,13 +44,13 @@ def push_event(**detail: object) -> EcrImageActionEvent:
     body = sample("ecr_image_push.json")
     body["detail"].update(detail)
     body["detail"] = {k: v for k, v in body["detail"].items() if v is not None}
-    return EcrImageActionEvent.model_validate(body)
+    return EcrImageActionEvent.parse(body)
 
 
 def scan_event(name: str = "ecr_image_scan.json", /, **detail: object) -> ImageScanEvent:
     body = sample(name)
     body["detail"].update(detail)
-    return ImageScanEvent.model_validate(body)
+    return ImageScanEvent.parse(body)
 
 
 # Every sample file parses with its model.
@@ -60,7 +60,7 @@ SCHEDULE_DOCUMENTS = ["schedule_park.json", "schedule_unpark.json", "schedule_sc
 INDEX_DOCUMENTS = ["fleet_reindex.json"]
 # AWS's samples that no function takes, kept to check what the local runner answers.
 UNTAKEN_SAMPLES = ["ecr_pull_through_cache.json"]
-SAMPLES: list[tuple[str, type[BaseModel]]] = [
+SAMPLES: list[tuple[str, type[Model]]] = [
     ("ecs_service_placement_failure.json", EcsServiceActionEvent),
     ("ecr_image_push.json", EcrImageActionEvent),
     ("ecr_image_push_semver.json", EcrImageActionEvent),
@@ -85,12 +85,12 @@ SAMPLES: list[tuple[str, type[BaseModel]]] = [
 
 
 @pytest.mark.parametrize(("name", "model"), SAMPLES)
-def test_each_sample_event_parses_with_its_model(name: str, model: type[BaseModel]) -> None:
+def test_each_sample_event_parses_with_its_model(name: str, model: type[Model]) -> None:
     # Given a documented sample event
     body = sample(name)
 
     # When it is parsed with the model for its detail-type
-    event = model.model_validate(body)
+    event = model.parse(body)
 
     # Then it parses, keeping the envelope's id and source
     assert isinstance(event, model)
@@ -114,15 +114,15 @@ def test_the_documented_pull_through_cache_sample_has_a_time_that_does_not_exist
 
     # When its envelope is parsed the way every handler parses one
     # Then its time (29 February 2023) is refused
-    with pytest.raises(ValidationError, match="time"):
-        EventBridgeEvent.model_validate(body)
+    with pytest.raises(Invalid, match="time"):
+        EventBridgeEvent.parse(body)
 
 
 @pytest.mark.parametrize("name", SCHEDULE_DOCUMENTS)
 def test_each_sample_schedule_document_parses(name: str) -> None:
     # Given a schedule document as Scheduler delivers it (no EventBridge envelope)
     # When it is parsed
-    document = ScheduleDocument.model_validate(sample(name))
+    document = ScheduleDocument.parse(sample(name))
 
     # Then it names its action and group
     assert document.action in {"park", "unpark", "scale"}
@@ -138,20 +138,18 @@ def test_each_sample_schedule_document_parses(name: str) -> None:
         ("inspector2_scan.json", AlarmStateChangeEvent),
     ],
 )
-def test_an_event_does_not_parse_as_another_kind(name: str, model: type[BaseModel]) -> None:
+def test_an_event_does_not_parse_as_another_kind(name: str, model: type[Model]) -> None:
     # Given a sample of one detail-type
     # When it is parsed with another's model
     # Then it is refused
-    with pytest.raises(ValueError, match="validation error"):
-        model.model_validate(sample(name))
+    with pytest.raises(Invalid, match=r"Invalid enum value .* - at `\$.detail-type`"):
+        model.parse(sample(name))
 
 
 def test_the_deployment_events_carry_what_tracking_needs() -> None:
     # Given the ECS deployment samples
-    completed = EcsDeploymentStateChangeEvent.model_validate(
-        sample("ecs_deployment_completed.json")
-    )
-    failed = EcsDeploymentStateChangeEvent.model_validate(sample("ecs_deployment_failed.json"))
+    completed = EcsDeploymentStateChangeEvent.parse(sample("ecs_deployment_completed.json"))
+    failed = EcsDeploymentStateChangeEvent.parse(sample("ecs_deployment_failed.json"))
 
     # When they are read
     # Then the service ARN, event name, deployment id and reason are there
@@ -174,7 +172,7 @@ def test_the_codedeploy_events_carry_application_group_deployment_and_state(
 ) -> None:
     # Given a CodeDeploy sample
     # When it is parsed
-    event = CodeDeployStateChangeEvent.model_validate(sample(name))
+    event = CodeDeployStateChangeEvent.parse(sample(name))
 
     # Then the deployment it is about and its state are there
     assert event.detail.application == "AppECS-prod-payments"
@@ -200,7 +198,7 @@ def test_alarm_dimensions_are_those_of_every_metric_stat_entry(
 ) -> None:
     # Given an alarm sample: single metric, metric math (an expression and two metrics),
     # or composite (a rule over other alarms, no metrics)
-    event = AlarmStateChangeEvent.model_validate(sample(name))
+    event = AlarmStateChangeEvent.parse(sample(name))
 
     # When its dimensions are read
     # Then every metricStat entry contributes its own; expressions and rules none
@@ -209,7 +207,7 @@ def test_alarm_dimensions_are_those_of_every_metric_stat_entry(
 
 def test_an_alarm_event_names_the_alarm_its_state_and_arn() -> None:
     # Given the single-metric sample
-    event = AlarmStateChangeEvent.model_validate(sample("cloudwatch_alarm_state_change.json"))
+    event = AlarmStateChangeEvent.parse(sample("cloudwatch_alarm_state_change.json"))
 
     # When it is read
     # Then the alarm's name, ARN and new state are there
@@ -222,7 +220,7 @@ def test_an_alarm_event_names_the_alarm_its_state_and_arn() -> None:
 
 def test_a_composite_alarm_keeps_its_rule() -> None:
     # Given the composite sample
-    event = AlarmStateChangeEvent.model_validate(sample("cloudwatch_alarm_composite.json"))
+    event = AlarmStateChangeEvent.parse(sample("cloudwatch_alarm_composite.json"))
 
     # When it is read
     # Then its rule is kept and it has no metrics
@@ -236,7 +234,7 @@ def test_a_composite_alarm_keeps_its_rule() -> None:
 
 def test_a_successful_tagged_push_becomes_an_image_push() -> None:
     # Given the documented push sample
-    event = EcrImageActionEvent.model_validate(sample("ecr_image_push.json"))
+    event = EcrImageActionEvent.parse(sample("ecr_image_push.json"))
 
     # When the push is read from it
     push = image_push(event)
@@ -263,7 +261,7 @@ def test_a_successful_tagged_push_becomes_an_image_push() -> None:
 )
 def test_samples_that_are_not_deployable_pushes_are_ignored(name: str, why: str) -> None:
     # Given a deletion, a failed push or an untagged push
-    event = EcrImageActionEvent.model_validate(sample(name))
+    event = EcrImageActionEvent.parse(sample(name))
 
     # When the push is read from it
     # Then it is ignored, saying why

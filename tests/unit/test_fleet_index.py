@@ -554,7 +554,7 @@ def test_the_executor_tells_the_index_the_revision_it_rolled_out() -> None:
 
     # When the executor deploys it
     ctx = world.context()
-    [entry] = [execute(ctx, parse_action(m.model_dump_json())) for m in world.queue.messages]
+    [entry] = [execute(ctx, parse_action(m.to_json())) for m in world.queue.messages]
 
     # Then the index names the new revision right away, under the same repository
     assert entry.outcome is Outcome.DEPLOYED
@@ -575,7 +575,7 @@ def test_an_index_that_cannot_be_written_does_not_fail_the_deploy() -> None:
 
     # When the executor deploys
     ctx = world.context()
-    [entry] = [execute(ctx, parse_action(m.model_dump_json())) for m in world.queue.messages]
+    [entry] = [execute(ctx, parse_action(m.to_json())) for m in world.queue.messages]
 
     # Then the deploy is done and recorded; the index catches up from the next event or reindex
     assert entry.outcome is Outcome.DEPLOYED

@@ -41,7 +41,7 @@ def _event(
     body = json.loads((EVENTS / "ecs_service_placement_failure.json").read_text())
     body["id"], body["resources"] = event_id, list(services)
     body["detail"]["eventName"] = name
-    return EcsServiceActionEvent.model_validate(body)
+    return EcsServiceActionEvent.parse(body)
 
 
 def _plan_and_run(world: World, event: EcsServiceActionEvent) -> list[Outcome]:
@@ -49,7 +49,7 @@ def _plan_and_run(world: World, event: EcsServiceActionEvent) -> list[Outcome]:
     world.queue.messages.clear()
     on_placement_failure(event, Gateways(world))
     ctx = world.context()
-    return [execute(ctx, parse_action(m.model_dump_json())).outcome for m in world.queue.messages]
+    return [execute(ctx, parse_action(m.to_json())).outcome for m in world.queue.messages]
 
 
 def test_the_first_failure_in_an_hour_is_recorded_and_told_the_rest_are_not() -> None:
@@ -94,7 +94,7 @@ def test_a_redelivered_action_is_not_told_twice() -> None:
     _plan_and_run(world, _event("e1", web))
     [queued] = world.queue.messages
     # When SQS delivers the same action again
-    again = execute(world.context(), parse_action(queued.model_dump_json()))
+    again = execute(world.context(), parse_action(queued.to_json()))
     # Then the recorded entry is returned and nobody is told again
     assert again.outcome is Outcome.NOTIFIED
     assert len(world.notifier.sent) == 1
@@ -136,4 +136,4 @@ def test_the_request_survives_the_queue() -> None:
         capacity_providers=("FARGATE_SPOT",),
     )
     # Then it comes back as itself
-    assert parse_action(request.model_dump_json()) == request
+    assert parse_action(request.to_json()) == request

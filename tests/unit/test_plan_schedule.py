@@ -58,7 +58,7 @@ class FakeQueue(ActionQueue):
 
 def planned(body: dict[str, Any]) -> list[CapacityRequest]:
     queue = FakeQueue()
-    plan_schedule(ScheduleDocument.model_validate(body), FakeEcs(), FakeTagging(), queue, NOW)
+    plan_schedule(ScheduleDocument.parse(body), FakeEcs(), FakeTagging(), queue, NOW)
     requests = [r for r in queue.sent if isinstance(r, CapacityRequest)]
     assert len(requests) == len(queue.sent)
     return requests

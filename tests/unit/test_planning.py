@@ -50,7 +50,7 @@ def test_a_deployment_of_a_service_that_did_not_opt_in_queues_nothing() -> None:
     world.add_service("prod", "web", {"web": "nginx:1.27"})
     body = json.loads((EVENTS / "ecs_deployment_completed.json").read_text())
     body["resources"] = ["arn:aws:ecs:us-east-1:123456789012:service/prod/web"]
-    event = EcsDeploymentStateChangeEvent.model_validate(body)
+    event = EcsDeploymentStateChangeEvent.parse(body)
     # When it is planned
     with pytest.raises(IgnoredEvent, match="no opted-in service"):
         plan_deployment(event, world.codedeploy, world.tagging, world.queue)
@@ -64,7 +64,7 @@ def test_a_deployment_of_an_opted_in_service_is_tracked() -> None:
     web = world.add_service("prod", "web", {"web": "nginx:1.27"}, tags=TRACKED)
     body = json.loads((EVENTS / "ecs_deployment_completed.json").read_text())
     body["resources"] = [web]
-    event = EcsDeploymentStateChangeEvent.model_validate(body)
+    event = EcsDeploymentStateChangeEvent.parse(body)
     # When it is planned / Then its tracking is queued
     assert plan_deployment(event, world.codedeploy, world.tagging, world.queue) == [web]
     assert [m.service_arn for m in world.queue.messages] == [web]

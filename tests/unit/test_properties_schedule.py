@@ -1,5 +1,5 @@
-"""Properties of schedule documents (`ScheduleDocument`): any JSON is a document or a pydantic
-ValidationError (so the handler rejects it, never crashes), and valid documents round trip.
+"""Properties of schedule documents (`ScheduleDocument`): any JSON is a document or `Invalid`
+(so the handler rejects it, never crashes), and valid documents round trip.
 
 Deterministic: `derandomize=True` seeds each test from its own source and `database=None` keeps
 no examples between runs, so CI and a laptop try the same examples every time.
@@ -12,13 +12,13 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
 
+from autopilot.models.base import Invalid
 from autopilot.models.events import ScheduleDocument
 
 PROPERTY = settings(max_examples=100, deadline=None, derandomize=True, database=None)
 
-FIELDS = list(ScheduleDocument.model_fields)
+FIELDS = list(ScheduleDocument.__struct_fields__)
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner),
@@ -105,8 +105,8 @@ def test_any_json_value_is_a_document_or_a_validation_error(value: object) -> No
     # Then it is refused with ValidationError (so the handler rejects it into the dead-letter
     # queue) unless it is a document: no other exception escapes to fail the invocation
     try:
-        ScheduleDocument.model_validate(value)
-    except ValidationError:
+        ScheduleDocument.parse(value)
+    except Invalid:
         return
 
 
@@ -117,12 +117,12 @@ def test_any_object_with_the_documents_keys_is_a_document_or_a_validation_error(
 ) -> None:
     # Given an object using the document's own keys with plausible or arbitrary values
     try:
-        document = ScheduleDocument.model_validate(body)
-    except ValidationError:
+        document = ScheduleDocument.parse(body)
+    except Invalid:
         return
 
     # Then a document that parses reads back the same from its JSON
-    assert ScheduleDocument.model_validate_json(document.model_dump_json()) == document
+    assert ScheduleDocument.parse_json(document.to_json()) == document
 
 
 @PROPERTY
@@ -130,8 +130,8 @@ def test_any_object_with_the_documents_keys_is_a_document_or_a_validation_error(
 def test_a_valid_document_parses_and_round_trips_through_json(body: dict[str, Any]) -> None:
     # Given a complete document for park, unpark, scale or restore
     # When it is parsed, written as JSON (as Scheduler's Input) and parsed again
-    document = ScheduleDocument.model_validate(body)
-    again = ScheduleDocument.model_validate_json(document.model_dump_json())
+    document = ScheduleDocument.parse(body)
+    again = ScheduleDocument.parse_json(document.to_json())
 
     # Then nothing was lost, and the times are the same instants
     assert again == document
@@ -151,6 +151,6 @@ def test_a_valid_document_without_one_required_field_is_refused_not_crashed(
     # When it is parsed
     # Then it is a document (the field was optional) or a ValidationError
     try:
-        ScheduleDocument.model_validate(body)
-    except ValidationError:
+        ScheduleDocument.parse(body)
+    except Invalid:
         assert field in {"action", "group", "min", "max", "service_arn", "scale_id"}

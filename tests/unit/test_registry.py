@@ -66,7 +66,7 @@ def test_a_model_with_many_kinds_is_parsed_as_itself_for_each() -> None:
         ),
     ):
         # When it goes through the queue
-        parsed = parse_action(request.model_dump_json())
+        parsed = parse_action(request.to_json())
         # Then it comes back as its own model, equal to what was sent
         assert type(parsed) is type(request)
         assert parsed == request

@@ -72,5 +72,5 @@ def test_the_request_carries_the_operators_choice_and_defaults_to_no() -> None:
         "automatic": False,
         "to_revision": "9",
     }
-    assert RollbackRequest.model_validate(fields).quarantine is False
-    assert RollbackRequest.model_validate({**fields, "quarantine": True}).quarantine is True
+    assert RollbackRequest.parse(fields).quarantine is False
+    assert RollbackRequest.parse({**fields, "quarantine": True}).quarantine is True

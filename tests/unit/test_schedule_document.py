@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
 
 from autopilot.models.actions import CapacityRequest, parse_action
+from autopilot.models.base import Invalid
 from autopilot.models.events import ScheduleDocument
 
 SERVICE_ARN = "arn:aws:ecs:us-east-1:123456789012:service/prod/web"
@@ -18,7 +18,7 @@ CET = timezone(timedelta(hours=1))
 
 
 def document(**fields: Any) -> ScheduleDocument:
-    return ScheduleDocument.model_validate(fields)
+    return ScheduleDocument.parse(fields)
 
 
 # -- documented examples -----------------------------------------------------------------------
@@ -52,10 +52,10 @@ def document(**fields: Any) -> ScheduleDocument:
 def test_the_documented_schedule_documents_parse(body: dict[str, Any]) -> None:
     # Given a document as the README and the template write it
     # When it is parsed
-    parsed = ScheduleDocument.model_validate(body)
+    parsed = ScheduleDocument.parse(body)
 
     # Then every field it gave is kept as given
-    assert parsed.model_dump(exclude_unset=True, mode="json") == {
+    assert {k: v for k, v in parsed.to_dict().items() if k in body} == {
         **body,
         **({"hours": 4.0} if "hours" in body else {}),
     }
@@ -72,7 +72,7 @@ def test_scale_until_keeps_the_offset_it_was_given() -> None:
     }
 
     # When it is parsed
-    parsed = ScheduleDocument.model_validate(body)
+    parsed = ScheduleDocument.parse(body)
 
     # Then it ends at that instant: 22:00 UTC
     assert parsed.until == datetime(2026, 11, 27, 22, 0, tzinfo=UTC)
@@ -101,7 +101,7 @@ def test_the_templates_park_document_with_schedulers_context_parses() -> None:
     )
 
     # When it is parsed
-    parsed = ScheduleDocument.model_validate_json(body)
+    parsed = ScheduleDocument.parse_json(body)
 
     # Then the execution id, the (aware) scheduled time and the skip dates are read
     assert parsed.execution_id == EXECUTION_ID
@@ -120,7 +120,7 @@ def test_the_templates_park_document_without_skip_dates_parses() -> None:
     )
 
     # When it is parsed
-    parsed = ScheduleDocument.model_validate_json(body)
+    parsed = ScheduleDocument.parse_json(body)
 
     # Then there is no skip date
     assert parsed.skip_dates == []
@@ -137,7 +137,9 @@ def test_the_templates_park_document_without_skip_dates_parses() -> None:
         pytest.param(
             {"action": "scale", "min": 6, "max": 30}, "scale needs a group", id="scale no group"
         ),
-        pytest.param({"action": "park", "group": ""}, "at least 1 character", id="empty group"),
+        pytest.param(
+            {"action": "park", "group": ""}, r"length >= 1 - at `\$\.group`", id="empty group"
+        ),
         pytest.param(
             {"action": "scale", "group": "checkout", "max": 30},
             "scale needs min and max",
@@ -155,7 +157,7 @@ def test_the_templates_park_document_without_skip_dates_parses() -> None:
         ),
         pytest.param(
             {"action": "scale", "group": "checkout", "min": -1, "max": 30},
-            "greater than or equal to 0",
+            r"`int` >= 0 - at `\$\.min`",
             id="negative min",
         ),
         pytest.param(
@@ -188,12 +190,12 @@ def test_the_templates_park_document_without_skip_dates_parses() -> None:
                 "max": 30,
                 "until": "2026-11-27T23:00:00",
             },
-            "timezone info",
+            r"with a timezone component - at `\$\.until`",
             id="naive until",
         ),
         pytest.param(
             {"action": "scale", "group": "checkout", "min": 6, "max": 30, "hours": 0},
-            "greater than 0",
+            r"> 0.0 - at `\$\.hours`",
             id="zero hours",
         ),
         pytest.param(
@@ -218,7 +220,7 @@ def test_the_templates_park_document_without_skip_dates_parses() -> None:
         ),
         pytest.param(
             {"action": "park", "group": "nightly", "grop": "weekend"},
-            "Extra inputs are not permitted",
+            "unknown field `grop`",
             id="unknown field",
         ),
         pytest.param({"action": "shutdown", "group": "nightly"}, "action", id="unknown action"),
@@ -230,8 +232,8 @@ def test_an_incomplete_or_contradictory_document_is_refused(
     # Given a document that leaves out what its action needs, or says two things at once
     # When it is parsed
     # Then it is refused, for that reason
-    with pytest.raises(ValidationError, match=message):
-        ScheduleDocument.model_validate(body)
+    with pytest.raises(Invalid, match=message):
+        ScheduleDocument.parse(body)
 
 
 @pytest.mark.parametrize(
@@ -254,7 +256,7 @@ def test_scale_limits_of_zero_or_equal_are_accepted(extra: dict[str, int]) -> No
 
 
 def capacity_request(kind: str, **fields: Any) -> CapacityRequest:
-    return CapacityRequest.model_validate(
+    return CapacityRequest.parse(
         {
             "action_id": f"{kind}-4f1c2a",
             "service_arn": SERVICE_ARN,
@@ -298,12 +300,12 @@ def capacity_request(kind: str, **fields: Any) -> CapacityRequest:
 def test_a_capacity_request_survives_the_queue(request_: CapacityRequest) -> None:
     # Given a capacity request the schedule planner queued
     # When it is sent as JSON and read back by the executor
-    received = parse_action(request_.model_dump_json())
+    received = parse_action(request_.to_json())
 
     # Then it is the same capacity request, every field included
     assert isinstance(received, CapacityRequest)
     assert received == request_
-    assert received.model_dump() == request_.model_dump()
+    assert received.to_dict() == request_.to_dict()
     assert received.skip_dates == request_.skip_dates
     assert received.until == request_.until
     if request_.until is not None:
@@ -340,9 +342,7 @@ def test_a_delivery_is_named_by_its_schedule_and_scheduled_time() -> None:
 def test_schedulers_retry_of_a_firing_is_the_same_trigger_whatever_its_execution_id() -> None:
     # Given two deliveries of one firing: Scheduler gives each attempt its own execution id
     first = delivered_park()
-    retry = document(
-        **{**first.model_dump(mode="json", exclude_unset=True), "execution_id": "d32c5kddcf5bb8c3"}
-    )
+    retry = document(**{**first.to_dict(), "execution_id": "d32c5kddcf5bb8c3"})
 
     # Then they are the same trigger
     assert first.execution_id != retry.execution_id
@@ -382,7 +382,7 @@ def test_a_document_without_schedule_and_time_falls_back_to_what_it_has(
 def test_a_schedule_arn_scheduler_did_not_fill_in_is_refused() -> None:
     # Given a document with the context attribute left as written in the template
     # Then it is refused (it would make every firing the same trigger)
-    with pytest.raises(ValidationError, match="schedule_arn"):
+    with pytest.raises(Invalid, match="schedule_arn"):
         document(
             action="park",
             group="nightly",

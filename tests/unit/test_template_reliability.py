@@ -321,7 +321,7 @@ def test_a_schedules_document_names_its_firing_and_parses(name: str) -> None:
     delivered = sample_events.scheduler_delivery(json.loads(text), at, schedule_arn=arn)
 
     # When it is parsed
-    document = ScheduleDocument.model_validate(delivered)
+    document = ScheduleDocument.parse(delivered)
 
     # Then it names that firing of that schedule, whatever the attempt
     assert "<aws.scheduler.schedule-arn>" in text

@@ -41,7 +41,7 @@ def pause(service: str, requested_by: str = "") -> str:
         trigger_time=datetime(2026, 11, 20, tzinfo=UTC),
         kind="pause",
         requested_by=requested_by,
-    ).model_dump_json()
+    ).to_json()
 
 
 def record(body: str, group: str, sender: str) -> dict[str, object]:

@@ -43,7 +43,7 @@ def _api(world: World, desired: int = 3, scaling: tuple[int, int] | None = (2, 6
 def _request(
     arn: str, kind: str, trigger: str = "execution-1", **fields: object
 ) -> CapacityRequest:
-    return CapacityRequest.model_validate(
+    return CapacityRequest.parse(
         {
             "action_id": action_id(trigger, arn, kind),
             "service_arn": arn,

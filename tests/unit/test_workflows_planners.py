@@ -22,7 +22,7 @@ def _alarm_event(state: str = "ALARM") -> AlarmStateChangeEvent:
     """The documented sample: prod-web-cpu-high, dimensions ClusterName=prod ServiceName=web."""
     body: dict[str, Any] = json.loads((EVENTS / "cloudwatch_alarm_state_change.json").read_text())
     body["detail"]["state"]["value"] = state
-    return AlarmStateChangeEvent.model_validate(body)
+    return AlarmStateChangeEvent.parse(body)
 
 
 def test_an_alarm_tagged_for_two_services_queues_one_rollback_each() -> None:
@@ -126,9 +126,7 @@ def test_a_schedule_queues_its_group_and_a_redelivery_is_deduplicated() -> None:
         "prod", "api", {"api": "api:1"}, tags={"autopilot:schedule": "nightly peak"}
     )
     world.add_service("prod", "web", {"web": "web:1"}, tags={"autopilot:schedule": "peak"})
-    document = ScheduleDocument.model_validate(
-        json.loads((EVENTS / "schedule_park.json").read_text())
-    )
+    document = ScheduleDocument.parse(json.loads((EVENTS / "schedule_park.json").read_text()))
 
     for _ in range(2):
         plan_schedule(document, world.ecs, world.tagging, world.queue, T0)

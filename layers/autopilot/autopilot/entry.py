@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
-
 from autopilot import wiring
+from autopilot.models.base import Invalid, reason
 from autopilot.models.events import IgnoredEvent
 from autopilot.observability import count, logger
 
@@ -24,24 +23,22 @@ def on_event(
     work: Callable[[Event], dict[str, Any]],
     dead_letter: Callable[[Mapping[str, Any], str], None],
 ) -> dict[str, Any]:
-    """`parse` is a model's validator (e.g. `Model.model_validate`); `work` gets its result."""
+    """`parse` is a model's parser (e.g. `Model.parse`); `work` gets its result."""
     try:
         parsed = parse(event)
-    except ValidationError as exc:
-        reason = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()
-        )
+    except Invalid as exc:
+        why = reason(exc)
         logger.error(
             "malformed event kept in the dead-letter queue",
             extra={
-                "reason": reason,
+                "reason": why,
                 "event_id": event.get("id"),
                 "detail_type": event.get("detail-type"),
             },
         )
         count("MalformedEvent")
-        dead_letter(event, reason)
-        return {"status": "rejected", "reason": reason}
+        dead_letter(event, why)
+        return {"status": "rejected", "reason": why}
     logger.append_keys(event_id=event.get("id"))
     logger.debug("event received", extra={"event": event})
     try:

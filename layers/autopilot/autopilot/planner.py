@@ -1,6 +1,6 @@
 """A planner function's handler, from its event model, its planning function and its name.
 
-    handler = planner(EcrImageActionEvent.model_validate, on_push, source="ecr_push")
+    handler = planner(EcrImageActionEvent.parse, on_push, source="ecr_push")
 
 The handler logs with the Lambda context, flushes metrics, rejects a malformed event to the
 dead-letter queue, reports an ignored one, and hands the parsed event to the planning function
@@ -71,7 +71,7 @@ def planner(
     *,
     source: str,
 ) -> Handler:
-    """`parse`: the event model's validator; `plan`: what to do with the parsed event (its
+    """`parse`: the event model's parser; `plan`: what to do with the parsed event (its
     result is the handler's answer); `source`: the function's name, in dead letters."""
     gateways = WiredGateways()
 

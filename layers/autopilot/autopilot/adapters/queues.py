@@ -39,7 +39,7 @@ class ActionQueue:
         # redelivered event within SQS's five-minute window (the ledger covers the rest).
         self._sqs.send_message(
             QueueUrl=self._url,
-            MessageBody=request.model_dump_json(),
+            MessageBody=request.to_json(),
             MessageGroupId=request.service_arn,
             MessageDeduplicationId=request.action_id,
         )

@@ -9,15 +9,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from autopilot.domain.fleet import ImagePush
 from autopilot.domain.scan import ScanResult
+from autopilot.models.base import Model
 
 
-class ActionBase(BaseModel):
-    model_config = ConfigDict(defer_build=True, frozen=True)
-
+class ActionBase(Model, frozen=True, kw_only=True):
     action_id: str
     service_arn: str
     trigger: str  # what asked: ecr-push, ecr-scan, alarm, ecs-deployment, codedeploy, operator
@@ -29,7 +26,7 @@ class ActionBase(BaseModel):
     kind: str  # each request model narrows it to its Literal: the discriminator
 
 
-class DeployRequest(ActionBase):
+class DeployRequest(ActionBase, frozen=True, kw_only=True):
     """Roll a pushed image out to one service (re-decided by the executor before acting)."""
 
     kind: Literal["deploy"] = "deploy"
@@ -37,7 +34,7 @@ class DeployRequest(ActionBase):
     scan: ScanResult | None = None  # the scan result the trigger carried, if any
 
 
-class TrackRequest(ActionBase):
+class TrackRequest(ActionBase, frozen=True, kw_only=True):
     """A deployment ended: if the automation started it, record how."""
 
     kind: Literal["track"] = "track"
@@ -46,7 +43,7 @@ class TrackRequest(ActionBase):
     reason: str = ""
 
 
-class RollbackRequest(ActionBase):
+class RollbackRequest(ActionBase, frozen=True, kw_only=True):
     """Return the service to a known-good revision (automatic after an alarm, or an operator's)."""
 
     kind: Literal["rollback"] = "rollback"
@@ -56,7 +53,7 @@ class RollbackRequest(ActionBase):
     quarantine: bool = False  # operator: quarantine what a roll-forward (--to newer) leaves
 
 
-class CapacityRequest(ActionBase):
+class CapacityRequest(ActionBase, frozen=True, kw_only=True):
     """Park, unpark, scale for a peak, or restore after one (from a schedule)."""
 
     kind: Literal["park", "unpark", "scale", "restore"]
@@ -69,22 +66,22 @@ class CapacityRequest(ActionBase):
     scale_id: str | None = None  # restore: which peak it ends
 
 
-class OperatorRequest(ActionBase):
+class OperatorRequest(ActionBase, frozen=True, kw_only=True):
     kind: Literal["pause", "resume", "release"]
     digest: str | None = None  # for release
     operator: str = ""
 
 
-class ResumeHeldRequest(ActionBase):
+class ResumeHeldRequest(ActionBase, frozen=True, kw_only=True):
     """An alarm tied to the service went back to OK: deploy the push it held, if it may go now."""
 
     kind: Literal["resume-held"] = "resume-held"
     alarm: str
 
 
-# Any request on the actions queue. The union pydantic parses with is derived from the
-# registered action kinds (`autopilot.workflows.registry`); statically every request is an
-# ActionBase with a `kind`.
+# Any request on the actions queue: the model its `kind` names is found among the registered
+# action kinds (`autopilot.workflows.registry`); statically every request is an ActionBase
+# with a `kind`.
 ActionRequest = ActionBase
 
 

@@ -1,14 +1,8 @@
-"""EventBridge events, typed at the edge with pydantic models.
+"""EventBridge events, typed at the edge (msgspec Structs: `autopilot.models.base`).
 
-Field names follow the AWS documentation of each event; unknown fields are kept out of the
-way (pydantic ignores them), so an AWS addition never breaks parsing.
-
-The envelope is `EventBridgeEvent`, the fields of Powertools' `EventBridgeModel` without the
-parser package: importing that package costs the planners about 6 ms and 1 MB of every cold
-start for one base class.
-
-Every model here and in `models.actions` builds its validator on first use (`defer_build`): a
-handler builds the schemas of what it parses, not of every event the application knows.
+Field names follow the AWS documentation of each event; unknown fields are ignored, so an AWS
+addition never breaks parsing. Fields whose AWS names are not Python names (`detail-type`,
+`repository-name`) carry them as their wire name.
 """
 
 from __future__ import annotations
@@ -17,52 +11,46 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    model_validator,
-)
+from msgspec import Meta, field
 
 from autopilot.domain.fleet import ImagePush
 from autopilot.domain.scan import ScanResult
+from autopilot.models.base import Model
 
-Digest = Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
+Digest = Annotated[str, Meta(pattern=r"^sha256:[0-9a-f]{64}$")]
+NonEmpty = Annotated[str, Meta(min_length=1)]
+Aware = Annotated[datetime, Meta(tz=True)]  # a time with its zone: never guessed
+AtLeastOne = Annotated[list[str], Meta(min_length=1)]
+Count = Annotated[int, Meta(ge=0)]
 
 
-class EventBridgeEvent(BaseModel):
+class EventBridgeEvent(Model, frozen=True, kw_only=True):
     """The envelope EventBridge puts around every event; each event narrows `detail-type`,
     `source` and `detail`."""
-
-    model_config = ConfigDict(defer_build=True, populate_by_name=True)
 
     version: str
     id: str
     source: str
     account: str
-    time: datetime
+    time: Aware
     region: str
     resources: list[str]
-    detail_type: str = Field(alias="detail-type")
+    detail_type: str = field(name="detail-type")
     detail: Any
-    replay_name: str | None = Field(default=None, alias="replay-name")
+    replay_name: str | None = field(default=None, name="replay-name")
 
 
-class EcrImageActionDetail(BaseModel):
-    model_config = ConfigDict(defer_build=True, populate_by_name=True, frozen=True)
-
+class EcrImageActionDetail(Model, frozen=True, kw_only=True):
     result: str
-    repository_name: str = Field(alias="repository-name", min_length=1)
-    image_digest: Digest | None = Field(default=None, alias="image-digest")
-    action_type: str = Field(alias="action-type")
-    image_tag: str | None = Field(default=None, alias="image-tag")
-    manifest_media_type: str | None = Field(default=None, alias="manifest-media-type")
+    repository_name: NonEmpty = field(name="repository-name")
+    image_digest: Digest | None = field(default=None, name="image-digest")
+    action_type: str = field(name="action-type")
+    image_tag: str | None = field(default=None, name="image-tag")
+    manifest_media_type: str | None = field(default=None, name="manifest-media-type")
 
 
-class EcrImageActionEvent(EventBridgeEvent):
-    detail_type: Literal["ECR Image Action"] = Field(alias="detail-type")
+class EcrImageActionEvent(EventBridgeEvent, frozen=True, kw_only=True):
+    detail_type: Literal["ECR Image Action"] = field(name="detail-type")
     source: Literal["aws.ecr"]
     detail: EcrImageActionDetail
 
@@ -96,34 +84,30 @@ def image_push(event: EcrImageActionEvent) -> ImagePush:
 # -- deployments ------------------------------------------------------------------------------
 
 
-class EcsDeploymentDetail(BaseModel):
-    model_config = ConfigDict(defer_build=True, frozen=True)
-
+class EcsDeploymentDetail(Model, frozen=True, kw_only=True):
     eventType: str  # noqa: N815 - AWS's field names
     eventName: str  # noqa: N815
-    deploymentId: str = Field(min_length=1)  # noqa: N815
+    deploymentId: NonEmpty  # noqa: N815
     reason: str = ""
 
 
-class EcsDeploymentStateChangeEvent(EventBridgeEvent):
-    detail_type: Literal["ECS Deployment State Change"] = Field(alias="detail-type")
+class EcsDeploymentStateChangeEvent(EventBridgeEvent, frozen=True, kw_only=True):
+    detail_type: Literal["ECS Deployment State Change"] = field(name="detail-type")
     source: Literal["aws.ecs"]
-    resources: list[str] = Field(min_length=1)
+    resources: AtLeastOne
     detail: EcsDeploymentDetail
 
 
-class CodeDeployDetail(BaseModel):
-    model_config = ConfigDict(defer_build=True, frozen=True)
-
+class CodeDeployDetail(Model, frozen=True, kw_only=True):
     application: str
     deploymentGroup: str  # noqa: N815
-    deploymentId: str = Field(min_length=1)  # noqa: N815
+    deploymentId: NonEmpty  # noqa: N815
     state: str
 
 
-class CodeDeployStateChangeEvent(EventBridgeEvent):
-    detail_type: Literal["CodeDeploy Deployment State-change Notification"] = Field(
-        alias="detail-type"
+class CodeDeployStateChangeEvent(EventBridgeEvent, frozen=True, kw_only=True):
+    detail_type: Literal["CodeDeploy Deployment State-change Notification"] = field(
+        name="detail-type"
     )
     source: Literal["aws.codedeploy"]
     detail: CodeDeployDetail
@@ -132,59 +116,47 @@ class CodeDeployStateChangeEvent(EventBridgeEvent):
 # -- alarms -----------------------------------------------------------------------------------
 
 
-class AlarmMetric(BaseModel):
-    model_config = ConfigDict(defer_build=True, frozen=True)
-
+class AlarmMetric(Model, frozen=True, kw_only=True):
     name: str = ""
     namespace: str = ""
-    dimensions: dict[str, str] = Field(default_factory=dict)
+    dimensions: dict[str, str] = field(default_factory=dict)
 
 
-class AlarmMetricStat(BaseModel):
-    model_config = ConfigDict(defer_build=True, frozen=True)
-
+class AlarmMetricStat(Model, frozen=True, kw_only=True):
     metric: AlarmMetric
 
 
-class AlarmQuery(BaseModel):
-    model_config = ConfigDict(defer_build=True, frozen=True)
-
+class AlarmQuery(Model, frozen=True, kw_only=True):
     id: str = ""
     metricStat: AlarmMetricStat | None = None  # noqa: N815
     expression: str | None = None
 
 
-class AlarmConfiguration(BaseModel):
-    model_config = ConfigDict(defer_build=True, frozen=True)
-
-    metrics: list[AlarmQuery] = Field(default_factory=list)
+class AlarmConfiguration(Model, frozen=True, kw_only=True):
+    metrics: list[AlarmQuery] = field(default_factory=list)
     alarmRule: str | None = None  # noqa: N815 - composite alarms
 
 
-class AlarmStateValue(BaseModel):
-    model_config = ConfigDict(defer_build=True, frozen=True)
-
+class AlarmStateValue(Model, frozen=True, kw_only=True):
     value: str
     reason: str = ""
     timestamp: str = ""
 
 
-class AlarmDetail(BaseModel):
-    model_config = ConfigDict(defer_build=True, frozen=True)
-
+class AlarmDetail(Model, frozen=True, kw_only=True):
     alarmName: str  # noqa: N815
     state: AlarmStateValue
     previousState: AlarmStateValue | None = None  # noqa: N815
-    configuration: AlarmConfiguration = Field(default_factory=AlarmConfiguration)
+    configuration: AlarmConfiguration = field(default_factory=AlarmConfiguration)
 
     def dimensions(self) -> list[dict[str, str]]:
         return [q.metricStat.metric.dimensions for q in self.configuration.metrics if q.metricStat]
 
 
-class AlarmStateChangeEvent(EventBridgeEvent):
-    detail_type: Literal["CloudWatch Alarm State Change"] = Field(alias="detail-type")
+class AlarmStateChangeEvent(EventBridgeEvent, frozen=True, kw_only=True):
+    detail_type: Literal["CloudWatch Alarm State Change"] = field(name="detail-type")
     source: Literal["aws.cloudwatch"]
-    resources: list[str] = Field(min_length=1)
+    resources: AtLeastOne
     detail: AlarmDetail
 
     @property
@@ -195,15 +167,13 @@ class AlarmStateChangeEvent(EventBridgeEvent):
 # -- scans ------------------------------------------------------------------------------------
 
 
-class ScanDetail(BaseModel):
-    model_config = ConfigDict(defer_build=True, populate_by_name=True, frozen=True)
-
-    scan_status: str = Field(alias="scan-status")
-    repository_name: str = Field(alias="repository-name", min_length=1)
-    image_digest: Digest = Field(alias="image-digest")
-    image_tags: list[str] = Field(default_factory=list, alias="image-tags")
-    finding_severity_counts: dict[str, int] = Field(
-        default_factory=dict, alias="finding-severity-counts"
+class ScanDetail(Model, frozen=True, kw_only=True):
+    scan_status: str = field(name="scan-status")
+    repository_name: NonEmpty = field(name="repository-name")
+    image_digest: Digest = field(name="image-digest")
+    image_tags: list[str] = field(default_factory=list, name="image-tags")
+    finding_severity_counts: dict[str, int] = field(
+        default_factory=dict, name="finding-severity-counts"
     )
 
     @property
@@ -215,8 +185,8 @@ class ScanDetail(BaseModel):
         return name
 
 
-class ImageScanEvent(EventBridgeEvent):
-    detail_type: Literal["ECR Image Scan", "Inspector2 Scan"] = Field(alias="detail-type")
+class ImageScanEvent(EventBridgeEvent, frozen=True, kw_only=True):
+    detail_type: Literal["ECR Image Scan", "Inspector2 Scan"] = field(name="detail-type")
     source: Literal["aws.ecr", "aws.inspector2"]
     detail: ScanDetail
 
@@ -249,7 +219,7 @@ def scanned_images(event: ImageScanEvent) -> tuple[list[ImagePush], ScanResult]:
 # -- schedules --------------------------------------------------------------------------------
 
 
-class ScheduleDocument(BaseModel):
+class ScheduleDocument(Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """What an EventBridge Scheduler schedule delivers, e.g. {"action": "park", "group": "nightly"}.
 
     The template's schedules add `timezone`, `skip_dates` and Scheduler's context attributes:
@@ -257,25 +227,23 @@ class ScheduleDocument(BaseModel):
     delivery carries the same two), and the execution id, which Scheduler assigns anew to each
     attempt. A hand-sent document may leave them out."""
 
-    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
-
     action: Literal["park", "unpark", "scale", "restore"]
-    group: str | None = Field(default=None, min_length=1)
+    group: NonEmpty | None = None
     service_arn: str | None = None  # restore: the one service whose peak ends
     scale_id: str | None = None
-    min: int | None = Field(default=None, ge=0)
-    max: int | None = Field(default=None, ge=0)
-    desired: int | None = Field(default=None, ge=0)
-    until: AwareDatetime | None = None
-    hours: float | None = Field(default=None, gt=0, le=24 * 14)
+    min: Count | None = None
+    max: Count | None = None
+    desired: Count | None = None
+    until: Aware | None = None
+    hours: Annotated[float, Meta(gt=0, le=24 * 14)] | None = None
     timezone: str = "UTC"
-    skip_dates: list[date] = Field(default_factory=list)
-    schedule_arn: str | None = Field(default=None, pattern=r"^arn:aws[\w-]*:scheduler:")
+    skip_dates: list[date] = field(default_factory=list)
+    schedule_arn: Annotated[str, Meta(pattern=r"^arn:aws[\w-]*:scheduler:")] | None = None
     execution_id: str | None = None
-    scheduled_time: AwareDatetime | None = None
+    scheduled_time: Aware | None = None
 
-    @model_validator(mode="after")
-    def _complete(self) -> ScheduleDocument:
+    def __post_init__(self) -> None:
+        # Raised while parsing, msgspec reports it as the document's validation error.
         if self.action in {"park", "unpark", "scale"} and not self.group:
             raise ValueError(f"{self.action} needs a group")
         if self.action == "scale" and (self.min is None or self.max is None):
@@ -287,7 +255,6 @@ class ScheduleDocument(BaseModel):
         if self.until is not None and self.hours is not None:
             raise ValueError("give until or hours, not both")
         _zone(self.timezone)
-        return self
 
     def trigger_key(self) -> str | None:
         """What names this firing whatever the attempt: the schedule and its scheduled time;
@@ -305,23 +272,19 @@ def _zone(name: str) -> ZoneInfo:
         raise ValueError(f"unknown time zone {name!r}") from exc
 
 
-class CostReportDocument(BaseModel):
+class CostReportDocument(Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """{"action": "cost-report"}: the weekly schedule's document; `week` for a re-run."""
 
-    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
-
     action: Literal["cost-report"]
-    week: str | None = Field(default=None, pattern=r"^\d{4}-W\d{2}$")
+    week: Annotated[str, Meta(pattern=r"^\d{4}-W\d{2}$")] | None = None
     timezone: str = "UTC"
     execution_id: str | None = None
-    scheduled_time: AwareDatetime | None = None
+    scheduled_time: Aware | None = None
 
-    @model_validator(mode="after")
-    def _real_week_and_zone(self) -> CostReportDocument:
+    def __post_init__(self) -> None:
         if self.week is not None:
             # The report's calendar, only for the function that sends it (planners skip it).
             from autopilot.domain.report import Week  # noqa: PLC0415
 
             Week.parse(self.week)  # raises ValueError for 2026-W60
         _zone(self.timezone)
-        return self

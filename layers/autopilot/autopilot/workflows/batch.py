@@ -18,10 +18,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from pydantic import ValidationError
+import msgspec
 
 from autopilot.domain.ledger import LedgerEntry
 from autopilot.models.actions import ActionRequest, parse_action
+from autopilot.models.base import Invalid, reason
 from autopilot.observability import count, logger
 
 MAX_ATTEMPTS = 3
@@ -99,9 +100,10 @@ def _attempt(message: QueuedMessage, executor: Executor, inbox: Inbox) -> int | 
     long to wait before it is tried again."""
     try:
         request = parse_action(message.body)
-    except ValidationError as exc:
+    except Invalid as exc:
         # Never retried: it would fail the same way. Kept, with the reason, for a person.
-        logger.error("malformed action kept in the dead-letter queue", extra={"reason": str(exc)})
+        why = reason(exc)
+        logger.error("malformed action kept in the dead-letter queue", extra={"reason": why})
         count("MalformedAction")
         inbox.dead_letter(message.body, message.group, message.message_id, "malformed action")
         return None
@@ -112,7 +114,7 @@ def _attempt(message: QueuedMessage, executor: Executor, inbox: Inbox) -> int | 
         inbox.dead_letter(message.body, message.group, message.message_id, "wrong message group")
         return None
     # Who asked is what SQS says, never what the body claims.
-    request = request.model_copy(update={"requested_by": message.sender or "unknown"})
+    request = msgspec.structs.replace(request, requested_by=message.sender or "unknown")
     try:
         executor.run(request)
     except Exception as exc:  # noqa: BLE001 - any error of one action is counted, then retried

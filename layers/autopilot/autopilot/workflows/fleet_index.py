@@ -20,8 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import BaseModel, ConfigDict, Field
+from msgspec import field
 
 from autopilot.domain.config import TRACK
 from autopilot.domain.fleet_index import (
@@ -31,7 +30,8 @@ from autopilot.domain.fleet_index import (
     changes,
     repositories_used,
 )
-from autopilot.models.events import IgnoredEvent
+from autopilot.models.base import Model
+from autopilot.models.events import AtLeastOne, EventBridgeEvent, IgnoredEvent
 from autopilot.observability import count, logger
 
 if TYPE_CHECKING:
@@ -59,18 +59,14 @@ class IndexGateways(Protocol):
 # -- what the index function is sent ----------------------------------------------------------
 
 
-class ReindexDocument(BaseModel):
+class ReindexDocument(Model, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """What the ReindexSchedule delivers: `{"action": "reindex"}`."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     action: Literal["reindex"]
 
 
-class ApiCallDetail(BaseModel):
+class ApiCallDetail(Model, frozen=True, kw_only=True):
     """The CloudTrail record of one ECS API call, as EventBridge delivers it."""
-
-    model_config = ConfigDict(frozen=True)
 
     eventSource: Literal["ecs.amazonaws.com"]  # noqa: N815 - AWS's field names
     eventName: str  # noqa: N815
@@ -81,20 +77,20 @@ class ApiCallDetail(BaseModel):
     responseElements: dict[str, Any] | None = None  # noqa: N815
 
 
-class EcsApiCallEvent(EventBridgeModel):
-    detail_type: Literal["AWS API Call via CloudTrail"] = Field(alias="detail-type")
+class EcsApiCallEvent(EventBridgeEvent, frozen=True, kw_only=True):
+    detail_type: Literal["AWS API Call via CloudTrail"] = field(name="detail-type")
     source: Literal["aws.ecs"]
     detail: ApiCallDetail
 
 
-class EcsServiceEvent(EventBridgeModel):
+class EcsServiceEvent(EventBridgeEvent, frozen=True, kw_only=True):
     """ECS's own events about services; only the services they name are used."""
 
-    detail_type: Literal["ECS Deployment State Change", "ECS Service Action"] = Field(
-        alias="detail-type"
+    detail_type: Literal["ECS Deployment State Change", "ECS Service Action"] = field(
+        name="detail-type"
     )
     source: Literal["aws.ecs"]
-    resources: list[str] = Field(min_length=1)
+    resources: AtLeastOne
 
 
 IndexEvent = ReindexDocument | EcsApiCallEvent | EcsServiceEvent
@@ -102,12 +98,12 @@ IndexEvent = ReindexDocument | EcsApiCallEvent | EcsServiceEvent
 
 def parse_index_event(event: Mapping[str, Any]) -> IndexEvent:
     """A schedule document has no `detail-type`; EventBridge events are told apart by theirs.
-    Malformed input raises pydantic's ValidationError (the handler keeps it as a dead letter)."""
+    Malformed input raises `Invalid` (the handler keeps it as a dead letter)."""
     if "detail-type" not in event:
-        return ReindexDocument.model_validate(event)
+        return ReindexDocument.parse(event)
     if event.get("detail-type") == "AWS API Call via CloudTrail":
-        return EcsApiCallEvent.model_validate(event)
-    return EcsServiceEvent.model_validate(event)
+        return EcsApiCallEvent.parse(event)
+    return EcsServiceEvent.parse(event)
 
 
 def on_index_event(event: IndexEvent, aws: IndexGateways) -> dict[str, Any]:

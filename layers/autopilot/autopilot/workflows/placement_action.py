@@ -12,12 +12,13 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from msgspec import field
 
 from autopilot.domain.ledger import LedgerEntry, Outcome, action_id
 from autopilot.domain.notifications import Notification
 from autopilot.models.actions import ActionBase
-from autopilot.models.events import EventBridgeEvent, IgnoredEvent
+from autopilot.models.base import Model
+from autopilot.models.events import AtLeastOne, EventBridgeEvent, IgnoredEvent
 from autopilot.observability import count, logger
 from autopilot.workflows.planning import PlannerGateways, opted_in
 from autopilot.workflows.registry import Registration
@@ -29,24 +30,22 @@ KIND = "placement-failure"
 WINDOW = timedelta(hours=1)
 
 
-class ServiceActionDetail(BaseModel):
-    model_config = ConfigDict(defer_build=True, frozen=True)
-
+class ServiceActionDetail(Model, frozen=True, kw_only=True):
     eventType: str  # noqa: N815 - AWS's field names
     eventName: str  # noqa: N815
     clusterArn: str = ""  # noqa: N815
-    capacityProviderArns: list[str] = Field(default_factory=list)  # noqa: N815
+    capacityProviderArns: list[str] = field(default_factory=list)  # noqa: N815
     reason: str = ""
 
 
-class EcsServiceActionEvent(EventBridgeEvent):
-    detail_type: Literal["ECS Service Action"] = Field(alias="detail-type")
+class EcsServiceActionEvent(EventBridgeEvent, frozen=True, kw_only=True):
+    detail_type: Literal["ECS Service Action"] = field(name="detail-type")
     source: Literal["aws.ecs"]
-    resources: list[str] = Field(min_length=1)
+    resources: AtLeastOne
     detail: ServiceActionDetail
 
 
-class PlacementFailureRequest(ActionBase):
+class PlacementFailureRequest(ActionBase, frozen=True, kw_only=True):
     """ECS reported it could not place the service's tasks."""
 
     kind: Literal["placement-failure"] = "placement-failure"

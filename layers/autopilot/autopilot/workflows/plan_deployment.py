@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
-
-from pydantic import Field, TypeAdapter
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from autopilot.domain.alarms import service_arn
 from autopilot.domain.ledger import action_id
@@ -29,12 +28,15 @@ _CODEDEPLOY_RESULTS: dict[str, Result] = {
 }
 
 
-DeploymentEvent = Annotated[
-    EcsDeploymentStateChangeEvent | CodeDeployStateChangeEvent,
-    Field(discriminator="detail_type"),
-]
-_PARSER: TypeAdapter[DeploymentEvent] = TypeAdapter(DeploymentEvent)
-parse_deployment_event = _PARSER.validate_python
+DeploymentEvent = EcsDeploymentStateChangeEvent | CodeDeployStateChangeEvent
+
+
+def parse_deployment_event(event: Mapping[str, Any]) -> DeploymentEvent:
+    """Told apart by `detail-type`; anything but CodeDeploy's is held to ECS's model, whose
+    error then names the field that is wrong."""
+    if event.get("detail-type") == "CodeDeploy Deployment State-change Notification":
+        return CodeDeployStateChangeEvent.parse(event)
+    return EcsDeploymentStateChangeEvent.parse(event)
 
 
 def on_deployment(event: DeploymentEvent, aws: PlannerGateways) -> dict[str, Any]:

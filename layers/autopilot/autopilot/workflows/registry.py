@@ -1,24 +1,23 @@
 """Action kinds, each registered once in its own `*_action` module: its request model, the
 function the executor runs, the notification builder and the metric names.
 
-The executor's dispatch, the `ActionRequest` union the actions queue is parsed with, and the
-notification table are all derived from those registrations. The modules are found by name
-(every `autopilot.workflows.*_action` module declares `ACTION`), so adding an action edits no
-central file and import order does not matter. Discovery happens on first use, in the executor:
-planners import only the request models they send.
+The executor's dispatch, the model each actions-queue message is parsed with (the one its
+`kind` names), and the notification table are all derived from those registrations. The
+modules are found by name (every `autopilot.workflows.*_action` module declares `ACTION`), so
+adding an action edits no central file and import order does not matter. Discovery happens
+on first use, in the executor: planners import only the request models they send.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
-import operator
 import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_args
 
-from pydantic import Field, TypeAdapter
+import msgspec
 
 from autopilot.domain.notifications import Notification, compose
 from autopilot.models.actions import ActionBase
@@ -45,7 +44,8 @@ class Registration(Generic[Request]):
     @property
     def kinds(self) -> tuple[str, ...]:
         """The `kind` values the model accepts (its Literal)."""
-        return tuple(str(kind) for kind in get_args(self.model.model_fields["kind"].annotation))
+        [kind] = [f.type for f in msgspec.structs.fields(self.model) if f.name == "kind"]
+        return tuple(str(value) for value in get_args(kind))
 
 
 class RegistrationError(RuntimeError):
@@ -73,19 +73,25 @@ def registrations() -> dict[str, Registration[Any]]:
     return by_kind
 
 
+class _Kind(msgspec.Struct):
+    kind: str
+
+
+_KIND = msgspec.json.Decoder(_Kind)
+
+
 @functools.cache
-def _parser() -> TypeAdapter[Any]:
-    models = list(dict.fromkeys(r.model for r in registrations().values()))
-    union = functools.reduce(operator.or_, models)
-    # Built at run time from the registrations: a type form mypy cannot see into.
-    form: Any = Annotated[union, Field(discriminator="kind")]
-    return TypeAdapter(form)
+def _decoder(kind: str) -> msgspec.json.Decoder[ActionBase]:
+    return msgspec.json.Decoder(registrations()[kind].model)
 
 
-def parse_action(body: str) -> ActionBase:
-    """An actions-queue message, as the request model its `kind` names."""
-    parsed: ActionBase = _parser().validate_json(body)
-    return parsed
+def parse_action(body: str | bytes) -> ActionBase:
+    """An actions-queue message, as the request model its `kind` names; `Invalid`
+    (`autopilot.models.base`) for bad JSON, an unknown kind, or a field its model refuses."""
+    kind = _KIND.decode(body).kind
+    if kind not in registrations():
+        raise msgspec.ValidationError(f"Unknown action kind {kind!r} - at `$.kind`")
+    return _decoder(kind).decode(body)
 
 
 def registration(kind: str) -> Registration[Any]:
