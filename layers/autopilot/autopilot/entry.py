@@ -18,12 +18,14 @@ Event = TypeVar("Event")
 
 
 def on_event(
-    event: Mapping[str, Any],
-    parse: Callable[[Mapping[str, Any]], Event],
+    event: object,
+    parse: Callable[[object], Event],
     work: Callable[[Event], dict[str, Any]],
-    dead_letter: Callable[[Mapping[str, Any], str], None],
+    dead_letter: Callable[[object, str], None],
 ) -> dict[str, Any]:
-    """`parse` is a model's parser (e.g. `Model.parse`); `work` gets its result."""
+    """`parse` is a model's parser (e.g. `Model.parse`); `work` gets its result. `event` is
+    whatever JSON the function was invoked with: not necessarily an object."""
+    fields: Mapping[str, Any] = event if isinstance(event, Mapping) else {}
     try:
         parsed = parse(event)
     except Invalid as exc:
@@ -32,14 +34,14 @@ def on_event(
             "malformed event kept in the dead-letter queue",
             extra={
                 "reason": why,
-                "event_id": event.get("id"),
-                "detail_type": event.get("detail-type"),
+                "event_id": fields.get("id"),
+                "detail_type": fields.get("detail-type"),
             },
         )
         count("MalformedEvent")
         dead_letter(event, why)
         return {"status": "rejected", "reason": why}
-    logger.append_keys(event_id=event.get("id"))
+    logger.append_keys(event_id=fields.get("id"))
     logger.debug("event received", extra={"event": event})
     try:
         return {"status": "handled", **work(parsed)}
@@ -50,14 +52,14 @@ def on_event(
 
 
 def handle_event(
-    event: Mapping[str, Any],
-    parse: Callable[[Mapping[str, Any]], Event],
+    event: object,
+    parse: Callable[[object], Event],
     work: Callable[[Event], dict[str, Any]],
     source: str,
 ) -> dict[str, Any]:
     """`on_event` with the application's events dead-letter queue; `source` names the function."""
 
-    def dead_letter(bad: Mapping[str, Any], reason: str) -> None:
+    def dead_letter(bad: object, reason: str) -> None:
         wiring.dead_letters().send(bad, reason, source=source)
 
     return on_event(event, parse, work, dead_letter)

@@ -9,7 +9,7 @@ with the gateways it may use (built on first use, once per cold start).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -66,7 +66,7 @@ class WiredGateways:
 
 
 def planner(
-    parse: Callable[[Mapping[str, Any]], Event],
+    parse: Callable[[object], Event],
     plan: Callable[[Event, PlannerGateways], dict[str, Any]],
     *,
     source: str,

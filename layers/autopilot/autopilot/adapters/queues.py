@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from autopilot.adapters import clients
 
@@ -52,7 +51,7 @@ class DeadLetters:
         self._url = queue_url
         self._sqs = client or clients.sqs()
 
-    def send(self, event: Mapping[str, Any], reason: str, source: str) -> None:
+    def send(self, event: object, reason: str, source: str) -> None:
         self._sqs.send_message(
             QueueUrl=self._url,
             MessageBody=json.dumps(event, default=str),

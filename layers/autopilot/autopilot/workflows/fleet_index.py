@@ -17,6 +17,7 @@ is ignored.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -35,7 +36,7 @@ from autopilot.models.events import AtLeastOne, EventBridgeEvent, IgnoredEvent
 from autopilot.observability import count, logger
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable
     from datetime import datetime
 
     from autopilot.domain.fleet import Service
@@ -96,10 +97,10 @@ class EcsServiceEvent(EventBridgeEvent, frozen=True, kw_only=True):
 IndexEvent = ReindexDocument | EcsApiCallEvent | EcsServiceEvent
 
 
-def parse_index_event(event: Mapping[str, Any]) -> IndexEvent:
+def parse_index_event(event: object) -> IndexEvent:
     """A schedule document has no `detail-type`; EventBridge events are told apart by theirs.
     Malformed input raises `Invalid` (the handler keeps it as a dead letter)."""
-    if "detail-type" not in event:
+    if not isinstance(event, Mapping) or "detail-type" not in event:
         return ReindexDocument.parse(event)
     if event.get("detail-type") == "AWS API Call via CloudTrail":
         return EcsApiCallEvent.parse(event)

@@ -31,10 +31,13 @@ _CODEDEPLOY_RESULTS: dict[str, Result] = {
 DeploymentEvent = EcsDeploymentStateChangeEvent | CodeDeployStateChangeEvent
 
 
-def parse_deployment_event(event: Mapping[str, Any]) -> DeploymentEvent:
+def parse_deployment_event(event: object) -> DeploymentEvent:
     """Told apart by `detail-type`; anything but CodeDeploy's is held to ECS's model, whose
     error then names the field that is wrong."""
-    if event.get("detail-type") == "CodeDeploy Deployment State-change Notification":
+    if (
+        isinstance(event, Mapping)
+        and event.get("detail-type") == "CodeDeploy Deployment State-change Notification"
+    ):
         return CodeDeployStateChangeEvent.parse(event)
     return EcsDeploymentStateChangeEvent.parse(event)
 
