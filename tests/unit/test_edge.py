@@ -29,9 +29,11 @@ ROOT = Path(__file__).resolve().parents[2]
 PUSH = json.loads((ROOT / "events" / "ecr_image_push.json").read_text())
 
 # What no function may load before its first AWS call: the validation library it no longer
-# uses, the asyncio that Powertools' batch utility brings, the development-only packages.
+# uses, the asyncio that Powertools' batch utility brings, the development-only packages, and
+# Jinja2 (the cost report loads it when it renders, after Cost Explorer answered).
 NEVER_LOADED = (
     "pydantic",
+    "jinja2",
     "pydantic_core",
     "asyncio",
     "aws_lambda_powertools.utilities.parser",

@@ -8,16 +8,22 @@ import io
 from decimal import Decimal
 from email.message import EmailMessage
 from functools import cache
-
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from typing import TYPE_CHECKING
 
 from autopilot.domain.report import Report, money, percent, signed_money
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 _BAR_WIDTH = 360  # pixels for the largest bar
 
 
 @cache
 def _environment() -> Environment:
+    # Imported when a report is rendered, after Cost Explorer answered: a run that stops
+    # before (Cost Explorer not enabled, the week already delivered) never loads Jinja2.
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape  # noqa: PLC0415
+
     environment = Environment(
         loader=PackageLoader("autopilot.reporting", "templates"),
         autoescape=select_autoescape(["html", "html.j2"]),  # not the plain-text template
