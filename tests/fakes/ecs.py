@@ -227,11 +227,22 @@ class FakeEcs:
 
     def complete_service_deployment(self, service_arn: str) -> None:
         """A blue/green, linear or canary deployment finished its bake time: SUCCESSFUL."""
+        self._in_flight(service_arn).status = "SUCCESSFUL"
+        self.complete_deployment(service_arn)
+
+    def begin_rollback(self, service_arn: str) -> None:
+        """ECS rolls the deployment in flight back by itself (a deployment alarm fired): it is
+        ROLLBACK_IN_PROGRESS while the service is still set to the new revision."""
+        record = self._in_flight(service_arn)
+        record.status, record.rollback_started_at = "ROLLBACK_IN_PROGRESS", self._clock()
+
+    def finish_rollback(self, service_arn: str) -> None:
+        """The rollback under way is done: the service is back on the deployment's source."""
         service = self._services[service_arn]
         for record in service.service_deployments:
-            if record.status in STOPPABLE:
-                record.status = "SUCCESSFUL"
-        self.complete_deployment(service_arn)
+            if record.status in ROLLING_BACK:
+                record.status = "ROLLBACK_SUCCESSFUL"
+                self._back_to_source(service, record)
 
     def service_deployment_statuses(self, service_arn: str) -> tuple[str, ...]:
         """Each service deployment's status, oldest first."""
@@ -450,7 +461,10 @@ class FakeEcs:
         if record.status not in STOPPABLE:
             raise ConflictError(f"ECS cannot stop {record.arn} as it is now: {record.status}")
         record.status, record.rollback_started_at = "ROLLBACK_REQUESTED", self._clock()
-        # Blue never stopped serving: it takes the traffic back, green drains away.
+        self._back_to_source(service, record)
+
+    def _back_to_source(self, service: _Service, record: _ServiceDeployment) -> None:
+        """Blue never stopped serving: it takes the traffic back, green drains away."""
         service.task_definition = record.source
         blue = [d for d in service.deployments if d.task_definition == record.source][:1]
         for deployment in blue:
@@ -477,6 +491,13 @@ class FakeEcs:
         if not number.isdigit() or not 1 <= int(number) <= len(revisions):
             return None
         return revisions[int(number) - 1]
+
+    def _in_flight(self, service_arn: str) -> _ServiceDeployment:
+        records = self._services[service_arn].service_deployments
+        found = [d for d in records if d.status in STOPPABLE]
+        if not found:
+            raise KeyError(f"no service deployment in flight on {service_arn}")
+        return found[-1]
 
     def _deployment(self, service: _Service, deployment_id: str | None) -> _Deployment:
         for deployment in service.deployments:
