@@ -26,7 +26,8 @@ def revision(number: int) -> str:
 
 
 def service(strategy: str = "BLUE_GREEN", *, runs: int = 8, controller: str = "ECS") -> Service:
-    """prod/web, set to revision `runs` (during a deployment: the one being deployed)."""
+    """prod/web, opted in, set to revision `runs` (during a deployment: the one being
+    deployed)."""
     return Service(
         arn=f"{PREFIX}:service/prod/web",
         cluster_arn=f"{PREFIX}:cluster/prod",
@@ -36,6 +37,7 @@ def service(strategy: str = "BLUE_GREEN", *, runs: int = 8, controller: str = "E
         containers=(Container("web", "web:8"),),
         deployment_controller=controller,
         strategy=strategy,
+        tags={"autopilot:track": "tag:main"},
     )
 
 
@@ -101,6 +103,7 @@ def test_a_deployment_already_rolling_back_elsewhere_is_still_left_to_finish() -
         pytest.param(service(), [deployment(target=9)], id="another-revision-deployed"),
         pytest.param(service(), [deployment(source=6)], id="from-another-revision"),
         pytest.param(service(), [deployment("SUCCESSFUL")], id="listed-but-completed"),
+        pytest.param(replace(service(), tags={}), [deployment()], id="not-opted-in"),
     ],
 )
 def test_otherwise_it_rolls_back_as_any_ecs_service(

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from autopilot.domain.config import TRACK
 from autopilot.domain.fleet import Service
 
 # StopServiceDeployment with ROLLBACK moves these to ROLLBACK_REQUESTED, then rolls back.
@@ -76,8 +77,12 @@ def native_rollback(
     ever touched. It is stopped only when its one source is `good`, so the stop lands exactly
     where the rollback was decided to go; one already rolling back is left to finish (a retry,
     ECS's own alarm rollback or a person got there first) wherever it returns to, since a new
-    UpdateService on top of it would only start another deployment."""
-    if not service.shifts_traffic:
+    UpdateService on top of it would only start another deployment.
+
+    Only a service that carries `autopilot:track`, as IAM requires for UpdateService: a service
+    deployment is not known to carry its service's tags, so the stop is bounded here instead (an
+    operator's message naming another service gets UpdateService, which IAM refuses)."""
+    if not service.shifts_traffic or TRACK not in service.tags:
         return None
     bad = service.task_definition_arn
     ours = sorted(
