@@ -43,10 +43,6 @@ class ServiceDeployment:
     created_at: datetime | None = None
     rollback_started_at: datetime | None = None  # `rollback.startedAt`, once it rolls back
 
-    @property
-    def id(self) -> str:
-        return self.arn.rsplit("/", 1)[-1]
-
 
 @dataclass(frozen=True, slots=True)
 class StopWithRollback:

@@ -5,9 +5,9 @@ a service it would start a whole new deployment: test traffic, hooks, bake time)
 
 The entry names the service deployment before it is stopped (intent first). A retry never
 trusts its own memory: it asks ECS how that deployment stands, stops it only if it still can be
-stopped, and records a rollback ECS already shows as done instead of asking again. A deployment
-that completed before it could be stopped leaves the bad revision live: the rollback then goes
-the way of any ECS service (`None` below).
+stopped, and records a rollback ECS already shows under way instead of stopping again. A
+deployment that completed before it could be stopped leaves the bad revision live: the rollback
+then goes the way of any ECS service (`None` below).
 """
 
 from __future__ import annotations
