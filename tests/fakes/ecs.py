@@ -6,6 +6,10 @@ Faithful to what the workflows rely on:
   and the previous PRIMARY becomes ACTIVE; with the same revision it starts nothing;
 - a CODE_DEPLOY service refuses a new revision (InvalidParameterException): CodeDeploy
   changes it (`switch_task_set`, called by the CodeDeploy fake when a deployment succeeds);
+- a service with ECS's blue/green, linear or canary strategy also records a service deployment
+  (IN_PROGRESS, from the revision it ran to the new one) for each new revision; stopping it
+  with rollback makes it ROLLBACK_REQUESTED and puts the service back on its source revision
+  (the local moto server does the same: autopilot_tools/local/moto_extensions.py);
 - the errors are the adapter's: NotFoundError where it translates, ClientError elsewhere.
 """
 
@@ -24,8 +28,9 @@ from botocore.exceptions import ParamValidationError
 
 from autopilot.adapters.ecs import cluster_of
 from autopilot.domain.capacity import TaskSize
-from autopilot.domain.errors import NotFoundError
-from autopilot.domain.fleet import Container, EcsDeployment, Service
+from autopilot.domain.errors import ConflictError, NotFoundError
+from autopilot.domain.fleet import TRAFFIC_SHIFTING, Container, EcsDeployment, Service
+from autopilot.domain.service_deployments import ROLLING_BACK, STOPPABLE, ServiceDeployment
 from autopilot.domain.taskdef import ACTION_TAG
 from tests.fakes.aws import ACCOUNT, REGION, client_error
 
@@ -60,6 +65,16 @@ class _Deployment:
 
 
 @dataclass
+class _ServiceDeployment:
+    arn: str
+    status: str
+    source: str  # task definition ARNs
+    target: str
+    created_at: datetime
+    rollback_started_at: datetime | None = None
+
+
+@dataclass
 class _Service:
     arn: str
     cluster_arn: str
@@ -75,6 +90,9 @@ class _Service:
     status: str = "ACTIVE"
     running_count: int = 0
     deployments: list[_Deployment] = field(default_factory=list)
+    strategy: str = "ROLLING"
+    bake_time_minutes: int | None = None
+    service_deployments: list[_ServiceDeployment] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -118,6 +136,8 @@ class FakeEcs:
         load_balancers: Sequence[Mapping[str, Any]] = (),
         deployment_alarms: Sequence[str] = (),
         capacity_providers: Sequence[str] = (),
+        strategy: str = "ROLLING",
+        bake_time_minutes: int | None = None,
     ) -> str:
         """A steady service: one PRIMARY deployment, COMPLETED, every task running."""
         cluster_arn = self.add_cluster(cluster)
@@ -140,6 +160,8 @@ class FakeEcs:
             alarms=list(deployment_alarms),
             capacity_providers=list(capacity_providers),
             running_count=desired,
+            strategy=strategy,
+            bake_time_minutes=bake_time_minutes,
         )
         if controller == "ECS":
             service.deployments.append(
@@ -203,6 +225,29 @@ class FakeEcs:
             return None
         return self._start_deployment(service, previous.task_definition)
 
+    def complete_service_deployment(self, service_arn: str) -> None:
+        """A blue/green, linear or canary deployment finished its bake time: SUCCESSFUL."""
+        self._in_flight(service_arn).status = "SUCCESSFUL"
+        self.complete_deployment(service_arn)
+
+    def begin_rollback(self, service_arn: str) -> None:
+        """ECS rolls the deployment in flight back by itself (a deployment alarm fired): it is
+        ROLLBACK_IN_PROGRESS while the service is still set to the new revision."""
+        record = self._in_flight(service_arn)
+        record.status, record.rollback_started_at = "ROLLBACK_IN_PROGRESS", self._clock()
+
+    def finish_rollback(self, service_arn: str) -> None:
+        """The rollback under way is done: the service is back on the deployment's source."""
+        service = self._services[service_arn]
+        for record in service.service_deployments:
+            if record.status in ROLLING_BACK:
+                record.status = "ROLLBACK_SUCCESSFUL"
+                self._back_to_source(service, record)
+
+    def service_deployment_statuses(self, service_arn: str) -> tuple[str, ...]:
+        """Each service deployment's status, oldest first."""
+        return tuple(d.status for d in self._services[service_arn].service_deployments)
+
     def switch_task_set(self, service_arn: str, task_definition_arn: str) -> None:
         """A blue/green deployment shifted all traffic: the service now runs the revision."""
         self._services[service_arn].task_definition = task_definition_arn
@@ -232,7 +277,9 @@ class FakeEcs:
         )
 
     def deployment_ids(self, service_arn: str) -> set[str]:
-        return {d.id for d in self._services[service_arn].deployments}
+        """ECS deployments' ids and service deployments' ARNs."""
+        service = self._services[service_arn]
+        return {d.id for d in service.deployments} | {d.arn for d in service.service_deployments}
 
     # -- the gateway --------------------------------------------------------------------------
 
@@ -383,7 +430,47 @@ class FakeEcs:
             if deployment.status == "PRIMARY":
                 deployment.desired_count = desired
 
+    def service_deployments(
+        self, service: Service, statuses: Iterable[str]
+    ) -> list[ServiceDeployment]:
+        record = self._services.get(service.arn)
+        wanted = set(statuses)
+        found = record.service_deployments if record else []
+        return [_described(d) for d in found if d.status in wanted]
+
+    def service_deployment(self, arn: str) -> ServiceDeployment | None:
+        for service in self._services.values():
+            for record in service.service_deployments:
+                if record.arn == arn:
+                    return _described(record)
+        return None
+
+    def stop_service_deployment(self, arn: str) -> None:
+        for service in self._services.values():
+            for record in service.service_deployments:
+                if record.arn == arn:
+                    self._roll_back(service, record)
+                    return
+        raise NotFoundError(f"no service deployment {arn}")
+
     # -- internals ----------------------------------------------------------------------------
+
+    def _roll_back(self, service: _Service, record: _ServiceDeployment) -> None:
+        if record.status in ROLLING_BACK:
+            return  # ECS goes on with the rollback already under way
+        if record.status not in STOPPABLE:
+            raise ConflictError(f"ECS cannot stop {record.arn} as it is now: {record.status}")
+        record.status, record.rollback_started_at = "ROLLBACK_REQUESTED", self._clock()
+        self._back_to_source(service, record)
+
+    def _back_to_source(self, service: _Service, record: _ServiceDeployment) -> None:
+        """Blue never stopped serving: it takes the traffic back, green drains away."""
+        service.task_definition = record.source
+        blue = [d for d in service.deployments if d.task_definition == record.source][:1]
+        for deployment in blue:
+            deployment.status, deployment.rollout_state = "PRIMARY", "COMPLETED"
+            deployment.updated_at = self._clock()
+        service.deployments = blue
 
     def _active(self, service: Service, operation: str) -> _Service:
         if cluster_of(service.arn) not in self._clusters:
@@ -404,6 +491,13 @@ class FakeEcs:
         if not number.isdigit() or not 1 <= int(number) <= len(revisions):
             return None
         return revisions[int(number) - 1]
+
+    def _in_flight(self, service_arn: str) -> _ServiceDeployment:
+        records = self._services[service_arn].service_deployments
+        found = [d for d in records if d.status in STOPPABLE]
+        if not found:
+            raise KeyError(f"no service deployment in flight on {service_arn}")
+        return found[-1]
 
     def _deployment(self, service: _Service, deployment_id: str | None) -> _Deployment:
         for deployment in service.deployments:
@@ -427,6 +521,18 @@ class FakeEcs:
             updated_at=self._clock(),
         )
         service.deployments.insert(0, deployment)
+        if service.controller == "ECS" and service.strategy in TRAFFIC_SHIFTING:
+            cluster = service.cluster_arn.rsplit("/", 1)[-1]
+            service.service_deployments.append(
+                _ServiceDeployment(
+                    arn=f"arn:aws:ecs:{self._region}:{self._account}:service-deployment/"
+                    f"{cluster}/{service.name}/sd{next(self._ids):020d}",
+                    status="IN_PROGRESS",
+                    source=service.task_definition,
+                    target=task_definition_arn,
+                    created_at=self._clock(),
+                )
+            )
         service.task_definition = task_definition_arn
         return deployment.id
 
@@ -476,7 +582,20 @@ class FakeEcs:
                 for d in record.deployments
             ),
             deployment_alarms=tuple(record.alarms),
+            strategy=record.strategy,
+            bake_time_minutes=record.bake_time_minutes,
         )
+
+
+def _described(record: _ServiceDeployment) -> ServiceDeployment:
+    return ServiceDeployment(
+        arn=record.arn,
+        status=record.status,
+        target=record.target,
+        sources=(record.source,),
+        created_at=record.created_at,
+        rollback_started_at=record.rollback_started_at,
+    )
 
 
 class FakeTagging:

@@ -7,10 +7,11 @@ capacityProviderStrategy.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -26,10 +27,12 @@ from autopilot.domain.errors import ConflictError
 from autopilot.domain.fleet_index import IndexChange, IndexEntry
 from autopilot.domain.ledger import LedgerEntry, Outcome, Quarantine
 from autopilot.domain.report_delivery import ABANDONED_AFTER, Delivery, DeliveryState
+from autopilot.domain.service_deployments import ONGOING
 from autopilot.ports import DeliveryRecords
 from autopilot.ports import EcsGateway as EcsGatewayPort
 from autopilot.ports import FleetIndex as FleetIndexPort
 from autopilot.ports import Ledger as LedgerPort
+from autopilot_tools.local import moto_ecs_deployments, moto_extensions
 from tests.fakes.fleet_index import FakeFleetIndex
 from tests.fakes.ledger import FakeLedger
 from tests.fakes.report import FakeReportDeliveries
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 SERVICE = "arn:aws:ecs:us-east-1:123456789012:service/prod/web"
+TASK_DEFINITION = "arn:aws:ecs:us-east-1:123456789012:task-definition"
 
 
 @pytest.fixture
@@ -296,3 +300,74 @@ def test_the_fake_says_which_revision_each_service_runs_as_ecs_does(aws: None) -
 
     assert real.running_revisions(asked) == world.ecs.running_revisions(asked)
     assert list(world.ecs.running_revisions(asked)) == [SERVICE]
+
+
+def test_a_blue_green_deployment_and_its_stop_read_the_same_from_the_fake_and_from_ecs(
+    aws: None,
+) -> None:
+    """Given a BLUE_GREEN service created alike in moto's ECS (with the local server's
+    extensions) and in the fake, when a new revision is deployed, found in flight, stopped with
+    rollback (twice), deployed again and completed, and stopped then, then the adapter and the
+    fake answer the same each time."""
+    moto_extensions.install()
+    client = boto3.client("ecs", region_name="us-east-1")
+    client.create_cluster(clusterName="prod")
+    world = World()
+    configuration: dict[str, Any] = {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 10}
+
+    def on_ecs(revision: str) -> str:
+        created = client.create_service(
+            cluster="prod",
+            serviceName="web",
+            taskDefinition=revision,
+            desiredCount=3,
+            deploymentConfiguration=configuration,
+        )
+        return str(created["service"]["serviceArn"])
+
+    def in_fake(revision: str) -> str:
+        return world.ecs.add_service(
+            "prod", "web", revision, desired=3, strategy="BLUE_GREEN", bake_time_minutes=10
+        )
+
+    def story(
+        ecs: EcsGatewayPort, create: Callable[[str], str], complete: Callable[[str], None]
+    ) -> list[object]:
+        web1, web2 = (
+            ecs.register_task_definition(fargate_task_definition("web", {"web": f"n:{b}"}), [])
+            for b in (1, 2)
+        )
+        arn = create(web1)
+        service = ecs.describe_service(arn)
+        answers: list[object] = [service.strategy, service.bake_time_minutes]
+        ecs.update_service(service, web2)
+        [found] = ecs.service_deployments(service, ONGOING)
+        answers += [found.status, found.target, found.sources, _anonymous(found.arn)]
+        ecs.stop_service_deployment(found.arn)
+        ecs.stop_service_deployment(found.arn)  # again: the rollback goes on
+        stopped = ecs.service_deployment(found.arn)
+        assert stopped is not None
+        answers += [stopped.status, stopped.rollback_started_at is not None]
+        answers += [ecs.describe_service(arn).task_definition_arn]
+        answers += [ecs.service_deployment(found.arn + "x")]
+        ecs.update_service(ecs.describe_service(arn), web2)
+        complete(arn)
+        [done] = ecs.service_deployments(service, ["SUCCESSFUL"])
+        try:
+            ecs.stop_service_deployment(done.arn)
+        except ConflictError:
+            answers.append("conflict")
+        return answers
+
+    from_ecs = story(EcsGateway(client), on_ecs, moto_ecs_deployments.complete_service_deployments)
+    from_fake = story(world.ecs, in_fake, world.ecs.complete_service_deployment)
+
+    assert from_fake == from_ecs
+    assert from_fake[2:4] == ["IN_PROGRESS", f"{TASK_DEFINITION}/web:2"]
+    assert from_fake[6:8] == ["ROLLBACK_REQUESTED", True]
+    assert from_fake[-1] == "conflict"
+
+
+def _anonymous(arn: str) -> str:
+    """A service deployment ARN with its random ID left out."""
+    return re.sub(r"/[^/]+$", "/ID", arn)

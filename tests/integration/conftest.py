@@ -83,3 +83,49 @@ def create_blue_green_service(app: LocalApp, image: str) -> str:
             ecsServices=[{"serviceName": "checkout", "clusterName": "prod"}],
         )
     return str(service)
+
+
+def create_native_blue_green_service(
+    app: LocalApp, image: str, strategy: str = "BLUE_GREEN"
+) -> str:
+    """prod/checkout following web:main, deployed by ECS itself with `strategy` (the ECS
+    deployment controller; a 10-minute bake time) behind a load balancer whose listener rule
+    ECS shifts between a blue and a green target group; returns its ARN."""
+    balancing = "arn:aws:elasticloadbalancing:us-east-1:123456789012"
+    listener_rule = f"{balancing}:listener-rule/app/shop/0a1b2c3d/4e5f6a7b/8c9d0e1f"
+    role = "arn:aws:iam::123456789012:role/ecsInfrastructureRoleForLoadBalancers"
+    with app.aws_environment():
+        ecs = boto3.client("ecs")
+        definition = ecs.register_task_definition(
+            family="checkout",
+            containerDefinitions=[
+                {
+                    "name": "web",
+                    "image": image,
+                    "memory": 512,
+                    "portMappings": [{"containerPort": 8080}],
+                }
+            ],
+        )["taskDefinition"]["taskDefinitionArn"]
+        service = ecs.create_service(
+            cluster="prod",
+            serviceName="checkout",
+            taskDefinition=definition,
+            desiredCount=2,
+            deploymentController={"type": "ECS"},
+            deploymentConfiguration={"strategy": strategy, "bakeTimeInMinutes": 10},
+            loadBalancers=[
+                {
+                    "targetGroupArn": f"{balancing}:targetgroup/checkout-blue/abc",
+                    "containerName": "web",
+                    "containerPort": 8080,
+                    "advancedConfiguration": {
+                        "alternateTargetGroupArn": f"{balancing}:targetgroup/checkout-green/def",
+                        "productionListenerRule": listener_rule,
+                        "roleArn": role,
+                    },
+                }
+            ],
+            tags=[{"key": "autopilot:track", "value": "tag:main"}],
+        )["service"]["serviceArn"]
+    return str(service)

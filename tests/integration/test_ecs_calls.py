@@ -23,6 +23,7 @@ from autopilot.adapters.revisions import Revision, RevisionCache
 from autopilot_tools.local import fleet, sample_events
 from autopilot_tools.local.runner import LocalApp
 from autopilot_tools.local.session import send
+from tests.integration.conftest import create_native_blue_green_service
 
 WEB = "arn:aws:ecs:us-east-1:123456789012:service/prod/web"
 FOLLOWERS = 2  # prod/web and staging/web follow web:main in the demo fleet
@@ -184,3 +185,33 @@ def test_a_revision_is_stored_without_its_mutable_fields_and_read_back(
     assert "status" not in content
     assert content == {k: v for k, v in shown[0].items() if k not in {"status", "deregisteredAt"}}
     assert again[1] == shown[1]
+
+
+def test_a_blue_green_rollback_mid_deployment_stops_it_in_five_ecs_calls(
+    app: LocalApp, ecs_calls: EcsCalls
+) -> None:
+    # Given prod/checkout, deployed by ECS's own BLUE_GREEN strategy, rolling out build 2
+    checkout = create_native_blue_green_service(app, fleet.image("web", 1))
+    send(app, [push_event(app, 2)])
+    ecs_calls.take()
+
+    # When its alarm fires
+    app.invoke("AlarmsFunction", sample_events.alarm("checkout-5xx", "prod", "checkout", "ALARM"))
+    ecs_calls.take()
+    rolled_back = app.drain()
+
+    # Then the executor found the deployment in flight, read its revisions and stopped it:
+    # nothing registered, no UpdateService
+    assert [m.succeeded for m in rolled_back] == [True]
+    assert ecs_calls.take() == Counter(
+        {
+            "DescribeServices": 1,
+            "ListServiceDeployments": 1,
+            "DescribeServiceDeployments": 1,
+            "DescribeServiceRevisions": 1,
+            "StopServiceDeployment": 1,
+        }
+    )
+    with app.aws_environment():
+        running = boto3.client("ecs").describe_services(cluster="prod", services=[checkout])
+    assert running["services"][0]["taskDefinition"].endswith("task-definition/checkout:1")

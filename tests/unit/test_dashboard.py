@@ -115,3 +115,19 @@ def test_an_operators_rollback_is_no_alarm_latency_and_holds_are_counted() -> No
     assert measures.measures(operator) == []
     held = replace(entry("deploy", Outcome.SKIPPED, "ecr-push", timedelta(0)), code="alarm-firing")
     assert [m.name for m in measures.measures(held)] == [measures.DEPLOY_HELD]
+
+
+def test_alarm_to_rollback_is_measured_to_the_call_being_accepted_when_the_entry_says() -> None:
+    # Given a rollback whose call ECS accepted 2.5 s after the alarm, recorded 3 s after it
+    accepted = replace(
+        entry("rollback", Outcome.ROLLED_BACK, "alarm", timedelta(seconds=3)),
+        seconds_to_rollback="2.5",
+    )
+    # and one that ECS made by itself (the automation sent nothing)
+    by_ecs = replace(accepted, seconds_to_rollback="", code="already-rolling-back")
+
+    # Then the first measures 2.5 s, the second nothing
+    assert [(m.name, m.value) for m in measures.measures(accepted)] == [
+        (measures.ALARM_TO_ROLLBACK, 2500.0)
+    ]
+    assert measures.measures(by_ecs) == []

@@ -144,3 +144,63 @@ def test_an_action_given_up_after_every_attempt_is_told_whatever_its_kind(kind: 
     )
     assert reason in notification.text
     assert "still runs" not in notification.text
+
+
+@pytest.mark.parametrize(
+    ("via", "strategy", "deployment", "line"),
+    [
+        (
+            "stop-service-deployment",
+            "BLUE_GREEN",
+            f"{ARN_PREFIX}:service-deployment/prod/web/r9i43YFjvgF_xlg7m2eJ1r",
+            "BLUE_GREEN: service deployment r9i43YFjvgF_xlg7m2eJ1r stopped with rollback, "
+            "accepted 2.4 s after the alarm.",
+        ),
+        (
+            "update-service",
+            "CANARY",
+            "ecs-svc/1234567890123456789",
+            "CANARY: UpdateService to web:6 (ECS runs it as a new CANARY deployment), "
+            "accepted 2.4 s after the alarm.",
+        ),
+        (
+            "update-service",
+            "ROLLING",
+            "ecs-svc/1234567890123456789",
+            "ROLLING: UpdateService to web:6, accepted 2.4 s after the alarm.",
+        ),
+        (
+            "codedeploy-stop",
+            "CODE_DEPLOY",
+            "d-ABCDEF123",
+            "CODE_DEPLOY: CodeDeploy deployment d-ABCDEF123 stopped with rollback, "
+            "accepted 2.4 s after the alarm.",
+        ),
+    ],
+)
+def test_a_rollback_says_the_strategy_the_call_and_how_soon_it_was_accepted(
+    via: str, strategy: str, deployment: str, line: str
+) -> None:
+    # Given prod/web rolled back from web:7 to web:6 after an alarm, by `via`
+    rolled_back = replace(
+        ledger_entry(Outcome.ROLLED_BACK, reason="after alarm web-5xx"),
+        kind="rollback",
+        trigger="alarm",
+        from_task_definition=f"{ARN_PREFIX}:task-definition/web:7",
+        to_task_definition=f"{ARN_PREFIX}:task-definition/web:6",
+        deployment_id=deployment,
+        via=via,
+        strategy=strategy,
+        seconds_to_rollback="2.4",
+    )
+
+    # When it is announced
+    notification = notification_for(rolled_back)
+
+    # Then one line says how, between what changed and what triggered it
+    assert notification is not None
+    assert notification.text.splitlines() == [
+        "Rolled back prod/web: web:7 -> web:6 (after alarm web-5xx).",
+        line,
+        "Trigger: alarm evt-42.",
+    ]

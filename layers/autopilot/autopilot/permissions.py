@@ -79,6 +79,7 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
     "ExecutorFunction": frozenset(
         (
             *ecs.IAM_ACTIONS["deploy"],
+            *ecs.IAM_ACTIONS["native-rollback"],
             *revisions.IAM_ACTIONS,
             *ecr.IAM_ACTIONS,
             *codedeploy.IAM_ACTIONS["deploy"],

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from autopilot.domain.notifications import Notification
     from autopilot.domain.report import CostLine, Utilization
     from autopilot.domain.scan import ScanningSetup, ScanResult
+    from autopilot.domain.service_deployments import ServiceDeployment
     from autopilot.domain.state import ServiceState
     from autopilot.models.actions import ActionRequest
 
@@ -108,6 +109,24 @@ class EcsGateway(Protocol):
 
     def set_desired_count(self, service: Service, desired: int) -> None:
         """NotFoundError when the service is gone or inactive."""
+        ...
+
+    def service_deployments(
+        self, service: Service, statuses: Iterable[str]
+    ) -> list[ServiceDeployment]:
+        """The service's service deployments in those statuses, each with the task
+        definitions of its source and target revisions."""
+        ...
+
+    def service_deployment(self, arn: str) -> ServiceDeployment | None:
+        """That service deployment as ECS shows it now; None when ECS does not know it."""
+        ...
+
+    def stop_service_deployment(self, arn: str) -> None:
+        """Stop it with rollback (traffic back to its source revision). One already rolling
+        back or stopping goes on as it was (no error). ConflictError when its state no longer
+        allows a stop (it completed meanwhile); PermanentFailureError when ECS refuses the
+        request itself."""
         ...
 
 

@@ -6,6 +6,9 @@
 - CloudWatch PutCompositeAlarm: moto keeps composite alarms (DescribeAlarms answers them under
   CompositeAlarms) and its PutMetricAlarm method already reads AlarmRule for them, but it routes
   no PutCompositeAlarm to it.
+- ECS's own blue/green, linear and canary deployments: a service's deployment strategy, its
+  service deployments and revisions, and StopServiceDeployment with rollback
+  (`moto_ecs_deployments`, which cites the API reference for each field).
 
 moto dispatches an action to the response method named after it in snake_case, in server
 mode and in-process (`mock_aws`) alike, so adding the method is enough.
@@ -14,6 +17,8 @@ mode and in-process (`mock_aws`) alike, so adding the method is enough.
 from __future__ import annotations
 
 from functools import cache
+
+from autopilot_tools.local import moto_ecs_deployments
 
 _ENDED = {"Succeeded", "Failed", "Stopped"}
 
@@ -46,3 +51,5 @@ def install() -> None:
     from moto.cloudwatch.responses import CloudWatchResponse  # noqa: PLC0415
 
     CloudWatchResponse.put_composite_alarm = CloudWatchResponse.put_metric_alarm  # type: ignore[attr-defined]
+
+    moto_ecs_deployments.install()

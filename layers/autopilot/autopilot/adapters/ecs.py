@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from autopilot.adapters import clients
+from autopilot.adapters import clients, service_deployments
 from autopilot.adapters.aws_errors import is_code
 from autopilot.adapters.revisions import Revision, RevisionCache, immutable_name
 from autopilot.domain.capacity import TaskSize
 from autopilot.domain.errors import NotFoundError, PermanentFailureError
 from autopilot.domain.fleet import Container, EcsDeployment, Service
+from autopilot.domain.service_deployments import ServiceDeployment
 from autopilot.domain.taskdef import ACTION_TAG
 from autopilot.observability import count, logger
 
@@ -54,6 +55,8 @@ IAM_ACTIONS = {
         "ecs:UpdateService",
         "iam:PassRole",
     ),
+    # A blue/green, linear or canary deployment in flight is stopped with rollback.
+    "native-rollback": service_deployments.IAM_ACTIONS,
 }
 
 
@@ -88,6 +91,7 @@ class EcsGateway:
         self._ecs = client or clients.ecs()
         self._revisions = revisions
         self._clock = clock
+        self._service_deployments = service_deployments.ServiceDeployments(self._ecs)
         # Task definition revisions never change: cache them for the life of the container.
         self._task_definitions: dict[str, Revision] = {}
 
@@ -300,6 +304,17 @@ class EcsGateway:
                 raise NotFoundError(f"service not found or inactive: {service.arn}") from exc
             raise
 
+    def service_deployments(
+        self, service: Service, statuses: Iterable[str]
+    ) -> list[ServiceDeployment]:
+        return self._service_deployments.of_service(service, statuses)
+
+    def service_deployment(self, arn: str) -> ServiceDeployment | None:
+        return self._service_deployments.one(arn)
+
+    def stop_service_deployment(self, arn: str) -> None:
+        self._service_deployments.stop(arn)
+
     def _to_service(self, raw: ServiceTypeDef) -> Service:
         task_definition_arn = raw["taskDefinition"]
         definition = self.revision(task_definition_arn)
@@ -308,6 +323,7 @@ class EcsGateway:
         )
         platform = definition.get("runtimePlatform", {})
         providers = [p["capacityProvider"] for p in raw.get("capacityProviderStrategy", [])]
+        configuration = raw.get("deploymentConfiguration", {})
         return Service(
             arn=raw["serviceArn"],
             cluster_arn=raw["clusterArn"],
@@ -343,9 +359,9 @@ class EcsGateway:
                 )
                 for d in raw.get("deployments", [])
             ),
-            deployment_alarms=tuple(
-                raw.get("deploymentConfiguration", {}).get("alarms", {}).get("alarmNames", [])
-            ),
+            deployment_alarms=tuple(configuration.get("alarms", {}).get("alarmNames", [])),
+            strategy=configuration.get("strategy", "ROLLING"),
+            bake_time_minutes=configuration.get("bakeTimeInMinutes"),
         )
 
     def describe_services_or_gone(

@@ -9,6 +9,11 @@ from datetime import datetime
 from autopilot.domain.capacity import TaskSize
 from autopilot.domain.images import ecr_registry
 
+# ECS's own traffic-shifting strategies (deploymentConfiguration.strategy, ECS controller): the
+# old revision keeps serving until traffic shifts, so stopping a deployment with rollback sends
+# traffic straight back to it.
+TRAFFIC_SHIFTING = frozenset({"BLUE_GREEN", "LINEAR", "CANARY"})
+
 
 @dataclass(frozen=True, slots=True)
 class ImagePush:
@@ -68,6 +73,10 @@ class Service:
     deployments: tuple[EcsDeployment, ...] = ()
     # Alarms the service's own deploymentConfiguration.alarms names: tied to it for rollback.
     deployment_alarms: tuple[str, ...] = ()
+    # deploymentConfiguration.strategy (ROLLING when absent) and bakeTimeInMinutes: how the ECS
+    # deployment controller deploys it.
+    strategy: str = "ROLLING"
+    bake_time_minutes: int | None = None
 
     def deployment(self, deployment_id: str) -> EcsDeployment | None:
         return next((d for d in self.deployments if d.id == deployment_id), None)
@@ -75,6 +84,17 @@ class Service:
     @property
     def primary(self) -> EcsDeployment | None:
         return next((d for d in self.deployments if d.status == "PRIMARY"), None)
+
+    @property
+    def shifts_traffic(self) -> bool:
+        """ECS's own blue/green, linear or canary deployments (not CodeDeploy's)."""
+        return self.deployment_controller == "ECS" and self.strategy in TRAFFIC_SHIFTING
+
+    @property
+    def rollout(self) -> str:
+        """How the service is deployed, as the ledger names it: the ECS controller's strategy,
+        or the controller itself (CODE_DEPLOY, EXTERNAL)."""
+        return self.strategy if self.deployment_controller == "ECS" else self.deployment_controller
 
     @property
     def cluster_name(self) -> str:

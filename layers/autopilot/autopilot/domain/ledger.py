@@ -44,8 +44,15 @@ class LedgerEntry:
     # A rollback's intent: the digests it will quarantine once the service is back on target.
     quarantine: tuple[str, ...] = field(default_factory=tuple)
     # How the change is made: update-service | codedeploy | codedeploy-stop (stop a blue/green
-    # deployment with rollback). Part of the intent: a retry does the same.
+    # deployment with rollback) | stop-service-deployment (stop ECS's own blue/green, linear or
+    # canary deployment with rollback) | already-rolling-back (ECS was: nothing sent). Part of
+    # the intent: a retry does the same.
     via: str = ""
+    # A rollback: how the service deploys (ROLLING | BLUE_GREEN | LINEAR | CANARY | CODE_DEPLOY).
+    strategy: str = ""
+    # A rollback: decimal seconds from its trigger's time (the alarm's) to ECS or CodeDeploy
+    # accepting the call that rolled back; empty when this action made none that it saw accepted.
+    seconds_to_rollback: str = ""
     hours_parked: str = ""  # unpark: decimal hours, for the weekly report
     saved_usd: str = ""  # unpark: estimated Fargate cost avoided, USD
 
@@ -61,6 +68,11 @@ class Quarantine:
 
 
 GAVE_UP = "gave-up"  # the code of an action that failed every attempt (redriving resumes it)
+
+
+def seconds_between(start: datetime, end: datetime) -> str:
+    """Decimal seconds, tenths, as entries keep durations (never negative: clocks differ)."""
+    return f"{max((end - start).total_seconds(), 0.0):.1f}"
 
 
 def action_id(trigger_id: str, service_arn: str, kind: str) -> str:

@@ -1,9 +1,10 @@
 """What the automation measures about each finished action: pure, from the ledger entry.
 
 Latencies are computed from the event's own time (the entry's `trigger_time`, the time AWS put
-on the ECR or alarm event) to the moment the change was asked of ECS or CodeDeploy (the
-entry's `recorded_at`, set when the action finished right after that call): never from when a
-function happened to run.
+on the ECR or alarm event) to the moment the change was asked of ECS or CodeDeploy (a
+rollback's `seconds_to_rollback`, taken when the call was accepted; else the entry's
+`recorded_at`, set when the action finished right after that call): never from when a function
+happened to run.
 """
 
 from __future__ import annotations
@@ -41,8 +42,12 @@ def measures(entry: LedgerEntry) -> list[Measure]:
         entry.kind == "rollback"
         and entry.outcome is Outcome.ROLLED_BACK
         and entry.trigger == "alarm"
+        and entry.code != "already-rolling-back"  # ECS rolled back; the automation sent nothing
     ):
-        found.append(Measure(ALARM_TO_ROLLBACK, "Milliseconds", max(since_event, 0.0)))
+        # When the call was accepted, if the entry says; else (a retry that only confirmed an
+        # earlier attempt's call) when the rollback was recorded.
+        took = float(entry.seconds_to_rollback) * 1000 if entry.seconds_to_rollback else since_event
+        found.append(Measure(ALARM_TO_ROLLBACK, "Milliseconds", max(took, 0.0)))
     if entry.kind == "deploy" and entry.outcome is Outcome.SKIPPED and entry.code in HOLD_CODES:
         found.append(Measure(DEPLOY_HELD, "Count", 1))
     if entry.kind == "unpark" and entry.outcome is Outcome.APPLIED and entry.hours_parked:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from autopilot.domain.fleet import short_digest, task_definition_label
+from autopilot.domain.fleet import TRAFFIC_SHIFTING, short_digest, task_definition_label
 from autopilot.domain.ledger import GAVE_UP, LedgerEntry, Outcome
 from autopilot.domain.scan import ScanOutlook
 
@@ -179,12 +179,43 @@ def resume_notification(entry: LedgerEntry, label: str) -> Notification | None:
     return None
 
 
+# How a rollback was made (the entry's `via`), for on-call.
+_ROLLBACK_CALLS = {
+    "update-service": "UpdateService to {target}",
+    "codedeploy": "CodeDeploy deployment {deployment} of {target}",
+    "codedeploy-stop": "CodeDeploy deployment {deployment} stopped with rollback",
+    "stop-service-deployment": "service deployment {deployment} stopped with rollback",
+    "already-rolling-back": "ECS was already rolling back service deployment {deployment}; "
+    "nothing sent",
+}
+
+
+def _rollback_how(entry: LedgerEntry) -> str:
+    """The strategy, the call that rolled back, and how soon after the trigger it was accepted:
+    `BLUE_GREEN: service deployment 4Zq...pT stopped with rollback, accepted 2.1 s after the
+    alarm.`"""
+    call = _ROLLBACK_CALLS.get(entry.via)
+    if call is None:
+        return ""
+    how = call.format(
+        target=_revision(entry.to_task_definition),
+        deployment=entry.deployment_id.rsplit("/", 1)[-1] or "?",
+    )
+    if entry.via == "update-service" and entry.strategy in TRAFFIC_SHIFTING:
+        how += f" (ECS runs it as a new {entry.strategy} deployment)"
+    if entry.seconds_to_rollback:
+        since = "the alarm" if entry.trigger == "alarm" else "the request"
+        how += f", accepted {entry.seconds_to_rollback} s after {since}"
+    return f"{entry.strategy or 'Deployment strategy unknown'}: {how}.\n"
+
+
 def rollback_notification(entry: LedgerEntry, label: str) -> Notification | None:
     source, target = _revision(entry.from_task_definition), _revision(entry.to_task_definition)
     if entry.outcome is Outcome.ROLLED_BACK:
         return Notification(
             f"[autopilot] ROLLED BACK {label} to {target}",
             f"Rolled back {label}: {source} -> {target} ({entry.reason}).\n"
+            f"{_rollback_how(entry)}"
             f"Trigger: {entry.trigger} {entry.trigger_id}.",
             "critical",
         )

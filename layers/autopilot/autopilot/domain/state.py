@@ -50,7 +50,9 @@ class Deployment:
     state: DeploymentState = DeploymentState.IN_PROGRESS
     finished_at: datetime | None = None
     # How the change was made: update-service | codedeploy | codedeploy-stop (a blue/green
-    # deployment stopped with rollback: its end event is the rollback completing).
+    # deployment stopped with rollback: its end event is the rollback completing) |
+    # stop-service-deployment | already-rolling-back (ECS's own blue/green, linear or canary
+    # deployment, stopped with rollback by the automation or already by ECS).
     via: str = "update-service"
     # Completed while the service ran no task (parked): it proves nothing until tasks have run
     # for the bake time; `serving_since` is when they started (unpark).

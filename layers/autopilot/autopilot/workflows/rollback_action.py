@@ -16,7 +16,7 @@ from autopilot.domain.decisions import Skip
 from autopilot.domain.errors import NotFoundError, PermanentFailureError
 from autopilot.domain.fleet import Service, short_digest, task_definition_label
 from autopilot.domain.images import ecr_location, parse_image
-from autopilot.domain.ledger import LedgerEntry, Outcome, Quarantine
+from autopilot.domain.ledger import LedgerEntry, Outcome, Quarantine, seconds_between
 from autopilot.domain.notifications import rollback_notification, service_label
 from autopilot.domain.rollback import (
     FREEZE_WINDOW,
@@ -25,6 +25,12 @@ from autopilot.domain.rollback import (
     decide_automatic_rollback,
     decide_operator_rollback,
     should_freeze,
+)
+from autopilot.domain.service_deployments import (
+    VIA_ALREADY,
+    VIA_STOP,
+    NativeRollback,
+    StopWithRollback,
 )
 from autopilot.domain.state import (
     Deployment,
@@ -36,6 +42,7 @@ from autopilot.domain.state import (
 )
 from autopilot.models.actions import RollbackRequest
 from autopilot.observability import logger
+from autopilot.workflows import native_rollback
 from autopilot.workflows.context import ExecutorContext
 from autopilot.workflows.registry import Registration
 from autopilot.workflows.rollout import already_rolled_out, roll_out, via
@@ -89,7 +96,11 @@ def rollback(ctx: ExecutorContext, request: RollbackRequest) -> LedgerEntry:
         quarantine=decision.bad_digests,
         deployment_id=to_stop,
         via="codedeploy-stop" if to_stop else via(service),
+        strategy=service.rollout,
     )
+    native = native_rollback.in_flight(ctx, service, decision.target.task_definition)
+    if native is not None:
+        entry = _stopping(ctx, entry, native)
     if ctx.dry_run:
         return ctx.finish(entry, Outcome.DRY_RUN, reason=f"dry run: would roll back ({why})")
     ctx.ledger.write(entry, first=earlier is None)
@@ -110,6 +121,23 @@ def _decide(
     current = digests_of([c.image for c in service.containers])
     return decide_operator_rollback(
         service, state, quarantined, current, requested, quarantine_forward=request.quarantine
+    )
+
+
+def _stopping(ctx: ExecutorContext, entry: LedgerEntry, native: NativeRollback) -> LedgerEntry:
+    """The intent to stop ECS's own deployment of the bad revision (or to let the rollback
+    ECS already runs finish): the service ends on that deployment's source revision."""
+    quarantine = entry.quarantine
+    if native.to != entry.to_task_definition:
+        # ECS goes back where it came from: what that revision runs is not bad.
+        kept = digests_of(_pinned(ctx, native.to))
+        quarantine = tuple(d for d in quarantine if d not in kept)
+    return replace(
+        entry,
+        to_task_definition=native.to,
+        quarantine=quarantine,
+        deployment_id=native.deployment.arn,
+        via=VIA_STOP if isinstance(native, StopWithRollback) else VIA_ALREADY,
     )
 
 
@@ -139,11 +167,31 @@ def _carry_out(  # noqa: PLR0917 - one call site per path, all of it is the acti
     retry: bool,
 ) -> LedgerEntry:
     target = entry.to_task_definition
-    if entry.via == "codedeploy-stop":
+    entry = replace(entry, strategy=entry.strategy or service.rollout)
+    accepted: datetime | None = None
+    code = ""
+    stopped = (
+        native_rollback.stop(ctx, entry, retry=retry)
+        if entry.via in {VIA_STOP, VIA_ALREADY}
+        else None
+    )
+    if stopped is not None:
+        accepted, code = stopped.accepted_at, stopped.code
+        if stopped.note:
+            why += f"; {stopped.note}"
+        deployment_id, how = entry.deployment_id, entry.via
+    elif entry.via == "codedeploy-stop":
         # Stopping an already stopped deployment is a no-op (the adapter says so).
         ctx.codedeploy.stop_deployment(entry.deployment_id)
+        accepted = ctx.clock()
         deployment_id, how = entry.deployment_id, "codedeploy-stop"
     else:
+        if entry.via in {VIA_STOP, VIA_ALREADY}:
+            # The deployment ended without rolling back: the bad revision is live.
+            logger.info("the service deployment completed before it could be stopped")
+            why += "; its deployment had completed: rolled back with UpdateService"
+            entry = replace(entry, via=via(service), deployment_id="")
+            ctx.ledger.write(entry)
         # Only a retry can find its own change; its intent was recorded at `recorded_at`.
         shown = already_rolled_out(ctx, service, target, entry.recorded_at) if retry else None
         deployment_id = (
@@ -152,9 +200,13 @@ def _carry_out(  # noqa: PLR0917 - one call site per path, all of it is the acti
         if shown is not None:
             logger.info("an earlier attempt already rolled back: recording it")
             why += "; confirmed on retry: ECS already showed the change"
+        else:
+            accepted = ctx.clock()
         how = via(service)
         entry = replace(entry, deployment_id=deployment_id)
         ctx.ledger.write(entry)
+    if accepted is not None:
+        entry = replace(entry, seconds_to_rollback=seconds_between(request.trigger_time, accepted))
 
     now = ctx.clock()
     for digest in entry.quarantine:
@@ -173,6 +225,7 @@ def _carry_out(  # noqa: PLR0917 - one call site per path, all of it is the acti
         entry,
         Outcome.ROLLED_BACK,
         reason=f"after {why}",
+        code=code,
         deployment_id=deployment_id,
         extra_text="\n".join(notes),
     )
