@@ -17,7 +17,7 @@ one is `Invalid`, and the hook answers FAILED.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from msgspec import Meta, field
 
@@ -49,6 +49,12 @@ class ExecutionDetails(Model, frozen=True, kw_only=True):
     productionTrafficWeights: dict[str, Percent] = field(default_factory=dict)  # noqa: N815
 
 
+class CanaryState(Model, frozen=True, kw_only=True):
+    """This automation's own part of `hookDetails`, as its IN_PROGRESS answers return it."""
+
+    started_at: Aware | None = field(default=None, name="autopilotCanaryStartedAt")
+
+
 class LifecycleHookInvocation(Model, frozen=True, kw_only=True):
     executionId: Annotated[str, Meta(min_length=1)]  # noqa: N815
     lifecycleStage: Stage  # noqa: N815
@@ -57,11 +63,15 @@ class LifecycleHookInvocation(Model, frozen=True, kw_only=True):
     # The hook's configured hookDetails, merged with what the last IN_PROGRESS answer returned.
     hookDetails: dict[str, Any] = field(default_factory=dict)  # noqa: N815
 
+    @classmethod
+    def parse(cls, data: object) -> Self:
+        """As `Model.parse`; the hook's own state in `hookDetails` must be readable too."""
+        parsed = super().parse(data)
+        parsed.state()
+        return parsed
 
-class CanaryState(Model, frozen=True, kw_only=True):
-    """This automation's own part of `hookDetails`, as its IN_PROGRESS answers return it."""
-
-    started_at: Aware | None = field(default=None, name="autopilotCanaryStartedAt")
+    def state(self) -> CanaryState:
+        return CanaryState.parse(self.hookDetails)
 
 
 def is_lifecycle_hook(event: object) -> bool:
