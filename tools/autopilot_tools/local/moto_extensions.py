@@ -46,3 +46,7 @@ def install() -> None:
     from moto.cloudwatch.responses import CloudWatchResponse  # noqa: PLC0415
 
     CloudWatchResponse.put_composite_alarm = CloudWatchResponse.put_metric_alarm  # type: ignore[attr-defined]
+
+    from autopilot_tools.local import moto_canary  # noqa: PLC0415 - last: it wraps those before
+
+    moto_canary.install()

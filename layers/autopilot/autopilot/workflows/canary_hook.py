@@ -30,7 +30,7 @@ tells. With DryRun, ECS is told SUCCEEDED whatever the verdict, and the verdict 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from autopilot.domain.canary import (
@@ -117,7 +117,7 @@ def on_lifecycle_hook(invocation: LifecycleHookInvocation, aws: HookGateways) ->
         count("CanaryRollbackNotJudged")
         return answer("SUCCEEDED")
     now = aws.now()
-    started = invocation.state().started_at or now
+    started = invocation.state().started_at or now.replace(microsecond=0)
     if not aws.tagging.tagged_among([details.serviceArn], CANARY):
         return _off(f"the service carries no {CANARY} tag")
     try:
@@ -151,7 +151,8 @@ def _analyse(
     if isinstance(found, str):
         raise _NotAnalysedError(found)
     load_balancer = _load_balancer(aws, found)
-    judged = window(started, now)
+    # At most max-minutes long: a hook called back late judges the minutes it was meant to.
+    judged = window(started, min(now, started + timedelta(minutes=config.max_minutes)))
     if judged is None:
         logger.info("canary analysis started: the first minute is not over yet")
         return _waiting(started)
