@@ -334,3 +334,19 @@ def test_a_malformed_invocation_is_answered_failed_and_kept_with_its_reason(
     assert bad == event
     assert why
     assert verdicts(aws) == []
+
+
+def test_a_hook_called_back_late_judges_the_first_max_minutes_only(aws: FakeHookAws) -> None:
+    # Given max-minutes 20 and a call back an hour after analysis started
+    aws.services.services[SERVICE] = cart_service({"autopilot:canary": "max-minutes=20"})
+    aws.metrics.series = {PRIMARY_TG: steady(900, 2, 0.18), ALTERNATE_TG: steady(100, 0, 0.19)}
+    first = invocation()
+    started = run(first, aws)
+    aws.clock.advance(timedelta(hours=1))
+
+    # When it is judged
+    assert run(later(first, started), aws) == {"hookStatus": "SUCCEEDED"}
+
+    # Then the window is the twenty minutes it was meant to judge
+    [(_, _, window)] = aws.metrics.queries
+    assert window.describe() == "2026-11-24T14:00:00Z/2026-11-24T14:20:00Z"

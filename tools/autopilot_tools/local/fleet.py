@@ -571,6 +571,7 @@ def seed_cart_alone() -> str:
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
     group = ec2.create_security_group(GroupName="cart", Description="cart", VpcId=vpc)
+    boto3.client("ecs").create_cluster(clusterName="prod")  # there already, or made
     return seed_cart(subnet, group["GroupId"])
 
 
