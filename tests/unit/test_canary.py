@@ -163,3 +163,25 @@ def test_the_canary_tag_reads_on_off_and_settings(
 def test_a_bad_canary_tag_says_what_is_wrong(tag: str, message: str) -> None:
     with pytest.raises(InvalidConfigError, match=message.replace("+", r"\+")):
         read_canary_config(tag)
+
+
+def test_only_a_regression_says_the_new_image_is_bad() -> None:
+    # Given each way green can be judged
+    blue = side(BLUE_MINUTES)
+    judged = {
+        "broken": judge(blue, side(GREEN_BROKEN), CanaryConfig(), minutes_elapsed=8),
+        "slow": judge(blue, side(GREEN_HEALTHY, 0.420), CanaryConfig(), minutes_elapsed=8),
+        "healthy": judge(blue, side(GREEN_HEALTHY), CanaryConfig(), minutes_elapsed=8),
+        "early": judge(blue, Side(150, 0, 0.18), CanaryConfig(), minutes_elapsed=5),
+        "starved": judge(blue, Side(150, 0, 0.18), CanaryConfig(), minutes_elapsed=30),
+    }
+
+    # Then each carries its code, and only the first two are regressions (a canary that could
+    # not be judged proves nothing about its image)
+    assert {name: (j.code, j.regression) for name, j in judged.items()} == {
+        "broken": ("error-regression", True),
+        "slow": ("latency-regression", True),
+        "healthy": ("no-worse", False),
+        "early": ("waiting", False),
+        "starved": ("not-enough-traffic", False),
+    }

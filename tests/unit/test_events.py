@@ -25,6 +25,7 @@ from autopilot.models.events import (
     image_push,
     scanned_images,
 )
+from autopilot.models.lifecycle_hook import LifecycleHookInvocation
 from autopilot.workflows.fleet_index import EcsApiCallEvent
 from autopilot.workflows.placement_action import EcsServiceActionEvent
 
@@ -60,6 +61,12 @@ SCHEDULE_DOCUMENTS = ["schedule_park.json", "schedule_unpark.json", "schedule_sc
 INDEX_DOCUMENTS = ["fleet_reindex.json"]
 # AWS's samples that no function takes, kept to check what the local runner answers.
 UNTAKEN_SAMPLES = ["ecr_pull_through_cache.json"]
+# What ECS invokes the canary lifecycle hook with (not EventBridge events: no envelope).
+HOOK_INVOCATIONS = [
+    "ecs_lifecycle_hook_post_test_traffic_shift.json",
+    "ecs_lifecycle_hook_post_test_traffic_shift_callback.json",
+    "ecs_lifecycle_hook_production_traffic_shift_rollback.json",
+]
 SAMPLES: list[tuple[str, type[Model]]] = [
     ("ecs_service_placement_failure.json", EcsServiceActionEvent),
     ("ecr_image_push.json", EcrImageActionEvent),
@@ -104,8 +111,21 @@ def test_every_sample_file_is_covered() -> None:
     names = {path.name for path in EVENTS.glob("*.json")}
 
     # Then each one is in the table above (a new sample needs a model and a line there)
-    documents = set(SCHEDULE_DOCUMENTS) | set(INDEX_DOCUMENTS)
+    documents = set(SCHEDULE_DOCUMENTS) | set(INDEX_DOCUMENTS) | set(HOOK_INVOCATIONS)
     assert names == {name for name, _ in SAMPLES} | documents | set(UNTAKEN_SAMPLES)
+
+
+@pytest.mark.parametrize("name", HOOK_INVOCATIONS)
+def test_each_lifecycle_hook_sample_parses_in_the_documented_shape(name: str) -> None:
+    # Given a sample of what ECS sends the canary hook
+    body = sample(name)
+
+    # When it is parsed as the hook parses it
+    invocation = LifecycleHookInvocation.parse(body)
+
+    # Then the deployment's facts are under executionDetails, naming prod/cart
+    assert invocation.executionDetails.serviceArn.endswith(":service/prod/cart")
+    assert invocation.executionId == body["executionId"]
 
 
 def test_the_documented_pull_through_cache_sample_has_a_time_that_does_not_exist() -> None:

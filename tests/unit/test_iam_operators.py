@@ -94,6 +94,7 @@ OTHER_ROLES = [
 def test_the_planners_are_the_functions_that_decide_actions() -> None:
     assert PLANNERS == [
         "AlarmsFunction",
+        "CanaryHookFunction",  # queues its verdicts
         "DeploymentEventsFunction",
         "EcrPushFunction",
         "PlacementFailuresFunction",

@@ -76,7 +76,9 @@ def test_every_event_function_but_the_executor_and_the_report_is_built_by_the_fa
     handlers = {path.parent.name: path.read_text() for path in root.glob("*/app.py")}
     # When the planners among them are read
     planners = {
-        name: text for name, text in handlers.items() if name not in {"executor", "cost_report"}
+        name: text
+        for name, text in handlers.items()
+        if name not in {"executor", "cost_report", "canary_hook"}
     }
     # Then each is one planner(...) call: no handler of its own, no wiring of its own
     assert len(planners) >= 6
@@ -84,3 +86,12 @@ def test_every_event_function_but_the_executor_and_the_report_is_built_by_the_fa
         assert "handler = planner(" in text, name
         assert "def handler" not in text, name
         assert "wiring" not in text, name
+
+
+def test_the_lifecycle_hook_function_is_built_by_its_own_factory() -> None:
+    # ECS reads a hook's answer as it is: its handler is one lifecycle_hook(...) call, which
+    # answers a malformed invocation FAILED instead of wrapping the answer as planners do.
+    text = (Path(__file__).resolve().parents[2] / "functions/canary_hook/app.py").read_text()
+    assert "handler = lifecycle_hook(" in text
+    assert "def handler" not in text
+    assert "wiring" not in text

@@ -70,6 +70,22 @@ def queue_functions() -> set[str]:
     }
 
 
+def hook_functions() -> set[str]:
+    """Functions ECS invokes as lifecycle hooks (synchronously, reading their answer): those a
+    role that ecs.amazonaws.com assumes may invoke."""
+    found = set()
+    for props in of_type("AWS::IAM::Role").values():
+        trusted = props["AssumeRolePolicyDocument"]["Statement"]
+        if not any(s.get("Principal", {}).get("Service") == "ecs.amazonaws.com" for s in trusted):
+            continue
+        for policy in props.get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                target = _target_function(statement["Resource"])
+                if statement.get("Action") == "lambda:InvokeFunction" and target is not None:
+                    found.add(target)
+    return found
+
+
 def errors_alarms_of(function: str) -> list[dict[str, Any]]:
     return [
         alarm
@@ -104,7 +120,7 @@ def test_the_asynchronously_invoked_functions_are_found_and_include_the_schedule
 
 def test_every_function_is_invoked_in_a_way_this_file_checks() -> None:
     # A function that is neither would escape every rule below.
-    assert async_functions() | queue_functions() == set(TEMPLATE.functions)
+    assert async_functions() | queue_functions() | hook_functions() == set(TEMPLATE.functions)
 
 
 @pytest.mark.parametrize("function", sorted(async_functions()))
@@ -123,7 +139,9 @@ def test_an_asynchronously_invoked_function_keeps_what_failed_in_the_events_dlq(
     }
 
 
-@pytest.mark.parametrize("function", sorted(async_functions() | queue_functions()))
+@pytest.mark.parametrize(
+    "function", sorted(async_functions() | queue_functions() | hook_functions())
+)
 def test_every_function_has_an_errors_alarm_to_the_topic(function: str) -> None:
     [alarm] = errors_alarms_of(function)
     assert alarm["Statistic"] == "Sum"
@@ -140,6 +158,42 @@ def test_every_alarm_notifies_the_topic(name: str) -> None:
 def test_the_events_dlq_is_a_standard_queue() -> None:
     # Neither Lambda's on-failure destinations nor Scheduler's dead-letter queues take FIFO.
     assert not properties("EventsDeadLetterQueue").get("FifoQueue", False)
+
+
+# -- lifecycle hooks ----------------------------------------------------------------------------
+
+
+def test_the_canary_hook_is_the_one_function_ecs_invokes_and_it_is_never_invoked_async() -> None:
+    # Given the functions a role trusted by ECS may invoke
+    # Then it is the canary hook alone, which nothing invokes asynchronously (ECS reads its
+    # answer: an on-failure destination would never fire)
+    assert hook_functions() == {"CanaryHookFunction"}
+    assert properties("CanaryHookFunction")["EventInvokeConfig"] == {"Ref": "AWS::NoValue"}
+    assert "CanaryHookFunction" not in async_functions()
+
+
+def test_the_role_ecs_assumes_may_invoke_the_canary_hook_and_nothing_else() -> None:
+    role = properties("CanaryHookInvokeRole")
+    [trust] = role["AssumeRolePolicyDocument"]["Statement"]
+    assert (trust["Principal"], trust["Action"]) == (
+        {"Service": "ecs.amazonaws.com"},
+        "sts:AssumeRole",
+    )
+    [policy] = role["Policies"]
+    assert policy["PolicyDocument"]["Statement"] == [
+        {
+            "Sid": "InvokeTheCanaryHookOnly",
+            "Effect": "Allow",
+            "Action": "lambda:InvokeFunction",
+            "Resource": {"Fn::GetAtt": ["CanaryHookFunction", "Arn"]},
+        }
+    ]
+    # and an operator finds both ARNs in the stack's outputs
+    outputs = TEMPLATE.body["Outputs"]
+    assert outputs["CanaryHookFunctionArn"]["Value"] == {
+        "Fn::GetAtt": ["CanaryHookFunction", "Arn"]
+    }
+    assert outputs["CanaryHookRoleArn"]["Value"] == {"Fn::GetAtt": ["CanaryHookInvokeRole", "Arn"]}
 
 
 # -- the executor -----------------------------------------------------------------------------

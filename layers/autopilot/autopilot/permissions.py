@@ -8,6 +8,7 @@ exactly these, no more, no fewer.
 from __future__ import annotations
 
 from autopilot.adapters import (
+    alb_metrics,
     autoscaling,
     cloudwatch,
     codedeploy,
@@ -22,7 +23,9 @@ from autopilot.adapters import (
     report_deliveries,
     revisions,
     scheduler,
+    service_revisions,
     tagging,
+    target_groups,
 )
 
 _IMAGE_PLANNER = frozenset(
@@ -90,6 +93,22 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
             *autoscaling.IAM_ACTIONS,
             *scheduler.IAM_ACTIONS,
             *queues.IAM_ACTIONS["executor"],
+            # a canary verdict re-reads the judged revision's images before quarantining
+            *service_revisions.IAM_ACTIONS["revision"],
+        )
+    ),
+    # An ECS lifecycle hook: tags first, then the service, its target revision, its target
+    # groups' load balancer and metrics; the verdict goes to the actions queue, a malformed
+    # invocation to the events dead-letter queue.
+    "CanaryHookFunction": frozenset(
+        (
+            *tagging.IAM_ACTIONS,
+            *service_revisions.IAM_ACTIONS["service"],
+            *service_revisions.IAM_ACTIONS["revision"],
+            *target_groups.IAM_ACTIONS,
+            *alb_metrics.IAM_ACTIONS,
+            *queues.IAM_ACTIONS["actions"],
+            *queues.IAM_ACTIONS["dead-letters"],
         )
     ),
 }

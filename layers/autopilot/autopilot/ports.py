@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 from autopilot.domain.report_delivery import DeliveryRecords
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Mapping, Sequence
     from datetime import date, datetime, timedelta
     from email.message import EmailMessage
 
+    from autopilot.domain.canary_hook import Minute, ServiceRevision, ServiceTraffic, Window
     from autopilot.domain.fleet import ImageFacts, Service
     from autopilot.domain.fleet_index import IndexChange, IndexEntry
     from autopilot.domain.ledger import LedgerEntry, Quarantine
@@ -46,6 +47,12 @@ __all__ = [
     "Notifier",
     "SchedulerGateway",
     "TaggingGateway",
+]
+__all__ += [  # canary analysis
+    "CanaryServiceReader",
+    "ServiceRevisionReader",
+    "TargetGroupMetrics",
+    "TargetGroupReader",
 ]
 
 
@@ -361,3 +368,33 @@ class FleetIndex(Protocol):
     def apply(self, changes: Iterable[IndexChange]) -> None: ...
 
     def mark_built(self, at: datetime) -> None: ...
+
+
+# -- canary analysis (workflows/canary_hook.py, workflows/canary_action.py) ------------------
+
+
+class ServiceRevisionReader(Protocol):
+    def revision(self, revision_arn: str) -> ServiceRevision | None:
+        """The service revision as ECS shows it; None when ECS does not know it."""
+        ...
+
+
+class CanaryServiceReader(ServiceRevisionReader, Protocol):
+    def service(self, service_arn: str) -> ServiceTraffic | None:
+        """Its tags and load balancer entries; None when it is gone or inactive."""
+        ...
+
+
+class TargetGroupReader(Protocol):
+    def load_balancers(self, target_group_arns: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """Target group ARN -> the load balancers forwarding to it; NotFoundError for an
+        unknown target group."""
+        ...
+
+
+class TargetGroupMetrics(Protocol):
+    def minutes(
+        self, load_balancer: str, target_groups: Sequence[str], window: Window
+    ) -> dict[str, list[Minute]]:
+        """Target group ARN -> its minutes in the window that served requests."""
+        ...

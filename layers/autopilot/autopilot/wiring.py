@@ -11,6 +11,7 @@ from autopilot.settings import IndexSettings, ReportSettings, ScheduleSettings, 
 # Each factory imports its adapter: a handler loads only the adapters it uses (the cost report's
 # Jinja2 and Cost Explorer stay out of the planners' and the executor's cold start).
 if TYPE_CHECKING:
+    from autopilot.adapters.alb_metrics import AlbMetrics
     from autopilot.adapters.cloudwatch import CloudWatchGateway
     from autopilot.adapters.codedeploy import CodeDeployGateway
     from autopilot.adapters.ecs import EcsGateway
@@ -19,7 +20,9 @@ if TYPE_CHECKING:
     from autopilot.adapters.mailer import Mailer
     from autopilot.adapters.queues import ActionQueue, ActionsInbox, DeadLetters
     from autopilot.adapters.scheduler import SchedulerGateway
+    from autopilot.adapters.service_revisions import ServiceRevisions
     from autopilot.adapters.tagging import TaggingGateway
+    from autopilot.adapters.target_groups import TargetGroups
     from autopilot.workflows.context import ExecutorContext
     from autopilot.workflows.cost_report import ReportSources
 
@@ -163,7 +166,32 @@ def executor() -> ExecutorContext:
         held_max_hours=config.held_push_max_hours,
         managed_clusters=config.managed_clusters,
         index=fleet_index(),
+        service_revisions=service_revisions(),
     )
+
+
+# -- canary analysis (the lifecycle hook, and the executor's canary verdicts) ----------------
+
+
+@cache
+def service_revisions() -> ServiceRevisions:
+    from autopilot.adapters.service_revisions import ServiceRevisions  # noqa: PLC0415
+
+    return ServiceRevisions()
+
+
+@cache
+def target_groups() -> TargetGroups:
+    from autopilot.adapters.target_groups import TargetGroups  # noqa: PLC0415
+
+    return TargetGroups()
+
+
+@cache
+def alb_metrics() -> AlbMetrics:
+    from autopilot.adapters.alb_metrics import AlbMetrics  # noqa: PLC0415
+
+    return AlbMetrics()
 
 
 _FACTORIES = (
@@ -181,6 +209,9 @@ _FACTORIES = (
     report_sources,
     mailer,
     executor,
+    service_revisions,
+    target_groups,
+    alb_metrics,
 )
 
 

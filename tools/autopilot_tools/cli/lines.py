@@ -32,6 +32,9 @@ def ledger_line(entry: LedgerEntry) -> dict[str, Any]:
         "requested_by": entry.requested_by,
         "hours_parked": entry.hours_parked,
         "saved_usd": entry.saved_usd,
+        "window": entry.window,
+        "blue": entry.blue,
+        "green": entry.green,
     }
     return {k: v for k, v in line.items() if v not in ("", [])}
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -256,6 +258,7 @@ def seed_fleet(*, samples: bool = False) -> dict[str, str]:
         )
     if samples:
         arns |= seed_sample_fixtures(subnet, group["GroupId"])
+        arns |= seed_cart_mid_deployment(subnet, group["GroupId"])
     return arns
 
 
@@ -427,8 +430,6 @@ def record_scan(repository: str, digest: str, counts: dict[str, int]) -> None:
     moto answers a fixed finding for any scanned image and keeps the first custom answer per
     image for good, so a rescan could never change it: the result is set on moto's backend
     directly (the moto server runs in this process, locally and in the tests)."""
-    from datetime import UTC, datetime  # noqa: PLC0415
-
     from moto.ecr.models import ecr_backends  # noqa: PLC0415 - moto: local only
 
     image = ecr_backends[ACCOUNT][REGION].repositories[repository]._get_image(None, digest)
@@ -440,3 +441,262 @@ def record_scan(repository: str, digest: str, counts: dict[str, int]) -> None:
         "imageScanStatus": {"status": "COMPLETE", "description": "scanned (local)"},
         "imageScanFindings": {"findingSeverityCounts": dict(counts)},
     }
+
+
+# -- canary analysis: prod/cart behind an Application Load Balancer -----------------------------
+#
+# prod/cart deploys blue/green behind the ALB `shop`: two target groups, a production listener
+# (port 80) whose rule forwards to both by weight, and a test listener (port 8080). Its
+# `autopilot:canary` tag asks for analysis. The load is synthetic: each minute, each target
+# group serves requests whose 5XX rate and latency are properties of the image the revision it
+# serves runs (a bad build is slower and fails more), published as the ALB would publish them
+# (AWS/ApplicationELB, dimensions TargetGroup and LoadBalancer). Nothing in the automation
+# knows which build is bad: it sees only the metrics.
+
+CART = "cart"
+CART_TARGET_GROUPS = ("cart-primary", "cart-alternate")
+SHOP = "shop"
+CART_LOAD_STARTS = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)  # the load the samples judge
+
+
+@dataclass(frozen=True, slots=True)
+class Behaviour:
+    """How an image serves: its share of 5XX answers, and its response times as (seconds,
+    share of requests in percent)."""
+
+    error_rate: float
+    latency: tuple[tuple[float, int], ...]
+
+
+HEALTHY = Behaviour(0.002, ((0.05, 60), (0.1, 30), (0.18, 9), (0.25, 1)))
+BROKEN = Behaviour(0.08, ((0.2, 40), (0.6, 45), (0.9, 14), (1.5, 1)))
+# Builds of cart that are bad, as a property of the image (a bug its tests missed).
+BAD_CART_BUILDS = frozenset({3})
+
+
+def behaviour(digest: str) -> Behaviour:
+    bad = {digest_of(CART, build) for build in BAD_CART_BUILDS}
+    return BROKEN if digest in bad else HEALTHY
+
+
+@dataclass(frozen=True, slots=True)
+class CartLoadBalancing:
+    load_balancer: str  # ARN
+    primary: str  # target group ARNs: the service's targetGroupArn
+    alternate: str  # and its advancedConfiguration.alternateTargetGroupArn
+
+
+def cart_load_balancing() -> CartLoadBalancing:
+    elbv2 = boto3.client("elbv2")
+    [lb] = elbv2.describe_load_balancers(Names=[SHOP])["LoadBalancers"]
+    groups = elbv2.describe_target_groups(Names=list(CART_TARGET_GROUPS))["TargetGroups"]
+    by_name = {g["TargetGroupName"]: g["TargetGroupArn"] for g in groups}
+    return CartLoadBalancing(lb["LoadBalancerArn"], *(by_name[n] for n in CART_TARGET_GROUPS))
+
+
+def seed_cart(subnet: str, group: str) -> str:
+    """prod/cart on build 1 of cart, following `main`, asking for canary analysis, deployed
+    blue/green behind the ALB `shop`; its ARN."""
+    ec2, elbv2 = boto3.client("ec2"), boto3.client("elbv2")
+    vpc = ec2.describe_subnets(SubnetIds=[subnet])["Subnets"][0]["VpcId"]
+    zones = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{n}.0/24", AvailabilityZone=f"{REGION}{z}")
+        for n, z in ((11, "a"), (12, "b"))
+    ]
+    lb = elbv2.create_load_balancer(
+        Name=SHOP, Subnets=[z["Subnet"]["SubnetId"] for z in zones], SecurityGroups=[group]
+    )["LoadBalancers"][0]["LoadBalancerArn"]
+    primary, alternate = (
+        elbv2.create_target_group(
+            Name=name, Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip"
+        )["TargetGroups"][0]["TargetGroupArn"]
+        for name in CART_TARGET_GROUPS
+    )
+    rules = []
+    for port, weights in ((80, (100, 0)), (8080, (0, 100))):
+        listener = elbv2.create_listener(
+            LoadBalancerArn=lb,
+            Protocol="HTTP",
+            Port=port,
+            DefaultActions=[
+                {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}
+            ],
+        )["Listeners"][0]["ListenerArn"]
+        forward = [
+            {"TargetGroupArn": arn, "Weight": weight}
+            for arn, weight in zip((primary, alternate), weights, strict=True)
+        ]
+        rules.append(
+            elbv2.create_rule(
+                ListenerArn=listener,
+                Priority=1,
+                Conditions=[{"Field": "path-pattern", "Values": ["/*"]}],
+                Actions=[{"Type": "forward", "ForwardConfig": {"TargetGroups": forward}}],
+            )["Rules"][0]["RuleArn"]
+        )
+    boto3.client("ecr").create_repository(repositoryName=CART)
+    push_image(CART, "main", 1)
+    seed = ServiceSeed(
+        "prod",
+        CART,
+        CART,
+        ((CART, image(CART, 1)), ("log-router", f"{REGISTRY}/log-router:2.1")),
+        (("autopilot:track", "tag:main"), ("autopilot:canary", "on"), ("team", "checkout")),
+        desired=4,
+    )
+    return _create_service(
+        seed,
+        subnet,
+        group,
+        deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 10},
+        loadBalancers=[
+            {
+                "targetGroupArn": primary,
+                "containerName": CART,
+                "containerPort": 8080,
+                "advancedConfiguration": {
+                    "alternateTargetGroupArn": alternate,
+                    "productionListenerRule": rules[0],
+                    "testListenerRule": rules[1],
+                    "roleArn": f"arn:aws:iam::{ACCOUNT}:role/ecsInfrastructureRoleForLoadBalancers",
+                },
+            }
+        ],
+    )
+
+
+def seed_cart_alone() -> str:
+    """prod/cart (see `seed_cart`) in a network of its own, next to whatever else is seeded."""
+    ec2 = boto3.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="cart", Description="cart", VpcId=vpc)
+    boto3.client("ecs").create_cluster(clusterName="prod")  # there already, or made
+    return seed_cart(subnet, group["GroupId"])
+
+
+def deploy_cart(service_arn: str, build: int) -> str:
+    """What ECS's blue/green deployment does when a pipeline deploys build N: a revision of the
+    running task definition with that cart image, the service updated to it (locally, the new
+    service revision is associated with the target group blue is not on). Its task definition."""
+    ecs = boto3.client("ecs")
+    push_image(CART, "main", build)
+    current = ecs.describe_services(cluster="prod", services=[service_arn])["services"][0]
+    definition = ecs.describe_task_definition(taskDefinition=current["taskDefinition"])
+    fields = {
+        k: v
+        for k, v in definition["taskDefinition"].items()
+        if k in set(task_definition(SERVICES[0]))
+    }
+    for container in fields["containerDefinitions"]:
+        if container["name"] == CART:
+            container["image"] = image(CART, build)
+    arn = ecs.register_task_definition(**fields)["taskDefinition"]["taskDefinitionArn"]
+    ecs.update_service(cluster="prod", service=service_arn, taskDefinition=arn)
+    return str(arn)
+
+
+def publish_load(
+    load_balancer: str,
+    served: Mapping[str, tuple[str, int]],
+    start: datetime,
+    minutes: int,
+) -> None:
+    """`minutes` of synthetic load from `start`: target group ARN -> (the digest of the image it
+    serves, requests a minute), published as the ALB publishes its metrics."""
+    lb = load_balancer.split(":loadbalancer/", 1)[1]
+    data: list[dict[str, Any]] = []
+    for minute in range(minutes):
+        at = start + timedelta(minutes=minute)
+        for target_group, (digest, requests) in served.items():
+            if requests <= 0:
+                continue  # a target group that served nothing reports nothing
+            how = behaviour(digest)
+            dimensions = [
+                {"Name": "TargetGroup", "Value": target_group.split(":", 5)[5]},
+                {"Name": "LoadBalancer", "Value": lb},
+            ]
+            data.append(
+                {
+                    "MetricName": "RequestCount",
+                    "Dimensions": dimensions,
+                    "Timestamp": at,
+                    "Value": float(requests),
+                    "Unit": "Count",
+                }
+            )
+            errors = round(requests * how.error_rate)
+            if errors:  # the ALB reports a 5XX count only when there is one
+                data.append(
+                    {
+                        "MetricName": "HTTPCode_Target_5XX_Count",
+                        "Dimensions": dimensions,
+                        "Timestamp": at,
+                        "Value": float(errors),
+                        "Unit": "Count",
+                    }
+                )
+            data.append(
+                {
+                    "MetricName": "TargetResponseTime",
+                    "Dimensions": dimensions,
+                    "Timestamp": at,
+                    "Unit": "Seconds",
+                    "Values": [v for v, _ in how.latency],
+                    "Counts": [float(c) for _, c in how.latency],
+                }
+            )
+    cloudwatch = boto3.client("cloudwatch")
+    for first in range(0, len(data), 150):
+        cloudwatch.put_metric_data(
+            Namespace="AWS/ApplicationELB", MetricData=data[first : first + 150]
+        )
+
+
+def seed_cart_mid_deployment(subnet: str, group: str) -> dict[str, str]:
+    """What the lifecycle hook samples in events/ name: prod/cart mid-deployment from build 1
+    (blue, production) to build 2 (green, test traffic), with half an hour of load on both from
+    CART_LOAD_STARTS."""
+    service_arn = seed_cart(subnet, group)
+    deploy_cart(service_arn, 2)
+    found = cart_load_balancing()
+    publish_load(
+        found.load_balancer,
+        {found.primary: (digest_of(CART, 1), 900), found.alternate: (digest_of(CART, 2), 100)},
+        CART_LOAD_STARTS,
+        30,
+    )
+    return {"prod/cart": service_arn}
+
+
+def lifecycle_hook_invocation(
+    service_arn: str,
+    stage: str = "POST_TEST_TRAFFIC_SHIFT",
+    *,
+    execution_id: str = "3a0345ba-b029-404b-890d-7da2a4b266aa",
+    started: datetime | None = None,
+) -> dict[str, Any]:
+    """The invocation ECS sends the hook for the service's deployment in flight (its target
+    revision is the one the service was last updated to), as the ECS Developer Guide prints it."""
+    from autopilot_tools.local.moto_canary import revision_arn  # noqa: PLC0415
+
+    ecs = boto3.client("ecs")
+    cluster = service_arn.rsplit("/", 2)[-2]
+    current = ecs.describe_services(cluster=cluster, services=[service_arn])["services"][0]
+    deployment = service_arn.replace(":service/", ":service-deployment/") + "/EZe5RNVLH6PPzHXINuP28"
+    event: dict[str, Any] = {
+        "executionId": execution_id,
+        "lifecycleStage": stage,
+        "resourceArn": deployment,
+        "executionDetails": {
+            "serviceArn": service_arn,
+            "targetServiceRevisionArn": revision_arn(service_arn, current["taskDefinition"]),
+            "testTrafficWeights": {},
+            "productionTrafficWeights": {},
+        },
+    }
+    if started is not None:
+        event["hookDetails"] = {
+            "autopilotCanaryStartedAt": started.isoformat().replace("+00:00", "Z")
+        }
+    return event

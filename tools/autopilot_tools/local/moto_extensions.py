@@ -53,3 +53,6 @@ def install() -> None:
     CloudWatchResponse.put_composite_alarm = CloudWatchResponse.put_metric_alarm  # type: ignore[attr-defined]
 
     moto_ecs_deployments.install()
+    from autopilot_tools.local import moto_canary  # noqa: PLC0415 - last: it wraps those before
+
+    moto_canary.install()

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from autopilot import wiring
 from autopilot.adapters import clients
+from autopilot.models.lifecycle_hook import is_lifecycle_hook
 from autopilot.observability import logger
 from autopilot_tools.local import faults
 from autopilot_tools.local.template import FunctionSpec, Template, load_template
@@ -346,6 +347,9 @@ class LocalApp:
         problem = event_problem(event)
         if problem:
             raise BadInputError(problem)
+        if is_lifecycle_hook(event):
+            # ECS invokes a lifecycle hook synchronously, once, and reads its answer.
+            return [(f, self._invoke_hook(f, event)) for f in self.template.hook_routes]
         if "detail-type" not in event:
             function = self.template.schedule_routes.get(event["action"])
             return [(function, self._invoke_async(function, event))] if function else []
@@ -368,6 +372,15 @@ class LocalApp:
                     )
                     matched.append(route.function)
         return [(function, self._invoke_async(function, event)) for function in matched]
+
+    def _invoke_hook(self, function: str, event: Mapping[str, Any]) -> Any:
+        """ECS's invocation of a lifecycle hook: no retry, no dead letter; an error is what
+        ECS rolls the deployment back for."""
+        try:
+            return self.invoke(function, event)
+        except Exception as exc:  # noqa: BLE001 - any error: ECS rolls back
+            logger.exception("lifecycle hook failed: ECS would roll the deployment back")
+            return {"status": "failed", "reason": f"{type(exc).__name__}: {exc}"}
 
     def _invoke_async(self, function: str, event: Mapping[str, Any]) -> Any:
         """Lambda's asynchronous invocation: two retries, then the on-failure destination."""
@@ -593,7 +606,10 @@ _A_TIME = "2026-11-20T10:00:00Z"
 def event_problem(event: Mapping[str, Any]) -> str | None:
     """What keeps `event` from being delivered the way AWS delivers it, with what to do; None
     when nothing does. An EventBridge event needs what PutEvents needs, and a real time; a
-    schedule document (no detail-type) needs its action."""
+    schedule document (no detail-type) needs its action; a lifecycle hook invocation is handed
+    to the hook as it is (the hook answers a malformed one FAILED, as in Lambda)."""
+    if is_lifecycle_hook(event):
+        return None
     if "detail-type" not in event:
         if "action" not in event:
             return (
@@ -635,7 +651,7 @@ def _time_problem(value: object) -> str | None:
 
 def _schedule_problem(event: Mapping[str, Any], actions: Collection[str]) -> str | None:
     """A schedule document whose action no schedule in template.yaml delivers."""
-    if "detail-type" in event or event["action"] in actions:
+    if is_lifecycle_hook(event) or "detail-type" in event or event["action"] in actions:
         return None
     return (
         f"no schedule in template.yaml delivers action {event['action']!r}: "

@@ -10,6 +10,7 @@ from autopilot.adapters.ledger import Ledger
 from autopilot.domain.ledger import LedgerEntry
 from autopilot.domain.notifications import service_label
 from autopilot.models.actions import ActionRequest, parse_action
+from autopilot.models.lifecycle_hook import is_lifecycle_hook
 from autopilot_tools.cli.lines import ledger_line
 from autopilot_tools.local.runner import LocalApp
 
@@ -42,6 +43,8 @@ def _route(app: LocalApp, event: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "reason": f"nothing in template.yaml takes {what}",
             }
         ]
+    if is_lifecycle_hook(event):
+        return [_hook_line(event, function, result) for function, result in routed]
     lines: list[dict[str, Any]] = []
     for function, result in routed:
         status = (result or {}).get("status", "handled")
@@ -66,6 +69,23 @@ def _route(app: LocalApp, event: Mapping[str, Any]) -> list[dict[str, Any]]:
             if decision.get("decision") == "skipped"
         )
     return lines
+
+
+def _hook_line(event: Mapping[str, Any], function: str, result: Any) -> dict[str, Any]:
+    """What the lifecycle hook answered ECS (hookStatus, callBackDelay, hookDetails), or that
+    it failed (ECS would roll the deployment back)."""
+    details = event.get("executionDetails")
+    service = details.get("serviceArn") if isinstance(details, Mapping) else None
+    line: dict[str, Any] = {
+        "type": "hook",
+        "function": function,
+        "execution": event.get("executionId", ""),
+        "stage": event.get("lifecycleStage", ""),
+        "service": service_label(service) if isinstance(service, str) else "",
+    }
+    if (result or {}).get("status") == "failed":
+        return {**line, "type": "failed", "reason": result["reason"]}
+    return {**line, **(result or {})}
 
 
 def _run_actions(app: LocalApp, started: datetime) -> list[dict[str, Any]]:

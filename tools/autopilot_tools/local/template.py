@@ -98,6 +98,8 @@ class Template:
     queue_routes: list[QueueRoute] = field(default_factory=list)
     # schedule document action -> the function a Scheduler schedule delivers it to
     schedule_routes: dict[str, str] = field(default_factory=dict)
+    # functions ECS invokes as lifecycle hooks: those a role ecs.amazonaws.com assumes may invoke
+    hook_routes: list[str] = field(default_factory=list)
 
     @property
     def resources(self) -> Mapping[str, Mapping[str, Any]]:
@@ -153,7 +155,29 @@ def load_template(path: Path) -> Template:
         one_off = spec.environment.get("SCHEDULE_FUNCTION_ARN")
         if isinstance(one_off, dict) and "Fn::GetAtt" in one_off:
             template.schedule_routes.setdefault("restore", one_off["Fn::GetAtt"][0])
+    template.hook_routes = _lifecycle_hooks(template)
     return template
+
+
+def _lifecycle_hooks(template: Template) -> list[str]:
+    """Functions a role trusted by ecs.amazonaws.com may invoke (lambda:InvokeFunction on the
+    function's ARN): the lifecycle hooks an operator can name in a service's
+    deploymentConfiguration."""
+    found: list[str] = []
+    for props in template.of_type("AWS::IAM::Role").values():
+        trust = props.get("AssumeRolePolicyDocument", {}).get("Statement", [])
+        if not any(t.get("Principal", {}).get("Service") == "ecs.amazonaws.com" for t in trust):
+            continue
+        for policy in props.get("Policies", []):
+            for statement in policy.get("PolicyDocument", {}).get("Statement", []):
+                target = statement.get("Resource")
+                if (
+                    statement.get("Action") == "lambda:InvokeFunction"
+                    and isinstance(target, dict)
+                    and "Fn::GetAtt" in target
+                ):
+                    found.append(target["Fn::GetAtt"][0])
+    return sorted(set(found))
 
 
 _ACTION = re.compile(r'"action":\s*"(?P<action>[\w-]+)"')

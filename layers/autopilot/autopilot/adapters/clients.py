@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_ecr import ECRClient
     from mypy_boto3_ecs import ECSClient
+    from mypy_boto3_elbv2 import ElasticLoadBalancingv2Client
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_resourcegroupstaggingapi import ResourceGroupsTaggingAPIClient
     from mypy_boto3_s3 import S3Client
@@ -136,6 +137,10 @@ def ses() -> SESClient:
 
 def s3() -> S3Client:
     return cast("S3Client", _client("s3"))
+
+
+def elbv2() -> ElasticLoadBalancingv2Client:
+    return cast("ElasticLoadBalancingv2Client", _client("elbv2"))
 
 
 def region() -> str:

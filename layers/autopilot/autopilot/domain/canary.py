@@ -93,6 +93,7 @@ class Side:
     requests: int
     errors: int
     p99_seconds: float | None  # None: no request, so no percentile
+    p95_seconds: float | None = None  # shown with the figures, never judged
 
     @property
     def error_rate(self) -> float:
@@ -113,6 +114,9 @@ def wilson_bounds(successes: int, trials: int, z: float = _Z_ONE_SIDED_95) -> tu
     return max(0.0, centre - margin), min(1.0, centre + margin)
 
 
+REGRESSIONS = frozenset({"error-regression", "latency-regression"})
+
+
 class Verdict(StrEnum):
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
@@ -125,6 +129,13 @@ class Judgement:
     reason: str
     blue: Side
     green: Side
+    # Why, for machines: waiting | not-enough-traffic | error-regression | latency-regression |
+    # no-worse. Only a regression says the new image is bad (and quarantines its digest).
+    code: str = ""
+
+    @property
+    def regression(self) -> bool:
+        return self.code in REGRESSIONS
 
     def figures(self) -> str:
         """Both sides' numbers, for the ledger and the notification."""
@@ -146,12 +157,14 @@ def judge(blue: Side, green: Side, config: CanaryConfig, minutes_elapsed: float)
                 f"{config.min_requests} requests on each side): not promoted",
                 blue,
                 green,
+                "not-enough-traffic",
             )
         return Judgement(
             Verdict.IN_PROGRESS,
             f"waiting for {config.min_requests} requests on each side",
             blue,
             green,
+            "waiting",
         )
     green_low, _ = green.error_bounds()
     _, blue_high = blue.error_bounds()
@@ -164,6 +177,7 @@ def judge(blue: Side, green: Side, config: CanaryConfig, minutes_elapsed: float)
             f"{blue_high:.2%}",
             blue,
             green,
+            "error-regression",
         )
     if blue.p99_seconds is not None and green.p99_seconds is not None:
         slower = green.p99_seconds - blue.p99_seconds
@@ -177,10 +191,12 @@ def judge(blue: Side, green: Side, config: CanaryConfig, minutes_elapsed: float)
                 f"{blue.p99_seconds * 1000:.0f} ms: more than {config.p99_ratio:g} x",
                 blue,
                 green,
+                "latency-regression",
             )
     return Judgement(
         Verdict.SUCCEEDED,
         f"no worse than blue: error rate {green.error_rate:.2%} against {blue.error_rate:.2%}",
         blue,
         green,
+        "no-worse",
     )

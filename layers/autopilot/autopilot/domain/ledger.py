@@ -55,6 +55,11 @@ class LedgerEntry:
     seconds_to_rollback: str = ""
     hours_parked: str = ""  # unpark: decimal hours, for the weekly report
     saved_usd: str = ""  # unpark: estimated Fargate cost avoided, USD
+    # A canary verdict's figures, as judged: the window (`START/END`, UTC) and each side's
+    # `requests=N errors=N error_rate=P% p99_ms=N p95_ms=N` (domain/canary_hook.describe_side).
+    window: str = ""
+    blue: str = ""
+    green: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from autopilot.ports import (
     Ledger,
     Notifier,
     SchedulerGateway,
+    ServiceRevisionReader,
 )
 from autopilot.workflows import registry
 
@@ -50,6 +51,8 @@ class ExecutorContext:
     held_max_hours: int = 24  # a push held by an alarm deploys on OK only if held no longer
     prices: FargatePrices = field(default_factory=FargatePrices)
     index: FleetIndex | None = None  # the fleet index, told of every revision rolled out
+    # Canary verdicts re-read the judged revision (its images) before quarantining anything.
+    service_revisions: ServiceRevisionReader | None = None
 
     def entry(
         self,
