@@ -90,6 +90,8 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
             *autoscaling.IAM_ACTIONS,
             *scheduler.IAM_ACTIONS,
             *queues.IAM_ACTIONS["executor"],
+            # Approval gates: approve or reject a deployment paused at a PAUSE hook.
+            *ecs.IAM_ACTIONS["approval"],
         )
     ),
 }
