@@ -26,7 +26,7 @@ from autopilot.domain.fleet import short_digest, task_definition_label
 from autopilot.domain.ledger import LedgerEntry, Outcome
 from autopilot.domain.notifications import approval_notification, service_label
 from autopilot.domain.service_deployments import ONGOING
-from autopilot.domain.state import digests_of
+from autopilot.domain.state import Deployment, digests_of
 from autopilot.models.actions import ApprovalRequest
 from autopilot.observability import logger
 from autopilot.workflows.context import ExecutorContext
@@ -137,9 +137,23 @@ def _answered(
     why = f"rejected by {who}"
     quarantine(ctx, service_arn, entry.quarantine, f"{why} at its approval gate", ctx.clock())
     state = ctx.ledger.state(service_arn)
-    forgotten = state.forget_digests(set(entry.quarantine))
-    if forgotten != state:
-        ctx.ledger.save_state(forgotten)
+    if state.latest is None or state.latest.action_id != request.action_id:
+        # As after a rollback: the source revision is the latest, the rejected digests are
+        # no longer good (a retry that finds this done leaves it).
+        ctx.ledger.save_state(
+            replace(
+                state.forget_digests(set(entry.quarantine)),
+                latest=Deployment(
+                    action_id=request.action_id,
+                    kind="rollback",
+                    deployment_id=entry.deployment_id,
+                    task_definition=entry.to_task_definition,
+                    images=pinned(ctx, entry.to_task_definition),
+                    started_at=ctx.clock(),
+                    via=entry.via,
+                ),
+            )
+        )
     label = service_label(service_arn)
     return ctx.finish(
         entry,
