@@ -119,6 +119,7 @@ def test_a_waiting_deployment_is_told_and_approve_ships_it(
     [line] = approved.lines
     assert (line["kind"], line["outcome"]) == ("approve", "applied")
     assert "approved by" in line["reason"]
+    assert line["hook"].startswith("ecs-pause-")
     [done] = _deployments(moto, arn)
     assert done["status"] == "SUCCESSFUL"
 

@@ -224,6 +224,20 @@ def test_nothing_waiting_is_a_clear_answer_with_no_call() -> None:
     assert "continue_service_deployment" not in calls
 
 
+def test_a_service_that_did_not_opt_in_is_never_answered() -> None:
+    # Given a paused deployment on a service that no longer carries autopilot:track
+    world, arn = _world()
+    _deploy(world, arn)
+    world.ecs.untag_service(arn, ["autopilot:track"])
+
+    # When a message asks to approve it
+    entry = answer(world.context(), _request(arn, "approve"))
+
+    # Then it is refused, and the deployment still waits
+    assert entry.code == "not-opted-in"
+    assert world.ecs.service_deployment_statuses(arn) == ("IN_PROGRESS",)
+
+
 def test_a_retry_after_a_lost_answer_records_the_approval_without_calling_again() -> None:
     # Given build 2 paused, and an approve whose ContinueServiceDeployment went through but
     # whose answer was lost

@@ -21,6 +21,7 @@ from autopilot.domain.approvals import (
     after_answer,
     waiting,
 )
+from autopilot.domain.config import TRACK
 from autopilot.domain.errors import PermanentFailureError
 from autopilot.domain.fleet import short_digest, task_definition_label
 from autopilot.domain.ledger import LedgerEntry, Outcome
@@ -47,6 +48,15 @@ def answer(ctx: ExecutorContext, request: ApprovalRequest) -> LedgerEntry:
     if isinstance(found, LedgerEntry):
         return found
     service, entry = found
+    if TRACK not in service.tags:
+        # IAM cannot bound ContinueServiceDeployment by the service's tags (a service
+        # deployment is not known to carry them): only opted-in services are answered.
+        return ctx.finish(
+            entry,
+            Outcome.REFUSED,
+            reason=f"{service.label} does not carry autopilot:track: not managed",
+            code="not-opted-in",
+        )
     paused = (
         waiting(ctx.ecs.service_deployments(service, ONGOING)) if service.shifts_traffic else None
     )
