@@ -135,7 +135,8 @@ def _answered(
     note: str,
 ) -> LedgerEntry:
     who = request.requested_by or request.trigger_id
-    stage = entry.reason or "at its PAUSE hook"
+    # The intent names the stage ("at STAGE"); an entry resumed after giving up says why it failed.
+    stage = entry.reason if entry.reason.startswith("at ") else "at its PAUSE hook"
     revision = task_definition_label(entry.from_task_definition)
     if request.kind == "approve":
         return ctx.finish(
