@@ -1,4 +1,5 @@
-"""ECS or CodeDeploy deployment ended -> record it against the deployment the automation started."""
+"""ECS or CodeDeploy deployment ended -> record it against the deployment the automation started;
+an ECS lifecycle hook changed state -> tell of a deployment waiting for approval."""
 
 from autopilot.planner import planner
 from autopilot.workflows.plan_deployment import on_deployment, parse_deployment_event

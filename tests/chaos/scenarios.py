@@ -16,10 +16,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
+from typing import Literal
 
 from autopilot.adapters.codedeploy import appspec
 from autopilot.domain.capacity import SUSPEND_ALL, Capacity, Parked, Scaled
-from autopilot.domain.fleet import task_definition_label
+from autopilot.domain.fleet import PauseHook, task_definition_label
 from autopilot.domain.fleet_index import IndexEntry
 from autopilot.domain.holds import ALARM_FIRING
 from autopilot.domain.ledger import GAVE_UP, LedgerEntry, Outcome, action_id
@@ -36,6 +37,7 @@ from autopilot.domain.state import (
 )
 from autopilot.models.actions import (
     ActionRequest,
+    ApprovalRequest,
     CapacityRequest,
     DeployRequest,
     ResumeHeldRequest,
@@ -593,6 +595,49 @@ def _native_rollback(stage: str) -> Case:
     return case
 
 
+def _approval(kind: Literal["approve", "reject"]) -> Case:
+    """prod/web deploys BLUE_GREEN, asks for approval (autopilot:approve=on) and pauses after
+    test traffic (a PAUSE hook timing out into a rollback); the automation's deployment of
+    build 2 waits at the hook, and an operator approves or rejects it."""
+    world = World()
+    for build, age in (("1", timedelta(days=2)), ("2", timedelta(minutes=20))):
+        world.push("web", build, "main", at=T0 - age)
+    arn = world.add_service(
+        "prod",
+        "web",
+        _web_containers("1"),
+        desired=3,
+        tags={**TRACKED, "autopilot:approve": "on"},
+        strategy="BLUE_GREEN",
+        pause_hooks=(PauseHook(("POST_TEST_TRAFFIC_SHIFT",), 120, "ROLLBACK"),),
+    )
+    web1 = world.ecs.describe_service(arn).task_definition_arn
+    web2, deployment = _rolled_out(world, arn, "2", complete=False)
+    world.ledger.save_state(
+        ServiceState(
+            arn,
+            known_good=(_known_good(web1, "1", "baseline"),),
+            latest=Deployment(
+                action_id="deploy-of-build-2",
+                kind="deploy",
+                deployment_id=deployment,
+                task_definition=web2,
+                images=pinned_images(list(_web_containers("2").values())),
+                started_at=T0 - timedelta(minutes=15),
+            ),
+        )
+    )
+    request = ApprovalRequest(
+        action_id=action_id(f"{kind}-request-1", arn, kind),
+        service_arn=arn,
+        trigger="operator",
+        trigger_id=f"{kind}-request-1",
+        trigger_time=T0,
+        kind=kind,
+    )
+    return Case(world, arn, request)
+
+
 def _manual_rollback() -> Case:
     """prod/web: build 1, then build 2 (completed, known good), then build 3 being deployed;
     an operator asks for a rollback without naming a revision (back to the last known good)."""
@@ -960,6 +1005,28 @@ SCENARIOS = {
             "resume-held",
             _resume_held,
             Expected("web:2", (3, None, None, False), Outcome.DEPLOYED),
+        ),
+        # Approval gates: the paused deployment is answered once, whatever fails on the way.
+        Scenario(
+            "approve",
+            lambda: _approval("approve"),
+            Expected(
+                "web:2",
+                (3, None, None, False),
+                Outcome.APPLIED,
+                service_deployments=("SUCCESSFUL",),
+            ),
+        ),
+        Scenario(
+            "reject",
+            lambda: _approval("reject"),
+            Expected(
+                "web:1",
+                (3, None, None, False),
+                Outcome.ROLLED_BACK,
+                quarantined=1,
+                service_deployments=("ROLLBACK_REQUESTED",),
+            ),
         ),
         Scenario("cost-report", _cost_report, Expected("web:1", (3, None, None, False), emails=1)),
         Scenario("reindex", _reindex, Expected("web:2", (3, None, None, False), indexed=1)),

@@ -26,6 +26,7 @@ TOUR: tuple[tuple[str, str, str], ...] = (
     ("ecs_deployment_failed.json", "prod/web", "not-ours"),
     ("codedeploy_deployment_success.json", "prod/payments", "not-ours"),
     ("codedeploy_deployment_failure.json", "prod/payments", "not-ours"),
+    ("ecs_hook_awaiting_action.json", "prod/web", "nothing-waiting"),
     ("ecs_service_placement_failure.json", "prod/web", "notified"),
     ("cloudwatch_alarm_state_change.json", "prod/web", "rolled-back"),
     ("cloudwatch_alarm_metric_math.json", "prod/web", "already-rolled-back"),

@@ -9,7 +9,12 @@ Faithful to what the workflows rely on:
 - a service with ECS's blue/green, linear or canary strategy also records a service deployment
   (IN_PROGRESS, from the revision it ran to the new one) for each new revision; stopping it
   with rollback makes it ROLLBACK_REQUESTED and puts the service back on its source revision
-  (the local moto server does the same: autopilot_tools/local/moto_extensions.py);
+  (the local moto server does the same: autopilot_tools/local/moto_ecs_deployments.py);
+- such a deployment of a service with a PAUSE lifecycle hook waits at the hook's first stage
+  with the hook AWAITING_ACTION (`ecs-pause-...`, expiring after its timeout);
+  ContinueServiceDeployment CONTINUE makes the hook SUCCEEDED and the deployment SUCCESSFUL,
+  ROLLBACK rolls it back to its source; a hook not awaiting action is refused (the adapter's
+  PermanentFailureError);
 - the errors are the adapter's: NotFoundError where it translates, ClientError elsewhere.
 """
 
@@ -19,7 +24,7 @@ import copy
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -28,9 +33,14 @@ from botocore.exceptions import ParamValidationError
 
 from autopilot.adapters.ecs import cluster_of
 from autopilot.domain.capacity import TaskSize
-from autopilot.domain.errors import ConflictError, NotFoundError
-from autopilot.domain.fleet import TRAFFIC_SHIFTING, Container, EcsDeployment, Service
-from autopilot.domain.service_deployments import ROLLING_BACK, STOPPABLE, ServiceDeployment
+from autopilot.domain.errors import ConflictError, NotFoundError, PermanentFailureError
+from autopilot.domain.fleet import TRAFFIC_SHIFTING, Container, EcsDeployment, PauseHook, Service
+from autopilot.domain.service_deployments import (
+    ROLLING_BACK,
+    STOPPABLE,
+    HookDetail,
+    ServiceDeployment,
+)
 from autopilot.domain.taskdef import ACTION_TAG
 from tests.fakes.aws import ACCOUNT, REGION, client_error
 
@@ -72,6 +82,8 @@ class _ServiceDeployment:
     target: str
     created_at: datetime
     rollback_started_at: datetime | None = None
+    lifecycle_stage: str = ""
+    hooks: list[HookDetail] = field(default_factory=list)
 
 
 @dataclass
@@ -93,6 +105,7 @@ class _Service:
     strategy: str = "ROLLING"
     bake_time_minutes: int | None = None
     service_deployments: list[_ServiceDeployment] = field(default_factory=list)
+    pause_hooks: tuple[PauseHook, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -138,6 +151,7 @@ class FakeEcs:
         capacity_providers: Sequence[str] = (),
         strategy: str = "ROLLING",
         bake_time_minutes: int | None = None,
+        pause_hooks: Sequence[PauseHook] = (),
     ) -> str:
         """A steady service: one PRIMARY deployment, COMPLETED, every task running."""
         cluster_arn = self.add_cluster(cluster)
@@ -162,6 +176,7 @@ class FakeEcs:
             running_count=desired,
             strategy=strategy,
             bake_time_minutes=bake_time_minutes,
+            pause_hooks=tuple(pause_hooks),
         )
         if controller == "ECS":
             service.deployments.append(
@@ -453,6 +468,35 @@ class FakeEcs:
                     return
         raise NotFoundError(f"no service deployment {arn}")
 
+    def continue_service_deployment(self, arn: str, hook_id: str, action: str) -> None:
+        for service in self._services.values():
+            for record in service.service_deployments:
+                if record.arn == arn:
+                    self._answer(service, record, hook_id, action)
+                    return
+        raise PermanentFailureError(f"no service deployment {arn}", "continue-refused")
+
+    def _answer(
+        self, service: _Service, record: _ServiceDeployment, hook_id: str, action: str
+    ) -> None:
+        hook = next((h for h in record.hooks if h.hook_id == hook_id), None)
+        if hook is None or hook.status != "AWAITING_ACTION" or record.status != "IN_PROGRESS":
+            raise PermanentFailureError(
+                f"ECS refused to {action} {record.arn} at hook {hook_id}: not awaiting action",
+                "continue-refused",
+            )
+        record.hooks = [
+            HookDetail(h.hook_id, h.target_type, "SUCCEEDED", h.expires_at, h.timeout_action)
+            if h.hook_id == hook_id
+            else h
+            for h in record.hooks
+        ]
+        if action == "ROLLBACK":
+            record.status, record.rollback_started_at = "ROLLBACK_REQUESTED", self._clock()
+            self._back_to_source(service, record)
+        else:
+            self.complete_service_deployment(service.arn)
+
     # -- internals ----------------------------------------------------------------------------
 
     def _roll_back(self, service: _Service, record: _ServiceDeployment) -> None:
@@ -523,16 +567,28 @@ class FakeEcs:
         service.deployments.insert(0, deployment)
         if service.controller == "ECS" and service.strategy in TRAFFIC_SHIFTING:
             cluster = service.cluster_arn.rsplit("/", 1)[-1]
-            service.service_deployments.append(
-                _ServiceDeployment(
-                    arn=f"arn:aws:ecs:{self._region}:{self._account}:service-deployment/"
-                    f"{cluster}/{service.name}/sd{next(self._ids):020d}",
-                    status="IN_PROGRESS",
-                    source=service.task_definition,
-                    target=task_definition_arn,
-                    created_at=self._clock(),
-                )
+            record = _ServiceDeployment(
+                arn=f"arn:aws:ecs:{self._region}:{self._account}:service-deployment/"
+                f"{cluster}/{service.name}/sd{next(self._ids):020d}",
+                status="IN_PROGRESS",
+                source=service.task_definition,
+                target=task_definition_arn,
+                created_at=self._clock(),
             )
+            if service.pause_hooks:
+                # It waits at the first PAUSE hook's first stage.
+                hook = service.pause_hooks[0]
+                record.lifecycle_stage = hook.stages[0] if hook.stages else ""
+                record.hooks.append(
+                    HookDetail(
+                        hook_id=f"ecs-pause-{next(self._ids):020d}",
+                        target_type="PAUSE",
+                        status="AWAITING_ACTION",
+                        expires_at=self._clock() + timedelta(minutes=hook.timeout_minutes),
+                        timeout_action=hook.timeout_action,
+                    )
+                )
+            service.service_deployments.append(record)
         service.task_definition = task_definition_arn
         return deployment.id
 
@@ -584,6 +640,7 @@ class FakeEcs:
             deployment_alarms=tuple(record.alarms),
             strategy=record.strategy,
             bake_time_minutes=record.bake_time_minutes,
+            pause_hooks=record.pause_hooks,
         )
 
 
@@ -595,6 +652,8 @@ def _described(record: _ServiceDeployment) -> ServiceDeployment:
         sources=(record.source,),
         created_at=record.created_at,
         rollback_started_at=record.rollback_started_at,
+        lifecycle_stage=record.lifecycle_stage,
+        hooks=tuple(record.hooks),
     )
 
 

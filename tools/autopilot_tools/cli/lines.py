@@ -24,6 +24,7 @@ def ledger_line(entry: LedgerEntry) -> dict[str, Any]:
         "digest": entry.digest,
         "containers": list(entry.containers),
         "deployment": entry.deployment_id,
+        "hook": entry.hook_id,
         "strategy": entry.strategy,
         "via": entry.via,
         "seconds_to_rollback": entry.seconds_to_rollback,

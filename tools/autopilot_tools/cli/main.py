@@ -137,6 +137,12 @@ def _parser() -> argparse.ArgumentParser:
     pause.add_argument("service", metavar="SERVICE", help="cluster/service or service ARN")
     resume = command(commands, "resume", "lift a pause or a freeze", "autopilot resume shop/web")
     resume.add_argument("service", metavar="SERVICE", help="cluster/service or service ARN")
+    for name, text, example in (
+        ("approve", "ship the deployment waiting at the service's PAUSE hook", "shop/web"),
+        ("reject", "roll back the deployment waiting at the PAUSE hook; quarantine it", "shop/web"),
+    ):
+        gate = command(commands, name, text, f"autopilot {name} {example}")
+        gate.add_argument("service", metavar="SERVICE", help="cluster/service or service ARN")
     report = command(
         commands,
         "report",
@@ -457,6 +463,9 @@ def _run_operator_command(args: argparse.Namespace, backend: Backend) -> int:
         result = operator.redrive(backend, args.service)
     elif args.command == "release":
         result = operator.release(backend, args.digest)
+    elif args.command in {"approve", "reject"}:
+        gate: Literal["approve", "reject"] = "approve" if args.command == "approve" else "reject"
+        result = operator.approval(backend, gate, args.service)
     else:
         kind: Literal["pause", "resume"] = "pause" if args.command == "pause" else "resume"
         result = operator.operate(backend, kind, args.service)

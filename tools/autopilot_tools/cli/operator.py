@@ -1,4 +1,4 @@
-"""Operator commands: status, history, rollback, pause, resume, release.
+"""Operator commands: status, history, rollback, pause, resume, release, approve, reject.
 
 They work against a deployed stack (resources read from its CloudFormation outputs) or, when
 AWS_ENDPOINT_URL points at a local moto server, against the local runner's resources. Actions
@@ -28,7 +28,12 @@ from autopilot.domain.fleet import short_digest, task_definition_label
 from autopilot.domain.ledger import LedgerEntry, Outcome, action_id
 from autopilot.domain.notifications import service_label
 from autopilot.domain.state import digests_of
-from autopilot.models.actions import ActionRequest, OperatorRequest, RollbackRequest
+from autopilot.models.actions import (
+    ActionRequest,
+    ApprovalRequest,
+    OperatorRequest,
+    RollbackRequest,
+)
 from autopilot_tools.cli.lines import ledger_line
 
 _WAIT_SECONDS = 60
@@ -115,6 +120,15 @@ def rollback(
 def operate(backend: Backend, kind: Literal["pause", "resume"], service: str) -> dict[str, Any]:
     arn = backend.service_arn(service)
     request = OperatorRequest(**_request_fields(backend, arn, kind), kind=kind)
+    return _outcome(backend.submit(request), arn, kind)
+
+
+def approval(backend: Backend, kind: Literal["approve", "reject"], service: str) -> dict[str, Any]:
+    """Approve (CONTINUE) or reject (ROLLBACK) the deployment paused at the service's PAUSE
+    hook. Which deployment and hook the executor reads from ECS when it acts: the command
+    names only the service."""
+    arn = backend.service_arn(service)
+    request = ApprovalRequest(**_request_fields(backend, arn, kind), kind=kind)
     return _outcome(backend.submit(request), arn, kind)
 
 

@@ -39,12 +39,33 @@ What it adds, field by field as the API reference defines them:
   ServiceDeploymentNotFoundException:
   https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_StopServiceDeployment.html
   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stop-service-deployment.html
+- A PAUSE lifecycle hook: when the service's deploymentConfiguration.lifecycleHooks holds a hook
+  of `targetType` PAUSE, its deployment waits at the hook's first `lifecycleStages` entry (the
+  deployment's `lifecycleStage`) with one `lifecycleHookDetails` entry: `hookId`
+  (`ecs-pause-...`, the form the developer guide shows), `targetType` PAUSE, `status`
+  AWAITING_ACTION, `expiresAt` (now plus `timeoutConfiguration.timeoutInMinutes`, default
+  1440) and `timeoutAction` (`timeoutConfiguration.action`, default ROLLBACK). No `targetArn`:
+  "For PAUSE hooks, this field is not set". Nothing times out by itself here:
+  https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentLifecycleHookDetail.html
+  https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentLifecycleHookTimeoutConfiguration.html
+  https://docs.aws.amazon.com/AmazonECS/latest/developerguide/pause-lifecycle-hooks.html
+- ContinueServiceDeployment (`serviceDeploymentArn`, `hookId`, `action` CONTINUE, the default,
+  or ROLLBACK) answers the ARN. It takes only a hook in AWAITING_ACTION of a deployment
+  IN_PROGRESS, as the developer guide's prerequisites say; anything else answers
+  InvalidParameterException (the API lists no conflict error; which one AWS sends is not
+  documented), an unknown ARN ServiceDeploymentNotFoundException. CONTINUE makes the hook
+  SUCCEEDED and, nothing else being modelled after the hook, the deployment SUCCESSFUL;
+  ROLLBACK makes the hook SUCCEEDED and the deployment ROLLBACK_REQUESTED, the service back on
+  its source revision, as StopServiceDeployment does:
+  https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContinueServiceDeployment.html
+  https://docs.aws.amazon.com/AmazonECS/latest/developerguide/continue-service-deployment.html
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
@@ -131,6 +152,28 @@ def _deploy(backend: Any, service: Any, source: str) -> None:
         "status": "IN_PROGRESS",
         "deploymentConfiguration": dict(service.deployment_configuration),
     }
+    pauses = [
+        h
+        for h in service.deployment_configuration.get("lifecycleHooks") or []
+        if h.get("targetType") == "PAUSE"
+    ]
+    if pauses:
+        # It waits at the first PAUSE hook's first stage (nothing before it is modelled).
+        hook = pauses[0]
+        timeout = hook.get("timeoutConfiguration") or {}
+        minutes = int(timeout.get("timeoutInMinutes") or 1440)
+        store.deployments[arn].update(
+            lifecycleStage=(hook.get("lifecycleStages") or ["POST_TEST_TRAFFIC_SHIFT"])[0],
+            lifecycleHookDetails=[
+                {
+                    "hookId": f"ecs-pause-{secrets.token_urlsafe(32)}",
+                    "targetType": "PAUSE",
+                    "status": "AWAITING_ACTION",
+                    "expiresAt": now + timedelta(minutes=minutes),
+                    "timeoutAction": timeout.get("action") or "ROLLBACK",
+                }
+            ],
+        )
 
 
 def complete_service_deployments(service_arn: str) -> None:
@@ -220,7 +263,6 @@ def _describe_service_revisions(self: Any) -> dict[str, Any]:
 
 
 def _stop_service_deployment(self: Any) -> dict[str, Any]:
-    from moto.core.utils import utcnow  # noqa: PLC0415
 
     arn = self._get_param("serviceDeploymentArn")
     if (self._get_param("stopType") or "ROLLBACK") != "ROLLBACK":
@@ -230,23 +272,57 @@ def _stop_service_deployment(self: Any) -> dict[str, Any]:
     if record is None:
         raise _error("ServiceDeploymentNotFoundException", f"Service deployment {arn} not found.")
     if record["status"] in _STOPPABLE:
-        blue = record["sourceServiceRevisions"][0]["arn"]
-        record.update(
-            status="ROLLBACK_REQUESTED",
-            updatedAt=utcnow(),
-            rollback={
-                "reason": "Service deployment rolled back because of a stop request.",
-                "startedAt": utcnow(),
-                "serviceRevisionArn": blue,
-            },
-        )
-        service = self.ecs_backend._get_service(record["clusterArn"], record["serviceArn"])
-        service.task_definition = store.revisions[blue]["taskDefinition"]
-        store.current[service.arn] = blue
+        _roll_back(self.ecs_backend, record, "a stop request")
     elif record["status"] not in _ROLLING_BACK:
         raise _error(
             "ConflictException", f"Service deployment {arn} cannot be stopped: {record['status']}."
         )
+    return {"serviceDeploymentArn": arn}
+
+
+def _roll_back(backend: Any, record: dict[str, Any], why: str) -> None:
+    """ROLLBACK_REQUESTED: the source revision (blue) takes the traffic back."""
+    from moto.core.utils import utcnow  # noqa: PLC0415
+
+    store = _store(backend)
+    blue = record["sourceServiceRevisions"][0]["arn"]
+    record.update(
+        status="ROLLBACK_REQUESTED",
+        updatedAt=utcnow(),
+        rollback={
+            "reason": f"Service deployment rolled back because of {why}.",
+            "startedAt": utcnow(),
+            "serviceRevisionArn": blue,
+        },
+    )
+    service = backend._get_service(record["clusterArn"], record["serviceArn"])
+    service.task_definition = store.revisions[blue]["taskDefinition"]
+    store.current[service.arn] = blue
+
+
+def _continue_service_deployment(self: Any) -> dict[str, Any]:
+    from moto.core.utils import utcnow  # noqa: PLC0415
+
+    arn = self._get_param("serviceDeploymentArn")
+    hook_id = self._get_param("hookId")
+    action = self._get_param("action") or "CONTINUE"
+    if action not in {"CONTINUE", "ROLLBACK"}:
+        raise _error("InvalidParameterException", "The valid values are CONTINUE and ROLLBACK.")
+    record = _store(self.ecs_backend).deployments.get(arn)
+    if record is None:
+        raise _error("ServiceDeploymentNotFoundException", f"Service deployment {arn} not found.")
+    hooks = record.get("lifecycleHookDetails", [])
+    hook = next((h for h in hooks if h["hookId"] == hook_id), None)
+    if hook is None or hook["status"] != "AWAITING_ACTION" or record["status"] != "IN_PROGRESS":
+        raise _error(
+            "InvalidParameterException",
+            f"Hook {hook_id} of service deployment {arn} is not awaiting action.",
+        )
+    hook["status"] = "SUCCEEDED"
+    if action == "ROLLBACK":
+        _roll_back(self.ecs_backend, record, "a ContinueServiceDeployment ROLLBACK")
+    else:
+        record.update(status="SUCCESSFUL", finishedAt=utcnow(), updatedAt=utcnow())
     return {"serviceDeploymentArn": arn}
 
 
@@ -266,3 +342,4 @@ def install() -> None:
     Ecs.describe_service_deployments = answer(_describe_service_deployments)  # type: ignore[attr-defined]
     Ecs.describe_service_revisions = answer(_describe_service_revisions)  # type: ignore[attr-defined]
     Ecs.stop_service_deployment = answer(_stop_service_deployment)  # type: ignore[attr-defined]
+    Ecs.continue_service_deployment = answer(_continue_service_deployment)  # type: ignore[attr-defined]

@@ -22,7 +22,7 @@ from autopilot.adapters.aws_errors import is_code
 from autopilot.adapters.revisions import Revision, RevisionCache, immutable_name
 from autopilot.domain.capacity import TaskSize
 from autopilot.domain.errors import NotFoundError, PermanentFailureError
-from autopilot.domain.fleet import Container, EcsDeployment, Service
+from autopilot.domain.fleet import Container, EcsDeployment, PauseHook, Service
 from autopilot.domain.service_deployments import ServiceDeployment
 from autopilot.domain.taskdef import ACTION_TAG
 from autopilot.observability import count, logger
@@ -57,6 +57,8 @@ IAM_ACTIONS = {
     ),
     # A blue/green, linear or canary deployment in flight is stopped with rollback.
     "native-rollback": service_deployments.IAM_ACTIONS,
+    # Approval gates: approve or reject a deployment paused at the service's PAUSE hook.
+    "approval": service_deployments.CONTINUE_IAM_ACTIONS,
 }
 
 
@@ -75,6 +77,25 @@ def _family(task_definition_arn: str) -> str:
 def _revision_number(task_definition_arn: str) -> int:
     number = task_definition_arn.rsplit(":", 1)[-1]
     return int(number) if number.isdigit() else 0
+
+
+def pause_hooks(hooks: Iterable[Mapping[str, Any]]) -> tuple[PauseHook, ...]:
+    """deploymentConfiguration.lifecycleHooks of targetType PAUSE, with the API's defaults for
+    timeoutConfiguration (1440 minutes, ROLLBACK):
+    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentLifecycleHook.html"""
+    found = []
+    for hook in hooks:
+        if hook.get("targetType") != "PAUSE":
+            continue
+        timeout = hook.get("timeoutConfiguration") or {}
+        found.append(
+            PauseHook(
+                stages=tuple(hook.get("lifecycleStages", [])),
+                timeout_minutes=int(timeout.get("timeoutInMinutes") or 1440),
+                timeout_action=timeout.get("action") or "ROLLBACK",
+            )
+        )
+    return tuple(found)
 
 
 def _utc_now() -> datetime:
@@ -315,6 +336,9 @@ class EcsGateway:
     def stop_service_deployment(self, arn: str) -> None:
         self._service_deployments.stop(arn)
 
+    def continue_service_deployment(self, arn: str, hook_id: str, action: str) -> None:
+        self._service_deployments.answer(arn, hook_id, action)
+
     def _to_service(self, raw: ServiceTypeDef) -> Service:
         task_definition_arn = raw["taskDefinition"]
         definition = self.revision(task_definition_arn)
@@ -362,6 +386,7 @@ class EcsGateway:
             deployment_alarms=tuple(configuration.get("alarms", {}).get("alarmNames", [])),
             strategy=configuration.get("strategy", "ROLLING"),
             bake_time_minutes=configuration.get("bakeTimeInMinutes"),
+            pause_hooks=pause_hooks(configuration.get("lifecycleHooks", [])),
         )
 
     def describe_services_or_gone(

@@ -16,6 +16,12 @@ What each call answers, from the API reference:
   stopping or rolling back goes on:
   https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_StopServiceDeployment.html
   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stop-service-deployment.html
+- DescribeServiceDeployments also answers `lifecycleStage` and `lifecycleHookDetails` (`hookId`,
+  `targetType`, `status`, `expiresAt`, `timeoutAction`):
+  https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentLifecycleHookDetail.html
+- ContinueServiceDeployment (`serviceDeploymentArn`, `hookId`, `action` CONTINUE | ROLLBACK)
+  answers a deployment paused at a PAUSE hook in AWAITING_ACTION:
+  https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContinueServiceDeployment.html
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from botocore.exceptions import ClientError
 from autopilot.adapters.aws_errors import is_code
 from autopilot.domain.errors import ConflictError, PermanentFailureError
 from autopilot.domain.fleet import Service
-from autopilot.domain.service_deployments import ServiceDeployment
+from autopilot.domain.service_deployments import HookDetail, ServiceDeployment
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient
@@ -39,6 +45,8 @@ IAM_ACTIONS = (
     "ecs:ListServiceDeployments",
     "ecs:StopServiceDeployment",
 )
+# Approval gates: answer a deployment paused at the service's PAUSE hook.
+CONTINUE_IAM_ACTIONS = ("ecs:ContinueServiceDeployment",)
 _BATCH = 20  # both Describe calls take at most 20 ARNs
 # A request ECS will never accept as sent: finished with a ledger entry, never retried.
 _REFUSED = (
@@ -89,6 +97,21 @@ class ServiceDeployments:
                 ) from exc
             raise
 
+    def answer(self, arn: str, hook_id: str, action: str) -> None:
+        """CONTINUE or ROLLBACK the deployment paused at hook `hook_id`."""
+        try:
+            self._ecs.continue_service_deployment(
+                serviceDeploymentArn=arn,
+                hookId=hook_id,
+                action=action,  # type: ignore[arg-type]
+            )
+        except ClientError as exc:
+            if is_code(exc, "ConflictException", *_REFUSED):
+                raise PermanentFailureError(
+                    f"ECS refused to {action} {arn} at hook {hook_id}: {exc}", "continue-refused"
+                ) from exc
+            raise
+
     def _described(self, arns: Sequence[str]) -> list[ServiceDeployment]:
         raw: list[Any] = []
         for batch in _batches(arns):
@@ -117,6 +140,17 @@ class ServiceDeployments:
                 ),
                 created_at=d.get("createdAt"),
                 rollback_started_at=d.get("rollback", {}).get("startedAt"),
+                lifecycle_stage=d.get("lifecycleStage", ""),
+                hooks=tuple(
+                    HookDetail(
+                        hook_id=h.get("hookId", ""),
+                        target_type=h.get("targetType", ""),
+                        status=h.get("status", ""),
+                        expires_at=h.get("expiresAt"),
+                        timeout_action=h.get("timeoutAction", ""),
+                    )
+                    for h in d.get("lifecycleHookDetails", [])
+                ),
             )
             for d in raw
         ]

@@ -15,6 +15,7 @@ CODEDEPLOY = "autopilot:codedeploy"
 ROLLBACK = "autopilot:rollback"
 BAKE_MINUTES = "autopilot:bake-minutes"
 SCAN = "autopilot:scan"
+APPROVE = "autopilot:approve"
 
 DEFAULT_BAKE_MINUTES = 30
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW")  # most severe first
@@ -41,6 +42,7 @@ class ServiceConfig:
     rollback: bool = True
     bake_minutes: int = DEFAULT_BAKE_MINUTES
     scan_threshold: str | None = None  # None: no scan gate
+    approve: bool = False  # each deploy waits at the service's PAUSE hook for a person
 
     @property
     def opted_in(self) -> bool:
@@ -83,6 +85,7 @@ def read_config(tags: Mapping[str, str]) -> ServiceConfig:
         rollback=_on_off(tags, ROLLBACK, default=True),
         bake_minutes=_minutes(tags.get(BAKE_MINUTES)),
         scan_threshold=_scan_threshold(tags.get(SCAN)),
+        approve=_on_off(tags, APPROVE, default=False),
     )
 
 

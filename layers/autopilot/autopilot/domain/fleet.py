@@ -56,6 +56,17 @@ class EcsDeployment:
 
 
 @dataclass(frozen=True, slots=True)
+class PauseHook:
+    """A `PAUSE` hook of the service's deploymentConfiguration.lifecycleHooks: at these stages
+    ECS waits for ContinueServiceDeployment, and after `timeout_minutes` takes `timeout_action`
+    (the API's defaults: 1440 minutes, ROLLBACK)."""
+
+    stages: tuple[str, ...]
+    timeout_minutes: int = 1440
+    timeout_action: str = "ROLLBACK"
+
+
+@dataclass(frozen=True, slots=True)
 class Service:
     arn: str
     cluster_arn: str
@@ -77,6 +88,8 @@ class Service:
     # deployment controller deploys it.
     strategy: str = "ROLLING"
     bake_time_minutes: int | None = None
+    # deploymentConfiguration.lifecycleHooks of targetType PAUSE: where a deployment waits.
+    pause_hooks: tuple[PauseHook, ...] = ()
 
     def deployment(self, deployment_id: str) -> EcsDeployment | None:
         return next((d for d in self.deployments if d.id == deployment_id), None)

@@ -53,6 +53,8 @@ class LedgerEntry:
     # A rollback: decimal seconds from its trigger's time (the alarm's) to ECS or CodeDeploy
     # accepting the call that rolled back; empty when this action made none that it saw accepted.
     seconds_to_rollback: str = ""
+    # An approval: the PAUSE hook (`hookId`) of the service deployment (`deployment_id`).
+    hook_id: str = ""
     hours_parked: str = ""  # unpark: decimal hours, for the weekly report
     saved_usd: str = ""  # unpark: estimated Fargate cost avoided, USD
     # A canary verdict's figures, as judged: the window (`START/END`, UTC) and each side's

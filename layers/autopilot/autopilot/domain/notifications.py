@@ -20,6 +20,7 @@ _HELD = {
     "frozen",
     "paused",
     "invalid-revision",
+    "no-approval-gate",  # autopilot:approve asks for a PAUSE hook the service lacks
 }
 _NO_GATE = "Or remove the autopilot:scan tag from the service to deploy without a scan gate."
 
@@ -270,5 +271,44 @@ def operator_notification(entry: LedgerEntry, label: str) -> Notification | None
             f"[autopilot] {entry.kind} {label}",
             f"{entry.kind.title()} {label}: {entry.reason}. By {entry.trigger_id}.",
             "info",
+        )
+    return None
+
+
+def approval_notification(entry: LedgerEntry, label: str) -> Notification | None:
+    """A deployment waits at the service's PAUSE hook (`approval-waiting`), or a person answered
+    it (`approve`, `reject`)."""
+    revision = _revision(
+        entry.to_task_definition if entry.kind != "reject" else entry.from_task_definition
+    )
+    image = f" ({short_digest(entry.digest)})" if entry.digest else ""
+    deployment = entry.deployment_id.rsplit("/", 1)[-1] or "?"
+    if entry.kind == "approval-waiting" and entry.outcome is Outcome.NOTIFIED:
+        return Notification(
+            f"[autopilot] APPROVAL NEEDED: {label} {revision}{image}",
+            f"{label}: the deployment of {revision}{image} (from "
+            f"{_revision(entry.from_task_definition)}) is {entry.reason}.\n"
+            f"Service deployment {deployment}, hook {entry.hook_id}.\n"
+            f"To ship it:      autopilot approve {label}\n"
+            f"To roll it back: autopilot reject {label} (quarantines its new digests)",
+            "warning",
+        )
+    if entry.kind == "approve" and entry.outcome is Outcome.APPLIED:
+        return Notification(
+            f"[autopilot] approved {label} {revision}",
+            f"{label}: {entry.reason}.\nService deployment {deployment}.",
+            "info",
+        )
+    if entry.kind == "reject" and entry.outcome is Outcome.ROLLED_BACK:
+        return Notification(
+            f"[autopilot] REJECTED {label} {revision}{image}",
+            f"{label}: {entry.reason}.\nService deployment {deployment}.",
+            "warning",
+        )
+    if entry.kind in {"approve", "reject"} and entry.outcome is Outcome.REFUSED:
+        return Notification(
+            f"[autopilot] FAILED to {entry.kind} {label}",
+            f"Could not {entry.kind} {label}: {entry.reason}.",
+            "critical",
         )
     return None

@@ -33,6 +33,18 @@ VIA_ALREADY = "already-rolling-back"
 
 
 @dataclass(frozen=True, slots=True)
+class HookDetail:
+    """One of a deployment's `lifecycleHookDetails` (DeploymentLifecycleHookDetail):
+    https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentLifecycleHookDetail.html"""
+
+    hook_id: str
+    target_type: str  # AWS_LAMBDA | PAUSE
+    status: str  # AWAITING_ACTION | IN_PROGRESS | SUCCEEDED | FAILED | TIMED_OUT
+    expires_at: datetime | None = None
+    timeout_action: str = ""  # CONTINUE | ROLLBACK
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceDeployment:
     """One service deployment, its revisions named by their task definitions."""
 
@@ -42,6 +54,8 @@ class ServiceDeployment:
     sources: tuple[str, ...]  # the task definitions of sourceServiceRevisions
     created_at: datetime | None = None
     rollback_started_at: datetime | None = None  # `rollback.startedAt`, once it rolls back
+    lifecycle_stage: str = ""  # `lifecycleStage`: where the deployment is now
+    hooks: tuple[HookDetail, ...] = ()  # `lifecycleHookDetails`
 
 
 @dataclass(frozen=True, slots=True)

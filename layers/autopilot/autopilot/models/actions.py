@@ -72,6 +72,19 @@ class OperatorRequest(ActionBase, frozen=True, kw_only=True):
     operator: str = ""
 
 
+class ApprovalRequest(ActionBase, frozen=True, kw_only=True):
+    """An operator approves (CONTINUE) or rejects (ROLLBACK) the deployment paused at the
+    service's PAUSE hook; which deployment and hook is read from ECS, never from the message."""
+
+    kind: Literal["approve", "reject"]
+
+
+class ApprovalWaitingRequest(ActionBase, frozen=True, kw_only=True):
+    """ECS told of a hook's state change on the service: tell people if a PAUSE hook waits."""
+
+    kind: Literal["approval-waiting"] = "approval-waiting"
+
+
 class ResumeHeldRequest(ActionBase, frozen=True, kw_only=True):
     """An alarm tied to the service went back to OK: deploy the push it held, if it may go now."""
 

@@ -98,6 +98,18 @@ class EcsDeploymentStateChangeEvent(EventBridgeEvent, frozen=True, kw_only=True)
     detail: EcsDeploymentDetail
 
 
+class EcsHookStateChangeEvent(EventBridgeEvent, frozen=True, kw_only=True):
+    """A deployment lifecycle hook changed state (HOOK_AWAITING_ACTION when a PAUSE hook waits):
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/pause-lifecycle-hooks.html
+    AWS documents the detail-type and the event name, not the detail's fields: only the
+    envelope is read (`resources` names the service or its service deployment), and everything
+    that decides is read from DescribeServiceDeployments."""
+
+    detail_type: Literal["ECS Hook State Change"] = field(name="detail-type")
+    source: Literal["aws.ecs"]
+    resources: AtLeastOne
+
+
 class CodeDeployDetail(Model, frozen=True, kw_only=True):
     application: str
     deploymentGroup: str  # noqa: N815

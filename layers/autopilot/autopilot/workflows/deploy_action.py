@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from autopilot.domain.approvals import approval_gate
 from autopilot.domain.config import read_config
 from autopilot.domain.decisions import Skip
 from autopilot.domain.deploy import (
@@ -170,7 +171,11 @@ def _decide(
     hold = deploy_hold(state, quarantined, firing)
     if hold is not None:
         return hold
-    threshold = read_config(service.tags).scan_threshold
+    config = read_config(service.tags)
+    gate = approval_gate(service, config.approve)
+    if gate is not None:
+        return gate
+    threshold = config.scan_threshold
     if threshold is not None:
         # From ECR (basic or enhanced scanning), never from the message: a request is a claim.
         scan = ctx.ecr.scan_result(push.account, push.repository, push.digest)

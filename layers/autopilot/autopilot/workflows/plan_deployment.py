@@ -1,4 +1,5 @@
-"""A deployment changed state (ECS or CodeDeploy): queue tracking for the service it concerns."""
+"""A deployment changed state (ECS or CodeDeploy): queue tracking for the service it concerns;
+a lifecycle hook changed state (ECS): queue the check for a deployment waiting for approval."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from typing import Any, Literal
 
 from autopilot.domain.alarms import service_arn
 from autopilot.domain.ledger import action_id
-from autopilot.models.actions import TrackRequest
+from autopilot.models.actions import ApprovalWaitingRequest, TrackRequest
 from autopilot.models.events import (
     CodeDeployStateChangeEvent,
     EcsDeploymentStateChangeEvent,
+    EcsHookStateChangeEvent,
     IgnoredEvent,
 )
 from autopilot.ports import ActionQueue, CodeDeployGateway, TaggingGateway
@@ -28,22 +30,61 @@ _CODEDEPLOY_RESULTS: dict[str, Result] = {
 }
 
 
-DeploymentEvent = EcsDeploymentStateChangeEvent | CodeDeployStateChangeEvent
+DeploymentEvent = (
+    EcsDeploymentStateChangeEvent | CodeDeployStateChangeEvent | EcsHookStateChangeEvent
+)
 
 
 def parse_deployment_event(event: object) -> DeploymentEvent:
-    """Told apart by `detail-type`; anything but CodeDeploy's is held to ECS's model, whose
-    error then names the field that is wrong."""
-    if (
-        isinstance(event, Mapping)
-        and event.get("detail-type") == "CodeDeploy Deployment State-change Notification"
-    ):
+    """Told apart by `detail-type`; anything but CodeDeploy's or a hook's is held to ECS's
+    deployment model, whose error then names the field that is wrong."""
+    detail_type = event.get("detail-type") if isinstance(event, Mapping) else None
+    if detail_type == "CodeDeploy Deployment State-change Notification":
         return CodeDeployStateChangeEvent.parse(event)
+    if detail_type == "ECS Hook State Change":
+        return EcsHookStateChangeEvent.parse(event)
     return EcsDeploymentStateChangeEvent.parse(event)
 
 
 def on_deployment(event: DeploymentEvent, aws: PlannerGateways) -> dict[str, Any]:
+    if isinstance(event, EcsHookStateChangeEvent):
+        return {"approvals": plan_hook(event, aws.tagging, aws.queue)}
     return {"tracked": plan_deployment(event, aws.codedeploy, aws.tagging, aws.queue)}
+
+
+def plan_hook(
+    event: EcsHookStateChangeEvent, tagging: TaggingGateway, queue: ActionQueue
+) -> list[str]:
+    """A hook changed state on a service: the executor reads whether a PAUSE hook waits there
+    and tells people. The service comes from the envelope's `resources` (a service ARN or a
+    service deployment's); the detail is not documented, so it decides nothing."""
+    services = list(dict.fromkeys(s for arn in event.resources if (s := _service_of(arn))))
+    if not services:
+        raise IgnoredEvent("the hook event names no ECS service")
+    services = opted_in(tagging, services)
+    if not services:
+        raise IgnoredEvent("the hook event is of no opted-in service")
+    for arn in services:
+        queue.send(
+            ApprovalWaitingRequest(
+                action_id=action_id(event.id, arn, "approval-waiting"),
+                service_arn=arn,
+                trigger="ecs-hook",
+                trigger_id=event.id,
+                trigger_time=event.time,
+            )
+        )
+    return services
+
+
+def _service_of(arn: str) -> str:
+    """`...:service/C/S` as it is; `...:service-deployment/C/S/ID` -> `...:service/C/S`."""
+    prefix, _, resource = arn.partition(":service-deployment/")
+    if resource:
+        cluster, _, rest = resource.partition("/")
+        name = rest.partition("/")[0]
+        return f"{prefix}:service/{cluster}/{name}" if cluster and name else ""
+    return arn if ":service/" in arn and arn.count("/") == 2 else ""
 
 
 def plan_deployment(

@@ -130,7 +130,7 @@ def _stopping(ctx: ExecutorContext, entry: LedgerEntry, native: NativeRollback) 
     quarantine = entry.quarantine
     if native.to != entry.to_task_definition:
         # ECS goes back where it came from: what that revision runs is not bad.
-        kept = digests_of(_pinned(ctx, native.to))
+        kept = digests_of(pinned(ctx, native.to))
         quarantine = tuple(d for d in quarantine if d not in kept)
     return replace(
         entry,
@@ -209,8 +209,7 @@ def _carry_out(  # noqa: PLR0917 - one call site per path, all of it is the acti
         entry = replace(entry, seconds_to_rollback=seconds_between(request.trigger_time, accepted))
 
     now = ctx.clock()
-    for digest in entry.quarantine:
-        ctx.ledger.quarantine(Quarantine(digest, service.arn, f"rolled back after {why}", now))
+    quarantine(ctx, service.arn, entry.quarantine, f"rolled back after {why}", now)
     if state.latest is None or state.latest.action_id != request.action_id:
         state = _rolled_back(ctx, request, state, entry, how, now)
         state = ctx.ledger.save_state(state)
@@ -231,6 +230,15 @@ def _carry_out(  # noqa: PLR0917 - one call site per path, all of it is the acti
     )
 
 
+def quarantine(
+    ctx: ExecutorContext, service_arn: str, digests: tuple[str, ...], why: str, now: datetime
+) -> None:
+    """Keep these digests from deploying again until an operator releases them (after a
+    rollback, or a rejected approval)."""
+    for digest in digests:
+        ctx.ledger.quarantine(Quarantine(digest, service_arn, why, now))
+
+
 def _rolled_back(  # noqa: PLR0917 - the facts of one rollback
     ctx: ExecutorContext,
     request: RollbackRequest,
@@ -241,7 +249,7 @@ def _rolled_back(  # noqa: PLR0917 - the facts of one rollback
 ) -> ServiceState:
     """The state after this rollback: its target is the latest deployment, the bad digests are
     no longer good, and an automatic rollback counts toward the freeze."""
-    target_images = _pinned(ctx, entry.to_task_definition)
+    target_images = pinned(ctx, entry.to_task_definition)
     state = state.forget_digests(set(entry.quarantine))
     rollbacks = (*state.rollbacks, now) if request.automatic else state.rollbacks
     state = replace(
@@ -263,7 +271,8 @@ def _rolled_back(  # noqa: PLR0917 - the facts of one rollback
     return state
 
 
-def _pinned(ctx: ExecutorContext, task_definition_arn: str) -> tuple[str, ...]:
+def pinned(ctx: ExecutorContext, task_definition_arn: str) -> tuple[str, ...]:
+    """The digest-pinned images of a revision."""
     definition = ctx.ecs.revision(task_definition_arn)
     return pinned_images([c.get("image", "") for c in definition["containerDefinitions"]])
 
