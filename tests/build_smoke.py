@@ -31,8 +31,16 @@ ROOT = Path(__file__).resolve().parents[1]
 # ELF e_machine values (offset 18, little-endian) and what Lambda and platform.machine() call them.
 ELF_MACHINES = {0x3E: "x86_64", 0xB7: "arm64"}
 HOST = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
-# What only developers and operators run: never in the layer Lambda loads.
-DEV_ONLY = ("autopilot/local", "autopilot/cli", "autopilot_tools", "moto")
+# What only developers and operators run: never in the layer Lambda loads (the dashboard and
+# IAM generators included: they write template.yaml and check it, Lambda never imports them).
+DEV_ONLY = (
+    "autopilot/local",
+    "autopilot/cli",
+    "autopilot/dashboard.py",
+    "autopilot/permissions.py",
+    "autopilot_tools",
+    "moto",
+)
 
 
 def template_architecture() -> str:

@@ -24,11 +24,11 @@ from botocore.exceptions import ReadTimeoutError
 from autopilot.adapters.ledger import Ledger
 from autopilot.domain.ledger import Quarantine
 from autopilot.domain.report import Week
-from autopilot.permissions import OPERATOR_ACTIONS
 from autopilot_tools.cli import main as cli
 from autopilot_tools.cli import operator
 from autopilot_tools.local import costs
 from autopilot_tools.local.runner import LOCAL_PARAMETERS, LocalApp
+from autopilot_tools.permissions import OPERATOR_ACTIONS
 
 STACK = "ecs-autopilot-prod"
 UNVERIFIED = "ecs-autopilot-unverified"  # the same stack, its report sender not verified in SES

@@ -1,4 +1,4 @@
-"""The dashboard is defined once (autopilot/dashboard.py), template.yaml carries exactly that
+"""The dashboard is defined once (autopilot_tools/dashboard.py), template.yaml carries exactly that
 definition, every metric it draws is emitted by the code, and latencies come from event times."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from autopilot import dashboard
 from autopilot.domain import measures
 from autopilot.domain.ledger import LedgerEntry, Outcome
 from autopilot.workflows import registry
+from autopilot_tools import dashboard
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "layers" / "autopilot" / "autopilot"
@@ -26,8 +26,8 @@ def test_the_template_carries_the_generated_dashboard() -> None:
     start = text.index("\n", text.index(BEGIN)) + 1
     block = text[start : text.index(END)]
 
-    # Then it is exactly what autopilot.dashboard generates (run `python -m autopilot.dashboard`
-    # and paste it between the markers after changing a chart)
+    # Then it is exactly what autopilot_tools.dashboard generates (run
+    # `python -m autopilot_tools.dashboard` and paste it between the markers after changing a chart)
     assert block == dashboard.resource()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from autopilot.dashboard import CHARTS
+from autopilot_tools.dashboard import CHARTS
 from autopilot_tools.local.figures import collect, figures, statistic
 
 

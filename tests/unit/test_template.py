@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from autopilot.permissions import FUNCTION_ACTIONS, OPERATOR_ACTIONS
 from autopilot_tools.local import fleet
 from autopilot_tools.local.runner import LocalApp
 from autopilot_tools.local.template import load_template
+from autopilot_tools.permissions import FUNCTION_ACTIONS, OPERATOR_ACTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = load_template(ROOT / "template.yaml")

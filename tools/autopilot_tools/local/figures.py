@@ -1,6 +1,6 @@
 """The dashboard's figures, computed on a laptop: from the EMF records the functions logged
 (CloudWatch's embedded metric format, as Powertools prints it), with the dashboard's own chart
-definitions (autopilot/dashboard.py), so a new user sees the numbers the stack would show."""
+definitions (autopilot_tools/dashboard.py), so a new user sees the numbers the stack would show."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 
-from autopilot.dashboard import CHARTS, NAMESPACE, Chart, Series
+from autopilot_tools.dashboard import CHARTS, NAMESPACE, Chart, Series
 
 
 def collect(lines: Iterable[str]) -> dict[str, list[float]]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from autopilot.domain.ledger import LedgerEntry, Outcome
 
-# The metric names the dashboard draws (autopilot/dashboard.py) and the code emits.
+# The metric names the dashboard draws (autopilot_tools/dashboard.py) and the code emits.
 PUSH_TO_DEPLOY = "PushToDeployStarted"
 ALARM_TO_ROLLBACK = "AlarmToRollbackStarted"
 DEPLOYMENT_DURATION = "DeploymentCompleted"

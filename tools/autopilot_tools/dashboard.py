@@ -1,10 +1,10 @@
 """The stack's CloudWatch dashboard, defined once: every widget from the metric names the code
 emits (domain/measures.py, the registrations' outcome counts, the batch's failed records).
 
-`python -m autopilot.dashboard` prints the template's `Dashboard` resource; template.yaml holds
-exactly that text between its `BEGIN generated dashboard` / `END generated dashboard` lines, and
-tests/unit/test_dashboard.py keeps the two the same and checks that every metric a widget draws
-is emitted by some code path.
+`python -m autopilot_tools.dashboard` prints the template's `Dashboard` resource; template.yaml
+holds exactly that text between its `BEGIN generated dashboard` / `END generated dashboard`
+lines, and tests/unit/test_dashboard.py keeps the two the same and checks that every metric a
+widget draws is emitted by some code path. A generator for the template, never in the layer.
 """
 
 from __future__ import annotations
