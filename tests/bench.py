@@ -452,7 +452,6 @@ AWS_CALL_MS = 20  # one AWS API call from Lambda, in region (moto in-process: ab
 INIT_MS = 1000  # a cold start at 512 MB (imports and clients); INIT is billed since 2025-08
 ACTIONS_PER_BATCH = 10  # the executor's SQS batch, for parks and unparks
 IDLE_POLLS = 5 * 3 * 60 * 24 * DAYS  # Lambda's 5 long-polling connections, 20 s each
-ALARM_METRICS = 13  # template.yaml: 9 single-metric alarms, 2 metric math alarms of 2 metrics
 LOG_BYTES_PER_INVOCATION = 3000  # platform START/END/REPORT, INFO lines, the EMF record
 LOG_BYTES_PER_SKIPPED_SERVICE = 300  # the planner's "service skipped" line
 # Custom metrics are billed by the hour in which they get data: those of every push (about
@@ -483,6 +482,18 @@ class Invocations:
     @property
     def seconds(self) -> float:
         return self.count * self.ms / 1000
+
+
+def alarm_metrics() -> int:
+    """Metrics the template's alarms read, as CloudWatch bills them: one for a single-metric
+    alarm, each metric (not expression) of a metric math alarm."""
+    from autopilot_tools.local.template import load_template  # noqa: PLC0415
+
+    alarms = load_template(ROOT / "template.yaml").of_type("AWS::CloudWatch::Alarm")
+    return sum(
+        sum(1 for query in props["Metrics"] if "MetricStat" in query) if "Metrics" in props else 1
+        for props in alarms.values()
+    )
 
 
 def monthly_cost(services: int, pushed: FleetPush, plan: Planning) -> dict[str, float]:
@@ -544,7 +555,7 @@ def monthly_cost(services: int, pushed: FleetPush, plan: Planning) -> dict[str, 
         "Cost Explorer": REPORTS_PER_MONTH * 2 * COST_EXPLORER_PER_REQUEST,
         "CloudWatch custom metrics (EMF)": metrics * CW_METRIC_MONTH,
         "CloudWatch logs ingestion": logs_gb * CW_LOGS_GB,
-        "CloudWatch alarms": ALARM_METRICS * CW_ALARM_METRIC,
+        "CloudWatch alarms": alarm_metrics() * CW_ALARM_METRIC,
         "CloudWatch dashboard": CW_DASHBOARD,
         "(Lambda GB-s)": seconds * MEMORY_GB,
         "(Lambda requests)": requests,
