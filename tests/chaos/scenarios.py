@@ -12,7 +12,7 @@ in words.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
@@ -45,6 +45,7 @@ from autopilot.models.actions import (
     TrackRequest,
 )
 from autopilot.ports import EcsGateway, FleetIndex, TaggingGateway
+from autopilot.records import replace
 from autopilot.workflows.batch import QueuedMessage, run_batch
 from autopilot.workflows.cost_report import weekly_report
 from autopilot.workflows.execute import ActionRunner

@@ -5,13 +5,13 @@ events, so each test changes the state with boto3 and then sends the event Cloud
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
 
 from autopilot.adapters.ledger import Ledger
+from autopilot.records import replace
 from autopilot_tools.local import fleet
 from tests.e2e.harness import ROOT, Moto
 from tests.e2e.test_local_send_rollback import WEB, push, sample

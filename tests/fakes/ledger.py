@@ -9,13 +9,13 @@ Every write is also kept in order (`writes`, `saved_states`) for tests to inspec
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from autopilot.adapters.state_codec import dump_state, load_state
 from autopilot.domain.errors import ConflictError
 from autopilot.domain.ledger import LedgerEntry, Quarantine
 from autopilot.domain.state import ServiceState
+from autopilot.records import replace
 
 
 def _action_key(trigger_time: datetime, action_id: str) -> str:

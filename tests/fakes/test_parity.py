@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +33,7 @@ from autopilot.ports import DeliveryRecords
 from autopilot.ports import EcsGateway as EcsGatewayPort
 from autopilot.ports import FleetIndex as FleetIndexPort
 from autopilot.ports import Ledger as LedgerPort
+from autopilot.records import replace
 from autopilot_tools.local import moto_ecs_deployments, moto_extensions
 from tests.fakes.fleet_index import FakeFleetIndex
 from tests.fakes.ledger import FakeLedger

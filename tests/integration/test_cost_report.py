@@ -8,7 +8,6 @@ import email
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from email.message import Message
@@ -30,6 +29,7 @@ from autopilot.domain.report_delivery import (
     DeliveryRecords,
     DeliveryState,
 )
+from autopilot.records import replace
 from autopilot_tools.local import costs
 from autopilot_tools.local.runner import LocalApp
 from autopilot_tools.local.session import send

@@ -3,7 +3,6 @@ waits, and what a retry of approve or reject finds."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +12,7 @@ from autopilot.domain.approvals import after_answer, approval_gate, waiting, wai
 from autopilot.domain.config import InvalidConfigError, read_config
 from autopilot.domain.fleet import PauseHook, Service
 from autopilot.domain.service_deployments import HookDetail, ServiceDeployment
+from autopilot.records import replace
 
 NOW = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
 SERVICE = Service(

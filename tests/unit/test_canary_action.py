@@ -3,13 +3,13 @@ told, and on a regression followed by the quarantine of the image the deployment
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from autopilot.domain.ledger import Outcome, action_id
 from autopilot.domain.state import KnownGood, ServiceState
+from autopilot.records import replace
 from autopilot.workflows.canary_action import CanaryVerdictRequest, SideFigures
 from autopilot.workflows.context import ExecutorContext
 from autopilot.workflows.execute import execute

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 from zoneinfo import ZoneInfo
@@ -35,6 +35,7 @@ from autopilot.domain.ledger import LedgerEntry, Outcome, action_id
 from autopilot.domain.notifications import Notification
 from autopilot.domain.state import ServiceState
 from autopilot.models.actions import CapacityRequest
+from autopilot.records import replace
 from autopilot.workflows.capacity_action import change_capacity
 from autopilot.workflows.context import ExecutorContext
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import ast
 import json
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from autopilot.domain import measures
 from autopilot.domain.ledger import LedgerEntry, Outcome
+from autopilot.records import replace
 from autopilot.workflows import registry
 from autopilot_tools import dashboard
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +11,7 @@ from autopilot.domain.decisions import Skip
 from autopilot.domain.deploy import DeployDecision, Rollout, decide_deploy
 from autopilot.domain.fleet import Container, ImageFacts, ImagePush, Service
 from autopilot.domain.images import parse_image
+from autopilot.records import replace
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from email.message import EmailMessage
@@ -22,6 +21,7 @@ from autopilot.domain.report_delivery import ABANDONED_AFTER, Delivery, Delivery
 from autopilot.domain.scan import ScanResult
 from autopilot.domain.state import ServiceState
 from autopilot.models.actions import OperatorRequest
+from autopilot.records import replace
 from tests.fakes.capacity import FakeAutoScaling, FakeScheduler
 from tests.fakes.cloudwatch import FakeCloudWatch
 from tests.fakes.codedeploy import FakeCodeDeploy

@@ -3,7 +3,6 @@ is released on OK, kept while any tied alarm fires, and expires when it waited t
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,6 +20,7 @@ from autopilot.domain.holds import (
 )
 from autopilot.domain.ledger import LedgerEntry, Outcome
 from autopilot.domain.state import Deployment, HeldPush, ServiceState
+from autopilot.records import replace
 from autopilot.workflows.registry import notification_for
 
 SERVICE_ARN = "arn:aws:ecs:us-east-1:123456789012:service/prod/web"

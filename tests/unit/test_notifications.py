@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
 from autopilot.domain.ledger import LedgerEntry, Outcome
 from autopilot.domain.notifications import Notification
+from autopilot.records import replace
 from autopilot.workflows.registry import notification_for
 
 ARN_PREFIX = "arn:aws:ecs:eu-west-1:123456789012"

@@ -8,7 +8,7 @@ no examples between runs, so CI and a laptop try the same examples every time.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
@@ -25,6 +25,7 @@ from autopilot.domain.capacity import (
 )
 from autopilot.domain.decisions import Skip
 from autopilot.domain.state import ServiceState
+from autopilot.records import replace
 
 PROPERTY = settings(max_examples=100, deadline=None, derandomize=True, database=None)
 

@@ -9,7 +9,7 @@ conditions (the integration tier runs the same story against DynamoDB)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import parse_qs
@@ -32,6 +32,7 @@ from autopilot.domain.report_delivery import (
     DeliveryRejectedError,
     DeliveryState,
 )
+from autopilot.records import replace
 from autopilot.workflows.cost_report import ReportDelivery, ReportSources, deliver, weekly_report
 from autopilot_tools.cli.main import main
 from tests.fakes.report import FakeReportDeliveries

@@ -4,7 +4,6 @@ worked, and one rollback per incident."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -26,6 +25,7 @@ from autopilot.domain.state import (
     digests_of,
     pinned_images,
 )
+from autopilot.records import replace
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

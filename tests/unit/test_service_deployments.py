@@ -4,7 +4,6 @@ and otherwise roll back as any ECS service (UpdateService)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,6 +15,7 @@ from autopilot.domain.service_deployments import (
     StopWithRollback,
     native_rollback,
 )
+from autopilot.records import replace
 
 PREFIX = "arn:aws:ecs:us-east-1:123456789012"
 NOW = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)

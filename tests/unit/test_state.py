@@ -3,7 +3,6 @@ rollbacks, and the bake window."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,6 +16,7 @@ from autopilot.domain.state import (
     digests_of,
     pinned_images,
 )
+from autopilot.records import replace
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

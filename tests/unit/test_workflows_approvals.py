@@ -6,7 +6,6 @@ no-op, and a retry after a lost answer records what happened instead of answerin
 from __future__ import annotations
 
 import contextlib
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any, TypeVar, cast
 
@@ -15,6 +14,7 @@ from botocore.exceptions import ReadTimeoutError
 from autopilot.domain.fleet import PauseHook, task_definition_label
 from autopilot.domain.ledger import Outcome, action_id
 from autopilot.models.actions import ApprovalRequest, ApprovalWaitingRequest, DeployRequest
+from autopilot.records import replace
 from autopilot.workflows.approval_action import answer
 from autopilot.workflows.approval_waiting_action import tell_waiting
 from autopilot.workflows.deploy_action import deploy

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -13,6 +13,7 @@ from autopilot.domain.fleet import task_definition_label
 from autopilot.domain.ledger import Outcome, action_id
 from autopilot.domain.state import Deployment, DeploymentState, KnownGood, ServiceState
 from autopilot.models.actions import RollbackRequest
+from autopilot.records import replace
 from autopilot.workflows.rollback_action import rollback
 from tests.fakes.world import T0, World, digest, ecr_image, fargate_task_definition
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+import msgspec
 
 from autopilot.domain.scope import parse_clusters
 
@@ -16,8 +17,7 @@ class SettingsError(RuntimeError):
     """A required setting is missing or malformed: fail the cold start, loudly, by name."""
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(msgspec.Struct, frozen=True):
     ledger_table: str
     actions_queue_url: str
     dead_letter_queue_url: str
@@ -49,8 +49,7 @@ class Settings:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class ScheduleSettings:
+class ScheduleSettings(msgspec.Struct, frozen=True):
     """Where one-off schedules go (the executor creates one to end a peak), and where Scheduler
     keeps a document it could not deliver."""
 
@@ -70,8 +69,7 @@ class ScheduleSettings:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class IndexSettings:
+class IndexSettings(msgspec.Struct, frozen=True):
     """Where the fleet index is kept (adapters/fleet_index.py)."""
 
     table: str
@@ -82,8 +80,7 @@ class IndexSettings:
         return cls(table=_required(source, "FLEET_INDEX_TABLE"))
 
 
-@dataclass(frozen=True, slots=True)
-class ReportSettings:
+class ReportSettings(msgspec.Struct, frozen=True):
     """Who gets the weekly cost report, from whom, and where copies are kept."""
 
     sender: str

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from autopilot.adapters import clients
 from autopilot.domain.canary_hook import Minute, Window, target_group_dimension
+from autopilot.records import replace
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient

@@ -11,7 +11,6 @@ Items:
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +23,7 @@ from autopilot.adapters.state_codec import dump_state, load_state
 from autopilot.domain.errors import ConflictError
 from autopilot.domain.ledger import LedgerEntry, Outcome, Quarantine
 from autopilot.domain.state import ServiceState
+from autopilot.records import asdict, replace
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -260,7 +260,7 @@ class Ledger:
 
 def _entry(item: dict[str, Any]) -> LedgerEntry:
     raw = {k: _DESERIALIZER.deserialize(v) for k, v in item.items()}
-    fields = {k: v for k, v in raw.items() if k in LedgerEntry.__dataclass_fields__}
+    fields = {k: v for k, v in raw.items() if k in LedgerEntry.__struct_fields__}
     for name in _DATES:
         fields[name] = datetime.fromisoformat(fields[name])
     fields["outcome"] = Outcome(fields["outcome"])

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 from autopilot.domain.capacity import Capacity, Parked, Scaled
 from autopilot.domain.fleet import ImagePush
 from autopilot.domain.state import Deployment, DeploymentState, HeldPush, KnownGood, ServiceState
+from autopilot.records import asdict
 
 
 def dump_state(state: ServiceState) -> str:

@@ -16,9 +16,10 @@ and that an unanswered pause cannot ship, and never rewrites deploymentConfigura
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
+
+import msgspec
 
 from autopilot.domain.decisions import Skip
 from autopilot.domain.fleet import Service
@@ -66,8 +67,7 @@ def approval_gate(service: Service, approve: bool) -> Skip | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class Waiting:
+class Waiting(msgspec.Struct, frozen=True):
     """A service deployment paused at a PAUSE hook, waiting for a person."""
 
     deployment: Deployment
@@ -95,8 +95,7 @@ def hook_of(deployment: Deployment, hook_id: str) -> HookDetail | None:
     return next((h for h in deployment.hooks if h.hook_id == hook_id), None)
 
 
-@dataclass(frozen=True, slots=True)
-class Answered:
+class Answered(msgspec.Struct, frozen=True):
     """What ECS shows after an earlier attempt may have answered the hook: `done` when the
     answer this command gives is what happened (record it, call nothing)."""
 

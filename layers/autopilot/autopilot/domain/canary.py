@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from enum import StrEnum
+
+import msgspec
 
 from autopilot.domain.config import InvalidConfigError
 
@@ -37,8 +38,7 @@ ERROR_RATE_FLOOR = 0.001  # below 0.1% errors, nothing is judged a regression
 LATENCY_FLOOR_SECONDS = 0.025
 
 
-@dataclass(frozen=True, slots=True)
-class CanaryConfig:
+class CanaryConfig(msgspec.Struct, frozen=True):
     error_ratio: float = 2.0
     p99_ratio: float = 1.5
     min_requests: int = 200
@@ -86,8 +86,7 @@ def read_canary_config(value: str | None) -> CanaryConfig | None:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Side:
+class Side(msgspec.Struct, frozen=True):
     """One target group over the analysis window."""
 
     requests: int
@@ -123,8 +122,7 @@ class Verdict(StrEnum):
     IN_PROGRESS = "IN_PROGRESS"
 
 
-@dataclass(frozen=True, slots=True)
-class Judgement:
+class Judgement(msgspec.Struct, frozen=True):
     verdict: Verdict
     reason: str
     blue: Side

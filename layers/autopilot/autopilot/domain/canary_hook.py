@@ -47,9 +47,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+import msgspec
 
 from autopilot.domain.canary import Side
 
@@ -113,16 +114,14 @@ def stage_problem(stage: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class TargetGroupPair:
+class TargetGroupPair(msgspec.Struct, frozen=True):
     """One load balancer entry of a service: its target group and the alternate one."""
 
     target_group: str
     alternate: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Sides:
+class Sides(msgspec.Struct, frozen=True):
     green: str  # target group ARNs
     blue: str
 
@@ -173,8 +172,7 @@ def load_balancer_dimension(arn: str) -> str | None:
     return resource if resource.startswith("app/") and resource.count("/") == 2 else None
 
 
-@dataclass(frozen=True, slots=True)
-class Minute:
+class Minute(msgspec.Struct, frozen=True):
     """One target group's figures for one minute, as GetMetricData answers them (period 60)."""
 
     requests: float = 0.0
@@ -205,8 +203,7 @@ def _weighted(pairs: Iterable[tuple[float, float | None]]) -> float | None:
     return sum(w * v for w, v in weighted) / total if total else None
 
 
-@dataclass(frozen=True, slots=True)
-class Window:
+class Window(msgspec.Struct, frozen=True):
     """The whole minutes judged: from the first full minute after analysis started to the last
     full minute before now."""
 
@@ -256,8 +253,7 @@ def _milliseconds(seconds: float | None) -> str:
     return f"{seconds * 1000:.0f}"
 
 
-@dataclass(frozen=True, slots=True)
-class ServiceTraffic:
+class ServiceTraffic(msgspec.Struct, frozen=True):
     """What the hook reads of a service (DescribeServices): its tags and load balancer entries."""
 
     arn: str
@@ -265,15 +261,13 @@ class ServiceTraffic:
     pairs: tuple[TargetGroupPair, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class ContainerImage:
+class ContainerImage(msgspec.Struct, frozen=True):
     container: str
     image: str  # as the task definition names it
     digest: str  # as ECS resolved it for the revision ("" when it did not say)
 
 
-@dataclass(frozen=True, slots=True)
-class ServiceRevision:
+class ServiceRevision(msgspec.Struct, frozen=True):
     """A service revision as DescribeServiceRevisions shows it."""
 
     arn: str

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
+
+import msgspec
 
 from autopilot.domain.decisions import Skip
 
@@ -22,8 +23,7 @@ SUSPEND_ALL = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Capacity:
+class Capacity(msgspec.Struct, frozen=True):
     """A service's capacity: its desired count and, with a scalable target, min, max, suspension."""
 
     desired: int
@@ -36,37 +36,32 @@ class Capacity:
         return self.min is not None and self.max is not None
 
 
-@dataclass(frozen=True, slots=True)
-class Parked:
+class Parked(msgspec.Struct, frozen=True):
     capacity: Capacity
     parked_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class Scaled:
+class Scaled(msgspec.Struct, frozen=True):
     previous: Capacity
     scale_id: str
     until: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class SetCapacity:
+class SetCapacity(msgspec.Struct, frozen=True):
     """Set the service to `capacity`; the state to save alongside is the executor's to write."""
 
     capacity: Capacity
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class TaskSize:
+class TaskSize(msgspec.Struct, frozen=True):
     vcpu: float
     memory_gb: float
     arm: bool = False
     spot: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class FargatePrices:
+class FargatePrices(msgspec.Struct, frozen=True):
     """USD per hour. Defaults: us-east-1, Linux, on demand and Spot (settable per installation)."""
 
     vcpu_x86: float = 0.04048
@@ -81,8 +76,7 @@ class FargatePrices:
         return hourly * (1 - self.spot_discount) if size.spot else hourly
 
 
-@dataclass(frozen=True, slots=True)
-class Savings:
+class Savings(msgspec.Struct, frozen=True):
     hours: float
     task_hours: float
     usd: float

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+import msgspec
 
 from autopilot.domain.tracking import InvalidPolicyError, TrackingPolicy, parse_policy
 
@@ -28,14 +29,12 @@ class InvalidConfigError(ValueError):
     """A service tag that cannot be read; the service is left alone and the reason logged."""
 
 
-@dataclass(frozen=True, slots=True)
-class CodeDeployTarget:
+class CodeDeployTarget(msgspec.Struct, frozen=True):
     application: str
     deployment_group: str
 
 
-@dataclass(frozen=True, slots=True)
-class ServiceConfig:
+class ServiceConfig(msgspec.Struct, frozen=True):
     track: TrackingPolicy | None
     containers: frozenset[str] | None
     codedeploy: CodeDeployTarget | None

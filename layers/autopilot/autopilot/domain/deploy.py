@@ -7,7 +7,8 @@ executor, serialized per service, against fresh state (the authoritative run).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+import msgspec
 
 from autopilot.domain.config import InvalidConfigError, ServiceConfig, read_config
 from autopilot.domain.decisions import Skip
@@ -17,8 +18,7 @@ from autopilot.domain.state import ServiceState
 from autopilot.domain.tracking import PolicyKind, TrackingPolicy, highest_version, parse_version
 
 
-@dataclass(frozen=True, slots=True)
-class Rollout:
+class Rollout(msgspec.Struct, frozen=True):
     """Pin these containers to the pushed digest."""
 
     images: Mapping[str, str]

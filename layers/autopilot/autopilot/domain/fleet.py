@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
+
+import msgspec
 
 from autopilot.domain.capacity import TaskSize
 from autopilot.domain.images import ecr_registry
@@ -15,8 +16,7 @@ from autopilot.domain.images import ecr_registry
 TRAFFIC_SHIFTING = frozenset({"BLUE_GREEN", "LINEAR", "CANARY"})
 
 
-@dataclass(frozen=True, slots=True)
-class ImagePush:
+class ImagePush(msgspec.Struct, frozen=True):
     """One successful, tagged push to ECR, as the event told it."""
 
     event_id: str
@@ -36,14 +36,12 @@ class ImagePush:
         return f"{self.registry}/{self.repository}@{self.digest}"
 
 
-@dataclass(frozen=True, slots=True)
-class Container:
+class Container(msgspec.Struct, frozen=True):
     name: str
     image: str
 
 
-@dataclass(frozen=True, slots=True)
-class EcsDeployment:
+class EcsDeployment(msgspec.Struct, frozen=True):
     """One of the service's deployments, as DescribeServices shows it."""
 
     id: str
@@ -55,8 +53,7 @@ class EcsDeployment:
     updated_at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class PauseHook:
+class PauseHook(msgspec.Struct, frozen=True):
     """A `PAUSE` hook of the service's deploymentConfiguration.lifecycleHooks: at these stages
     ECS waits for ContinueServiceDeployment, and after `timeout_minutes` takes `timeout_action`
     (the API's defaults: 1440 minutes, ROLLBACK)."""
@@ -66,8 +63,7 @@ class PauseHook:
     timeout_action: str = "ROLLBACK"
 
 
-@dataclass(frozen=True, slots=True)
-class Service:
+class Service(msgspec.Struct, frozen=True):
     arn: str
     cluster_arn: str
     name: str
@@ -77,8 +73,8 @@ class Service:
     deployment_controller: str = "ECS"
     scheduling_strategy: str = "REPLICA"
     desired_count: int = 0
-    tags: Mapping[str, str] = field(default_factory=dict)
-    task_size: TaskSize = field(default_factory=lambda: TaskSize(0, 0))
+    tags: Mapping[str, str] = msgspec.field(default_factory=dict)
+    task_size: TaskSize = msgspec.field(default_factory=lambda: TaskSize(0, 0))
     load_balancers: tuple[tuple[str, int], ...] = ()
     running_count: int = 0
     deployments: tuple[EcsDeployment, ...] = ()
@@ -123,8 +119,7 @@ class Service:
         return task_definition_label(self.task_definition_arn)
 
 
-@dataclass(frozen=True, slots=True)
-class ImageFacts:
+class ImageFacts(msgspec.Struct, frozen=True):
     """What ECR says of one digest."""
 
     digest: str

@@ -10,8 +10,9 @@ Pure: a task definition (as DescribeTaskDefinition returns it) in, repository ke
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from autopilot.domain.images import InvalidImageReferenceError, ecr_location, parse_image
 
@@ -44,8 +45,7 @@ def repositories_of(images: Iterable[str]) -> frozenset[str]:
     return frozenset(found)
 
 
-@dataclass(frozen=True, slots=True)
-class IndexEntry:
+class IndexEntry(msgspec.Struct, frozen=True):
     """What the index knows of one opted-in service: the revision it was seen running and the
     repositories that revision pulls from."""
 
@@ -54,8 +54,7 @@ class IndexEntry:
     repositories: frozenset[str]
 
 
-@dataclass(frozen=True, slots=True)
-class IndexChange:
+class IndexChange(msgspec.Struct, frozen=True):
     """One service's change to the index: `entry` None removes the service."""
 
     previous: IndexEntry | None

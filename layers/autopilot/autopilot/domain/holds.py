@@ -3,12 +3,14 @@ alarm's hold ends when the alarm is back to OK (or expires if that takes too lon
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+
+import msgspec
 
 from autopilot.domain.decisions import Skip
 from autopilot.domain.fleet import ImagePush
 from autopilot.domain.state import HeldPush, ServiceState
+from autopilot.records import replace
 
 ALARM_FIRING = "alarm-firing"
 SCAN_PENDING = "scan-pending"
@@ -32,8 +34,7 @@ def told_of(state: ServiceState, code: str) -> bool:
     return current is not None and current.code == code and current.notified
 
 
-@dataclass(frozen=True, slots=True)
-class HoldChange:
+class HoldChange(msgspec.Struct, frozen=True):
     state: ServiceState | None  # the state to save; None when it does not change
     notify: bool  # tell people about this hold now
 
@@ -68,15 +69,13 @@ def mark_told(state: ServiceState) -> ServiceState:
     return replace(state, held=replace(held, notified=True)) if held else state
 
 
-@dataclass(frozen=True, slots=True)
-class Release:
+class Release(msgspec.Struct, frozen=True):
     """Deploy the held push now, re-decided like any push."""
 
     held: HeldPush
 
 
-@dataclass(frozen=True, slots=True)
-class Expire:
+class Expire(msgspec.Struct, frozen=True):
     """Too old to go out on its own: forget it, and say so."""
 
     held: HeldPush

@@ -8,7 +8,8 @@ otherwise the reference is on Docker Hub (``nginx`` is ``docker.io/library/nginx
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+import msgspec
 
 DOCKER_HUB = "docker.io"
 _DIGEST = re.compile(r"^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[0-9a-fA-F]{32,}$")
@@ -22,8 +23,7 @@ class InvalidImageReferenceError(ValueError):
     """An image string that no registry would accept."""
 
 
-@dataclass(frozen=True, slots=True)
-class ImageReference:
+class ImageReference(msgspec.Struct, frozen=True):
     registry: str
     repository: str
     tag: str | None = None

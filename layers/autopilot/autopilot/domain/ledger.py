@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+
+import msgspec
 
 
 class Outcome(StrEnum):
@@ -21,8 +22,7 @@ class Outcome(StrEnum):
     APPLIED = "applied"  # an operator's pause, resume or release
 
 
-@dataclass(frozen=True, slots=True)
-class LedgerEntry:
+class LedgerEntry(msgspec.Struct, frozen=True):
     service_arn: str
     action_id: str
     kind: str
@@ -40,9 +40,9 @@ class LedgerEntry:
     from_task_definition: str = ""
     to_task_definition: str = ""
     deployment_id: str = ""
-    containers: tuple[str, ...] = field(default_factory=tuple)
+    containers: tuple[str, ...] = msgspec.field(default_factory=tuple)
     # A rollback's intent: the digests it will quarantine once the service is back on target.
-    quarantine: tuple[str, ...] = field(default_factory=tuple)
+    quarantine: tuple[str, ...] = msgspec.field(default_factory=tuple)
     # How the change is made: update-service | codedeploy | codedeploy-stop (stop a blue/green
     # deployment with rollback) | stop-service-deployment (stop ECS's own blue/green, linear or
     # canary deployment with rollback) | already-rolling-back (ECS was: nothing sent). Part of
@@ -64,8 +64,7 @@ class LedgerEntry:
     green: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Quarantine:
+class Quarantine(msgspec.Struct, frozen=True):
     """A digest that must not be deployed again until an operator releases it."""
 
     digest: str

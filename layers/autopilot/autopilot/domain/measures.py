@@ -9,7 +9,7 @@ happened to run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from autopilot.domain.ledger import LedgerEntry, Outcome
 
@@ -25,8 +25,7 @@ COST_EXPLORER_REQUESTS = "CostExplorerRequests"
 HOLD_CODES = frozenset({"alarm-firing", "scan-pending"})
 
 
-@dataclass(frozen=True, slots=True)
-class Measure:
+class Measure(msgspec.Struct, frozen=True):
     name: str
     unit: str  # Count | Milliseconds | None
     value: float

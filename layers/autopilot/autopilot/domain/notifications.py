@@ -4,7 +4,8 @@ and what to do next."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+
+import msgspec
 
 from autopilot.domain.fleet import TRAFFIC_SHIFTING, short_digest, task_definition_label
 from autopilot.domain.ledger import GAVE_UP, LedgerEntry, Outcome
@@ -25,8 +26,7 @@ _HELD = {
 _NO_GATE = "Or remove the autopilot:scan tag from the service to deploy without a scan gate."
 
 
-@dataclass(frozen=True, slots=True)
-class Notification:
+class Notification(msgspec.Struct, frozen=True):
     subject: str
     text: str
     severity: str  # info | warning | critical

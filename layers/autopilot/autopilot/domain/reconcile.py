@@ -7,15 +7,16 @@ deployment never stays "in progress" on the automation's word alone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+
+import msgspec
 
 from autopilot.domain.fleet import Service
 from autopilot.domain.state import DeploymentState, KnownGood, ServiceState
+from autopilot.records import replace
 
 
-@dataclass(frozen=True, slots=True)
-class Reconciled:
+class Reconciled(msgspec.Struct, frozen=True):
     state: ServiceState
     note: str  # what changed and why, for the log
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+
+import msgspec
 
 from autopilot.domain.errors import AutopilotError
 
@@ -61,8 +62,7 @@ _LOST = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Gap:
+class Gap(msgspec.Struct, frozen=True):
     """A source the report could not use, and why, in words a reader understands."""
 
     source: Source
@@ -74,8 +74,7 @@ class Gap:
         return f"Missing from this report: {_LOST[self.source]}. Why: {self.reason}."
 
 
-@dataclass(frozen=True, slots=True)
-class Week:
+class Week(msgspec.Struct, frozen=True):
     """An ISO week, Monday to Sunday."""
 
     year: int
@@ -117,8 +116,7 @@ class Week:
         return f"{self.year}-W{self.number:02d}"
 
 
-@dataclass(frozen=True, slots=True)
-class CostLine:
+class CostLine(msgspec.Struct, frozen=True):
     """One day's cost of one group, as Cost Explorer reported it."""
 
     day: date
@@ -128,8 +126,7 @@ class CostLine:
     estimated: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Utilization:
+class Utilization(msgspec.Struct, frozen=True):
     """Container Insights over the week: averages and peaks, as fractions of what is reserved."""
 
     cpu_average: float
@@ -138,8 +135,7 @@ class Utilization:
     memory_peak: float
 
 
-@dataclass(frozen=True, slots=True)
-class ServiceFacts:
+class ServiceFacts(msgspec.Struct, frozen=True):
     """What ECS says of a service: its task size and how it runs."""
 
     cluster: str
@@ -150,8 +146,7 @@ class ServiceFacts:
     environment: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class ParkedTime:
+class ParkedTime(msgspec.Struct, frozen=True):
     cluster: str
     service: str
     hours: Decimal
@@ -182,8 +177,7 @@ def parked_within(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class ServiceCost:
+class ServiceCost(msgspec.Struct, frozen=True):
     cluster: str
     service: str
     this_week: Decimal
@@ -210,8 +204,7 @@ class ServiceCost:
         return moved and (share is None or abs(share) >= BIG_MOVER_SHARE)
 
 
-@dataclass(frozen=True, slots=True)
-class WeekCost:
+class WeekCost(msgspec.Struct, frozen=True):
     """A cluster's, or a usage type's, cost this week and last."""
 
     name: str
@@ -224,8 +217,7 @@ class WeekCost:
         return self.this_week - self.last_week
 
 
-@dataclass(frozen=True, slots=True)
-class Saving:
+class Saving(msgspec.Struct, frozen=True):
     kind: str  # rightsizing | spot | parked
     cluster: str
     service: str
@@ -233,8 +225,7 @@ class Saving:
     amount: Decimal  # per week
 
 
-@dataclass(frozen=True, slots=True)
-class Report:
+class Report(msgspec.Struct, frozen=True):
     week: Week
     currency: str
     total: Decimal
@@ -244,9 +235,9 @@ class Report:
     savings: tuple[Saving, ...]
     notes: tuple[str, ...]
     requests: int  # Cost Explorer requests this report made ($0.01 each)
-    daily_totals: tuple[Decimal, ...] = field(default_factory=tuple)
-    usage_types: tuple[WeekCost, ...] = field(default_factory=tuple)
-    gaps: tuple[Gap, ...] = field(default_factory=tuple)
+    daily_totals: tuple[Decimal, ...] = msgspec.field(default_factory=tuple)
+    usage_types: tuple[WeekCost, ...] = msgspec.field(default_factory=tuple)
+    gaps: tuple[Gap, ...] = msgspec.field(default_factory=tuple)
 
     @property
     def change(self) -> Decimal:

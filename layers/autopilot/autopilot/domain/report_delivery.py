@@ -14,10 +14,11 @@ SES rejecting the request (it answered with an error) releases the claim, so a r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
+
+import msgspec
 
 from autopilot.domain.errors import AutopilotError
 from autopilot.domain.notifications import Notification
@@ -41,8 +42,7 @@ class DeliveryState(StrEnum):
     UNCERTAIN = "may-have-been-sent"  # SES's answer was lost: never sent again by itself
 
 
-@dataclass(frozen=True, slots=True)
-class Delivery:
+class Delivery(msgspec.Struct, frozen=True):
     """The ledger's record of one week's email."""
 
     week: str

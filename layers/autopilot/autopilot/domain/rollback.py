@@ -6,8 +6,9 @@ bake window, rollback turned off, a frozen service, all end in a notification.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+import msgspec
 
 from autopilot.domain.decisions import Skip
 from autopilot.domain.deploy import managed_config
@@ -23,14 +24,12 @@ from autopilot.domain.state import (
 FREEZE_WINDOW = timedelta(hours=1)
 
 
-@dataclass(frozen=True, slots=True)
-class RollBack:
+class RollBack(msgspec.Struct, frozen=True):
     target: KnownGood
     bad_digests: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class NotifyOnly:
+class NotifyOnly(msgspec.Struct, frozen=True):
     """Someone should look; the automation will not act on its own."""
 
     reason: str

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
+
+import msgspec
 
 from autopilot.domain.config import SEVERITIES
 from autopilot.domain.decisions import Skip
@@ -30,10 +31,9 @@ _ENDED = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ScanResult:
+class ScanResult(msgspec.Struct, frozen=True):
     status: str  # COMPLETE, or anything else: not finished, failed, unsupported
-    counts: Mapping[str, int] = field(default_factory=dict)
+    counts: Mapping[str, int] = msgspec.field(default_factory=dict)
 
     def summary(self) -> str:
         shown = [f"{s} {self.counts[s]}" for s in SEVERITIES if self.counts.get(s)]
@@ -56,8 +56,7 @@ def scan_verdict(threshold: str | None, result: ScanResult | None) -> Skip | Non
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class ScanningSetup:
+class ScanningSetup(msgspec.Struct, frozen=True):
     """How ECR scans a repository: the registry's scanning configuration (type and rules, each a
     frequency and its repository filters) and the repository's own scan-on-push flag."""
 

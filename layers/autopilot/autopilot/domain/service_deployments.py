@@ -13,8 +13,9 @@ https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stop-service-deploym
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
+
+import msgspec
 
 from autopilot.domain.config import TRACK
 from autopilot.domain.fleet import Service
@@ -32,8 +33,7 @@ VIA_STOP = "stop-service-deployment"
 VIA_ALREADY = "already-rolling-back"
 
 
-@dataclass(frozen=True, slots=True)
-class HookDetail:
+class HookDetail(msgspec.Struct, frozen=True):
     """One of a deployment's `lifecycleHookDetails` (DeploymentLifecycleHookDetail):
     https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentLifecycleHookDetail.html"""
 
@@ -44,8 +44,7 @@ class HookDetail:
     timeout_action: str = ""  # CONTINUE | ROLLBACK
 
 
-@dataclass(frozen=True, slots=True)
-class ServiceDeployment:
+class ServiceDeployment(msgspec.Struct, frozen=True):
     """One service deployment, its revisions named by their task definitions."""
 
     arn: str  # arn:aws:ecs:REGION:ACCOUNT:service-deployment/CLUSTER/SERVICE/ID
@@ -58,16 +57,14 @@ class ServiceDeployment:
     hooks: tuple[HookDetail, ...] = ()  # `lifecycleHookDetails`
 
 
-@dataclass(frozen=True, slots=True)
-class StopWithRollback:
+class StopWithRollback(msgspec.Struct, frozen=True):
     """Stop the deployment of the bad revision: traffic goes back to `to`, its source."""
 
     deployment: ServiceDeployment
     to: str
 
 
-@dataclass(frozen=True, slots=True)
-class AlreadyRollingBack:
+class AlreadyRollingBack(msgspec.Struct, frozen=True):
     """ECS is already taking the bad revision's deployment back to `to`: send nothing."""
 
     deployment: ServiceDeployment

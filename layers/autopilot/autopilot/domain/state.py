@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+
+import msgspec
 
 from autopilot.domain.capacity import Parked, Scaled
 from autopilot.domain.fleet import ImagePush
 from autopilot.domain.images import InvalidImageReferenceError, parse_image
+from autopilot.records import replace
 
 KNOWN_GOOD_KEPT = 5  # enough to step back past a bad release or two
 # A deployment that never reported its end stops counting as "just deployed" after this long,
@@ -23,8 +25,7 @@ class DeploymentState(StrEnum):
     SUPERSEDED = "superseded"  # someone else deployed another revision meanwhile
 
 
-@dataclass(frozen=True, slots=True)
-class KnownGood:
+class KnownGood(msgspec.Struct, frozen=True):
     """A revision that ran well: a completed deployment, or what ran before the first one."""
 
     task_definition: str
@@ -37,8 +38,7 @@ class KnownGood:
         return digests_of(self.images)
 
 
-@dataclass(frozen=True, slots=True)
-class Deployment:
+class Deployment(msgspec.Struct, frozen=True):
     """The latest deployment the automation started on the service."""
 
     action_id: str
@@ -60,8 +60,7 @@ class Deployment:
     serving_since: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class HeldPush:
+class HeldPush(msgspec.Struct, frozen=True):
     """The newest push that was held back from the service, and why (alarm, scan)."""
 
     push: ImagePush
@@ -71,8 +70,7 @@ class HeldPush:
     notified: bool = False  # a hold that can last forever is told once
 
 
-@dataclass(frozen=True, slots=True)
-class ServiceState:
+class ServiceState(msgspec.Struct, frozen=True):
     service_arn: str
     known_good: tuple[KnownGood, ...] = ()  # newest first
     latest: Deployment | None = None

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
+
+import msgspec
 
 if TYPE_CHECKING:  # imported when a semver policy or tag is first read (3% of boto3's import)
     import semantic_version
@@ -30,8 +31,7 @@ class PolicyKind(StrEnum):
     OFF = "off"
 
 
-@dataclass(frozen=True, slots=True)
-class TrackingPolicy:
+class TrackingPolicy(msgspec.Struct, frozen=True):
     kind: PolicyKind
     pattern: str = ""
 

@@ -12,8 +12,6 @@ rejected revision brought, as an alarm's rollback does.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from autopilot.domain.approvals import (
     ACTIONS,
     HOOK_ENDED,
@@ -30,6 +28,7 @@ from autopilot.domain.service_deployments import ONGOING
 from autopilot.domain.state import Deployment, digests_of
 from autopilot.models.actions import ApprovalRequest
 from autopilot.observability import logger
+from autopilot.records import replace
 from autopilot.workflows.context import ExecutorContext
 from autopilot.workflows.registry import Registration
 from autopilot.workflows.rollback_action import pinned, quarantine

@@ -11,7 +11,6 @@ many events name it: the hook's id is claimed in the ledger before anyone is tol
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 from autopilot.domain.approvals import NOTHING_WAITING, waiting, waiting_reason
@@ -22,6 +21,7 @@ from autopilot.domain.service_deployments import ONGOING
 from autopilot.domain.state import digests_of
 from autopilot.models.actions import ApprovalWaitingRequest
 from autopilot.observability import logger
+from autopilot.records import replace
 from autopilot.workflows.context import ExecutorContext
 from autopilot.workflows.registry import Registration
 from autopilot.workflows.rollback_action import pinned

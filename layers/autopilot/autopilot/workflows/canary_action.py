@@ -13,7 +13,6 @@ verdict queued twice is one ledger entry.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
@@ -26,6 +25,7 @@ from autopilot.domain.notifications import Notification
 from autopilot.models.actions import ActionBase
 from autopilot.models.base import Model
 from autopilot.observability import logger
+from autopilot.records import replace
 from autopilot.workflows.registry import Registration
 
 if TYPE_CHECKING:  # the hook, which imports this module for the request, never builds one

@@ -10,7 +10,7 @@ something, and a restore schedule that already exists is the one an earlier atte
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,6 +34,7 @@ from autopilot.domain.reconcile import started_serving
 from autopilot.domain.state import ServiceState
 from autopilot.models.actions import CapacityRequest
 from autopilot.observability import logger
+from autopilot.records import replace
 from autopilot.workflows.context import ExecutorContext
 from autopilot.workflows.registry import Registration
 

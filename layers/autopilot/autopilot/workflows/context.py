@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -31,6 +31,7 @@ from autopilot.ports import (
     SchedulerGateway,
     ServiceRevisionReader,
 )
+from autopilot.records import replace
 from autopilot.workflows import registry
 
 

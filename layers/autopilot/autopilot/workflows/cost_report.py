@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from decimal import Decimal
 from typing import TypeVar
@@ -58,6 +58,7 @@ from autopilot.ports import (
     Mailer,
     Notifier,
 )
+from autopilot.records import replace
 from autopilot.reporting import render
 
 T = TypeVar("T")

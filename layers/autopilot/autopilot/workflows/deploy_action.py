@@ -8,8 +8,6 @@ earlier attempt registered and the deployment it started instead of repeating ei
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from autopilot.domain.approvals import approval_gate
 from autopilot.domain.config import read_config
 from autopilot.domain.decisions import Skip
@@ -33,6 +31,7 @@ from autopilot.domain.taskdef import (
 )
 from autopilot.models.actions import DeployRequest
 from autopilot.observability import logger
+from autopilot.records import replace
 from autopilot.workflows.context import ExecutorContext
 from autopilot.workflows.holds import finish_skip
 from autopilot.workflows.registry import Registration

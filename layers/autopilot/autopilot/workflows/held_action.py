@@ -3,7 +3,6 @@ still holds it and it has not waited too long."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 from autopilot.domain.decisions import Skip
@@ -13,6 +12,7 @@ from autopilot.domain.notifications import resume_notification
 from autopilot.domain.state import HeldPush
 from autopilot.models.actions import DeployRequest, ResumeHeldRequest
 from autopilot.observability import logger
+from autopilot.records import replace
 from autopilot.workflows.context import ExecutorContext
 from autopilot.workflows.deploy_action import deploy
 from autopilot.workflows.registry import Registration

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from autopilot.domain.fleet import short_digest
 from autopilot.domain.ledger import LedgerEntry, Outcome
 from autopilot.domain.notifications import operator_notification, service_label
 from autopilot.models.actions import OperatorRequest
+from autopilot.records import replace
 from autopilot.workflows.context import ExecutorContext
 from autopilot.workflows.registry import Registration
 

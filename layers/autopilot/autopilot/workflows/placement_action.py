@@ -8,7 +8,6 @@ reaches on-call and the ledger; the rest are counted and dropped.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -20,6 +19,7 @@ from autopilot.models.actions import ActionBase
 from autopilot.models.base import Model
 from autopilot.models.events import AtLeastOne, EventBridgeEvent, IgnoredEvent
 from autopilot.observability import count, logger
+from autopilot.records import replace
 from autopilot.workflows.planning import PlannerGateways, opted_in
 from autopilot.workflows.registry import Registration
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict
 from typing import Any
 
 from autopilot.domain.config import InvalidConfigError, read_config
@@ -22,6 +21,7 @@ from autopilot.models.events import (
 )
 from autopilot.observability import count, logger
 from autopilot.ports import ActionQueue, EcsGateway
+from autopilot.records import asdict
 from autopilot.workflows.fleet_index import IndexGateways, following
 from autopilot.workflows.plan_line import PlanLine
 from autopilot.workflows.planning import PlannerGateways

@@ -8,7 +8,6 @@ change already happened, and counts the rollback toward the freeze exactly once.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -42,6 +41,7 @@ from autopilot.domain.state import (
 )
 from autopilot.models.actions import RollbackRequest
 from autopilot.observability import logger
+from autopilot.records import replace
 from autopilot.workflows import native_rollback
 from autopilot.workflows.context import ExecutorContext
 from autopilot.workflows.registry import Registration

@@ -10,8 +10,6 @@ instead of taking its own change for old news and paging nobody.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from autopilot.domain.fleet import short_digest, task_definition_label
 from autopilot.domain.ledger import LedgerEntry, Outcome, Quarantine
 from autopilot.domain.measures import DEPLOYMENT_DURATION
@@ -20,6 +18,7 @@ from autopilot.domain.reconcile import complete, serving
 from autopilot.domain.state import Deployment, DeploymentState, ServiceState, digests_of
 from autopilot.models.actions import TrackRequest
 from autopilot.observability import logger, measure
+from autopilot.records import replace
 from autopilot.workflows.context import ExecutorContext
 from autopilot.workflows.registry import Registration
 
