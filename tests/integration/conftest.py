@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
@@ -18,6 +19,9 @@ from autopilot.adapters import clients
 from autopilot_tools.local import moto_extensions
 from autopilot_tools.local.fleet import seed_fleet
 from autopilot_tools.local.runner import LocalApp
+
+if TYPE_CHECKING:
+    from mypy_boto3_ecs import ECSClient
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,12 +47,10 @@ def services(app: LocalApp) -> dict[str, str]:
         return seed_fleet()
 
 
-def create_blue_green_service(app: LocalApp, image: str) -> str:
-    """A CODE_DEPLOY service prod/checkout following web:main, with its CodeDeploy application
-    and deployment group under the console's default names; returns its ARN."""
-    with app.aws_environment():
-        ecs, codedeploy = boto3.client("ecs"), boto3.client("codedeploy")
-        definition = ecs.register_task_definition(
+def _checkout_definition(ecs: ECSClient, image: str) -> str:
+    """checkout's first revision: one web container on port 8080 running `image`."""
+    return str(
+        ecs.register_task_definition(
             family="checkout",
             containerDefinitions=[
                 {
@@ -59,6 +61,15 @@ def create_blue_green_service(app: LocalApp, image: str) -> str:
                 }
             ],
         )["taskDefinition"]["taskDefinitionArn"]
+    )
+
+
+def create_blue_green_service(app: LocalApp, image: str) -> str:
+    """A CODE_DEPLOY service prod/checkout following web:main, with its CodeDeploy application
+    and deployment group under the console's default names; returns its ARN."""
+    with app.aws_environment():
+        ecs, codedeploy = boto3.client("ecs"), boto3.client("codedeploy")
+        definition = _checkout_definition(ecs, image)
         service = ecs.create_service(
             cluster="prod",
             serviceName="checkout",
@@ -96,17 +107,7 @@ def create_native_blue_green_service(
     role = "arn:aws:iam::123456789012:role/ecsInfrastructureRoleForLoadBalancers"
     with app.aws_environment():
         ecs = boto3.client("ecs")
-        definition = ecs.register_task_definition(
-            family="checkout",
-            containerDefinitions=[
-                {
-                    "name": "web",
-                    "image": image,
-                    "memory": 512,
-                    "portMappings": [{"containerPort": 8080}],
-                }
-            ],
-        )["taskDefinition"]["taskDefinitionArn"]
+        definition = _checkout_definition(ecs, image)
         service = ecs.create_service(
             cluster="prod",
             serviceName="checkout",

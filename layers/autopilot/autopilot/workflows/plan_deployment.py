@@ -58,12 +58,8 @@ def plan_hook(
     """A hook changed state on a service: the executor reads whether a PAUSE hook waits there
     and tells people. The service comes from the envelope's `resources` (a service ARN or a
     service deployment's); the detail is not documented, so it decides nothing."""
-    services = list(dict.fromkeys(s for arn in event.resources if (s := _service_of(arn))))
-    if not services:
-        raise IgnoredEvent("the hook event names no ECS service")
-    services = opted_in(tagging, services)
-    if not services:
-        raise IgnoredEvent("the hook event is of no opted-in service")
+    named = list(dict.fromkeys(s for arn in event.resources if (s := _service_of(arn))))
+    services = _opted_in(tagging, named, "the hook event")
     for arn in services:
         queue.send(
             ApprovalWaitingRequest(
@@ -75,6 +71,16 @@ def plan_hook(
             )
         )
     return services
+
+
+def _opted_in(tagging: TaggingGateway, services: list[str], what: str) -> list[str]:
+    """The opted-in ones among the services `what` names, or IgnoredEvent saying why none."""
+    if not services:
+        raise IgnoredEvent(f"{what} names no ECS service")
+    found = opted_in(tagging, services)
+    if not found:
+        raise IgnoredEvent(f"{what} is of no opted-in service")
+    return found
 
 
 def _service_of(arn: str) -> str:
@@ -107,11 +113,7 @@ def plan_deployment(
         pairs = codedeploy.ecs_services(event.detail.application, event.detail.deploymentGroup)
         services = [service_arn(c, s, event.account, event.region) for c, s in pairs]
         reason = f"CodeDeploy deployment {event.detail.deploymentId}: {event.detail.state}"
-    if not services:
-        raise IgnoredEvent("the deployment names no ECS service")
-    services = opted_in(tagging, services)
-    if not services:
-        raise IgnoredEvent("the deployment is of no opted-in service")
+    services = _opted_in(tagging, services, "the deployment")
     for arn in services:
         queue.send(
             TrackRequest(
