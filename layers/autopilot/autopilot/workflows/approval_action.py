@@ -30,8 +30,9 @@ from autopilot.models.actions import ApprovalRequest
 from autopilot.observability import logger
 from autopilot.records import replace
 from autopilot.workflows.context import ExecutorContext
+from autopilot.workflows.quarantine import quarantine
 from autopilot.workflows.registry import Registration
-from autopilot.workflows.rollback_action import pinned, quarantine
+from autopilot.workflows.rollback_action import pinned
 
 
 def answer(ctx: ExecutorContext, request: ApprovalRequest) -> LedgerEntry:

@@ -20,12 +20,13 @@ from autopilot.domain.canary import REGRESSIONS, Side
 from autopilot.domain.canary_hook import ServiceRevision, Window, describe_side, new_digests
 from autopilot.domain.errors import NotFoundError
 from autopilot.domain.fleet import short_digest, task_definition_label
-from autopilot.domain.ledger import LedgerEntry, Outcome, Quarantine
+from autopilot.domain.ledger import LedgerEntry, Outcome
 from autopilot.domain.notifications import Notification
 from autopilot.models.actions import ActionBase
 from autopilot.models.base import Model
 from autopilot.observability import logger
 from autopilot.records import replace
+from autopilot.workflows.quarantine import quarantine as quarantine_digests
 from autopilot.workflows.registry import Registration
 
 if TYPE_CHECKING:  # the hook, which imports this module for the request, never builds one
@@ -169,9 +170,7 @@ def quarantine(
     good to return to. Returns the lines that tell people how to release each."""
     if not digests:
         return []
-    now = ctx.clock()
-    for digest in digests:
-        ctx.ledger.quarantine(Quarantine(digest, service_arn, reason, now))
+    quarantine_digests(ctx, service_arn, digests, reason, ctx.clock())
     state = ctx.ledger.state(service_arn)
     kept = state.forget_digests(set(digests))
     if kept != state:

@@ -15,7 +15,7 @@ from autopilot.domain.decisions import Skip
 from autopilot.domain.errors import NotFoundError, PermanentFailureError
 from autopilot.domain.fleet import Service, short_digest, task_definition_label
 from autopilot.domain.images import ecr_location, parse_image
-from autopilot.domain.ledger import LedgerEntry, Outcome, Quarantine, seconds_between
+from autopilot.domain.ledger import LedgerEntry, Outcome, seconds_between
 from autopilot.domain.notifications import rollback_notification, service_label
 from autopilot.domain.rollback import (
     FREEZE_WINDOW,
@@ -44,6 +44,7 @@ from autopilot.observability import logger
 from autopilot.records import replace
 from autopilot.workflows import native_rollback
 from autopilot.workflows.context import ExecutorContext
+from autopilot.workflows.quarantine import quarantine
 from autopilot.workflows.registry import Registration
 from autopilot.workflows.rollout import already_rolled_out, roll_out, via
 
@@ -228,15 +229,6 @@ def _carry_out(  # noqa: PLR0917 - one call site per path, all of it is the acti
         deployment_id=deployment_id,
         extra_text="\n".join(notes),
     )
-
-
-def quarantine(
-    ctx: ExecutorContext, service_arn: str, digests: tuple[str, ...], why: str, now: datetime
-) -> None:
-    """Keep these digests from deploying again until an operator releases them (after a
-    rollback, or a rejected approval)."""
-    for digest in digests:
-        ctx.ledger.quarantine(Quarantine(digest, service_arn, why, now))
 
 
 def _rolled_back(  # noqa: PLR0917 - the facts of one rollback
