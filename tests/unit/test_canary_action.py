@@ -208,3 +208,19 @@ def test_a_revision_of_another_service_is_never_quarantined_from(world: World) -
     assert world.ledger.quarantined() == {}
     [told] = world.notifier.sent
     assert "nothing was quarantined" in told.text
+
+
+def test_a_failed_canary_of_a_service_gone_quarantines_nothing(world: World) -> None:
+    # Given the service was deleted before the executor took the verdict: its other revisions,
+    # blue's among them, cannot be read, so nothing tells a changed image from a sidecar
+    ctx, _ = context(world)
+    world.ecs.delete_service("arn:aws:ecs:us-east-1:123456789012:service/prod/cart", purged=True)
+
+    # When the executor takes the hook's FAILED verdict
+    entry = execute(ctx, verdict())
+
+    # Then it is recorded and told, and no digest is quarantined (the log router's least of all)
+    assert (entry.outcome, entry.quarantine) == (Outcome.FAILED, ())
+    assert world.ledger.quarantined() == {}
+    [told] = world.notifier.sent
+    assert "nothing was quarantined" in told.text

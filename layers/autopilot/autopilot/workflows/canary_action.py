@@ -110,7 +110,17 @@ def record_canary(ctx: ExecutorContext, request: CanaryVerdictRequest) -> Ledger
             extra_text="The judged revision's images could not be read from ECS: nothing was "
             "quarantined.",
         )
-    bad = new_digests(revision, _other_revisions(ctx, request.service_arn, revision))
+    others = _other_revisions(ctx, request.service_arn, revision)
+    if not others:
+        # With nothing to compare to, every image would look new, an unchanged sidecar too.
+        return ctx.finish(
+            entry,
+            Outcome.FAILED,
+            code=request.code,
+            extra_text="The service's other revisions could not be read from ECS: nothing was "
+            "quarantined.",
+        )
+    bad = new_digests(revision, others)
     notes = quarantine(ctx, request.service_arn, bad, f"canary failed: {request.reason}")
     return ctx.finish(
         replace(entry, quarantine=bad, digest=bad[0] if len(bad) == 1 else ""),
@@ -149,7 +159,7 @@ def _other_revisions(
     ctx: ExecutorContext, service_arn: str, green: ServiceRevision
 ) -> list[dict[str, str]]:
     """Container name -> image of every other task definition the service runs or ran in its
-    deployments in flight (blue's among them)."""
+    deployments in flight (blue's among them); none when the service is gone."""
     try:
         service = ctx.ecs.describe_service(service_arn)
     except NotFoundError:
