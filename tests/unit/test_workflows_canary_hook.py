@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from autopilot.domain.canary_hook import Minute, TargetGroupPair
 from autopilot.hook import on_invocation
@@ -350,3 +351,93 @@ def test_a_hook_called_back_late_judges_the_first_max_minutes_only(aws: FakeHook
     # Then the window is the twenty minutes it was meant to judge
     [(_, _, window)] = aws.metrics.queries
     assert window.describe() == "2026-11-24T14:00:00Z/2026-11-24T14:20:00Z"
+
+
+class _Throttled:
+    """GetMetricData refused, as CloudWatch refuses it when the account's rate is spent."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def minutes(self, *_: object) -> dict[str, list[Minute]]:
+        self.calls += 1
+        raise ClientError(
+            {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}},
+            "GetMetricData",
+        )
+
+
+def test_a_failing_aws_read_asks_ecs_to_call_again_instead_of_rolling_back(
+    aws: FakeHookAws,
+) -> None:
+    # Given analysis started, and CloudWatch throttles the metrics query ten minutes later
+    aws.metrics.series = {PRIMARY_TG: steady(900, 2, 0.18), ALTERNATE_TG: steady(100, 0, 0.19)}
+    first = invocation()
+    started = run(first, aws)
+    throttled = _Throttled()
+    aws.metrics = throttled  # type: ignore[assignment]
+    aws.clock.advance(timedelta(minutes=10))
+
+    # When ECS calls back
+    answered = run(later(first, started), aws)
+
+    # Then the hook asks to be called again, with the same start: a good revision is not
+    # rolled back because a read failed, and nothing is recorded yet
+    assert throttled.calls == 1
+    assert answered == {
+        "hookStatus": "IN_PROGRESS",
+        "callBackDelay": 60,
+        "hookDetails": {"autopilotCanaryStartedAt": "2026-11-24T14:00:00Z"},
+    }
+    assert verdicts(aws) == []
+
+
+def test_aws_failing_for_as_long_as_analysis_may_last_fails_closed_and_says_so(
+    aws: FakeHookAws,
+) -> None:
+    # Given analysis started 30 minutes ago and every metrics query since was throttled
+    first = invocation()
+    started = run(first, aws)
+    aws.metrics = _Throttled()  # type: ignore[assignment]
+    aws.clock.advance(timedelta(minutes=30))
+
+    # When ECS calls back
+    answered = run(later(first, started), aws)
+
+    # Then the deployment is failed closed, and the verdict says why
+    assert answered == {"hookStatus": "FAILED"}
+    [verdict] = verdicts(aws)
+    assert (verdict.verdict, verdict.code) == ("FAILED", "not-analysed")
+    assert "AWS kept failing" in verdict.reason
+    assert "ThrottlingException" in verdict.reason
+
+
+def test_a_passing_verdict_that_cannot_be_queued_is_asked_again_not_rolled_back(
+    aws: FakeHookAws,
+) -> None:
+    # Given ten minutes of traffic where green is no worse, and SQS refusing the verdict once
+    aws.metrics.series = {PRIMARY_TG: steady(900, 2, 0.18), ALTERNATE_TG: steady(100, 0, 0.19)}
+    first = invocation()
+    started = run(first, aws)
+    aws.clock.advance(timedelta(minutes=10))
+    send = aws.queue.send
+    refused: list[object] = []
+
+    def refuse_once(request: CanaryVerdictRequest) -> None:
+        if not refused:
+            refused.append(request)
+            raise ClientError({"Error": {"Code": "ServiceUnavailable"}}, "SendMessage")
+        send(request)
+
+    aws.queue.send = refuse_once  # type: ignore[method-assign,assignment]
+
+    # When ECS calls back, and again a minute later
+    waited = run(later(first, started), aws)
+    aws.clock.advance(timedelta(minutes=1))
+    answered = run(later(first, waited), aws)
+
+    # Then the first answer waits (ECS does not roll back a good revision), the next one
+    # passes, and the verdict reaches the executor once
+    assert waited["hookStatus"] == "IN_PROGRESS"
+    assert answered == {"hookStatus": "SUCCEEDED"}
+    assert [v.verdict for v in verdicts(aws)] == ["SUCCEEDED"]

@@ -33,6 +33,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from autopilot.domain.canary import (
     CANARY,
     CanaryConfig,
@@ -118,12 +120,21 @@ def on_lifecycle_hook(invocation: LifecycleHookInvocation, aws: HookGateways) ->
         return answer("SUCCEEDED")
     now = aws.now()
     started = invocation.state().started_at or now.replace(microsecond=0)
-    if not aws.tagging.tagged_among([details.serviceArn], CANARY):
-        return _off(f"the service carries no {CANARY} tag")
     try:
+        if not aws.tagging.tagged_among([details.serviceArn], CANARY):
+            return _off(f"the service carries no {CANARY} tag")
         return _analyse(invocation, aws, started, now)
     except _NotAnalysedError as exc:
         return _not_analysed(invocation, aws, started, str(exc))
+    except (ClientError, BotoCoreError) as exc:
+        # A read or the verdict's queueing failed (throttled, unavailable): a reason to look
+        # again a minute later, not to roll back a revision nobody judged. For as long as the
+        # default analysis may last; then it fails closed, and says why.
+        if minutes_since(started, now) < CanaryConfig().max_minutes:
+            logger.warning("canary analysis: AWS failed, asking ECS to call again", exc_info=exc)
+            count("CanaryAwsFailed")
+            return _waiting(started)
+        return _not_analysed(invocation, aws, started, f"AWS kept failing: {exc}")
 
 
 def _analyse(
