@@ -283,6 +283,40 @@ def test_a_retry_finds_the_pause_ended_otherwise_and_does_not_approve() -> None:
     assert "continue_service_deployment" not in calls
 
 
+def test_a_reject_refused_because_the_pause_timed_out_into_a_rollback_still_quarantines() -> None:
+    # Given build 2 paused, and its pause timing out into a rollback just as the reject is sent
+    world, arn = _world()
+    _deploy(world, arn)
+    request = _request(arn, "reject")
+
+    def timed_out_first(gateway: G, name: str) -> G:
+        return cast("G", _TimedOutFirst(gateway) if name == "ecs" else gateway)
+
+    # When the executor answers it, and ECS refuses: the hook no longer awaits action
+    entry = answer(world.context(wrap=timed_out_first), request)
+
+    # Then ECS's rollback is recorded as what the reject asked for, and the digest the person
+    # rejected stays out
+    assert entry.outcome is Outcome.ROLLED_BACK
+    assert set(world.ledger.quarantined()) == {digest("web#2")}
+    again = _deploy(world, arn, "push-again")
+    assert again.code == "quarantined"
+
+
+class _TimedOutFirst:
+    """ECS, where the PAUSE hook times out into a rollback just before it is answered."""
+
+    def __init__(self, gateway: Any) -> None:
+        self._gateway = gateway
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._gateway, name)
+
+    def continue_service_deployment(self, deployment: str, hook_id: str, action: str) -> None:
+        self._gateway.stop_service_deployment(deployment)
+        self._gateway.continue_service_deployment(deployment, hook_id, action)
+
+
 class _Wrap:
     """Puts a `_Recording` between the workflow and every gateway."""
 

@@ -101,6 +101,10 @@ def _call(
         shown = after_answer(
             request.kind, ctx.ecs.service_deployment(entry.deployment_id), entry.hook_id
         )
+        if shown is not None and shown.done:
+            # What was asked happened anyway (a reject whose pause timed out into a rollback):
+            # recorded as done, a reject's digests quarantined, as on a retry.
+            return _answered(ctx, request, service_arn, entry, f"; {exc}; {shown.note}")
         note = shown.note if shown is not None else str(exc)
         return ctx.finish(entry, Outcome.REFUSED, reason=f"{exc}; {note}", code=exc.code)
     return _answered(ctx, request, service_arn, entry, "")
