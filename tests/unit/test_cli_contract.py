@@ -106,6 +106,11 @@ def test_outside_the_project_folder_against_a_local_server(
         (["report", "--out", "/missing/dir/r.html"], "no folder /missing/dir"),
         (["report", "--resend"], "needs the week"),
         (["rollback"], "required: SERVICE"),
+        (["approve", "nonsense"], "name a service as cluster/service, not 'nonsense'"),
+        (["reject", "prod/web/extra"], "name a service as cluster/service"),
+        (["pause", "/web"], "name a service as cluster/service"),
+        (["history", "arn:aws:s3:::bucket"], "not an ECS service ARN"),
+        (["redrive", "prod"], "name a service as cluster/service"),
     ],
 )
 def test_bad_arguments_are_usage_errors(

@@ -44,6 +44,19 @@ def _positive(text: str) -> int:
     return value
 
 
+def _service(text: str) -> str:
+    """`cluster/service` or a service ARN, checked for its form before any AWS call (that it
+    exists and opted in is checked against AWS)."""
+    if text.startswith("arn:"):
+        if ":service/" not in text:
+            raise argparse.ArgumentTypeError(f"not an ECS service ARN: {text!r}")
+        return text
+    cluster, slash, service = text.partition("/")
+    if not slash or not cluster or not service or "/" in service:
+        raise argparse.ArgumentTypeError(f"name a service as cluster/service, not {text!r}")
+    return text
+
+
 def _common() -> argparse.ArgumentParser:
     """--json and --debug, accepted before or after the subcommand (SUPPRESS: a later parser's
     default must not reset what an earlier one read)."""
@@ -106,7 +119,9 @@ def _parser() -> argparse.ArgumentParser:
         "autopilot history shop/web",
         "autopilot history shop/web --limit 5 --json",
     )
-    history.add_argument("service", metavar="SERVICE", help="cluster/service or service ARN")
+    history.add_argument(
+        "service", metavar="SERVICE", type=_service, help="cluster/service or service ARN"
+    )
     history.add_argument("--limit", type=_positive, default=20, help="entries (default 20)")
     rollback = command(
         commands,
@@ -116,7 +131,9 @@ def _parser() -> argparse.ArgumentParser:
         "autopilot rollback shop/web --to web:7",
         "autopilot rollback shop/web --to 9 --quarantine",
     )
-    rollback.add_argument("service", metavar="SERVICE", help="cluster/service or service ARN")
+    rollback.add_argument(
+        "service", metavar="SERVICE", type=_service, help="cluster/service or service ARN"
+    )
     rollback.add_argument(
         "--to",
         dest="revision",
@@ -134,15 +151,21 @@ def _parser() -> argparse.ArgumentParser:
         "stop automatic deploys and rollbacks of a service",
         "autopilot pause shop/web",
     )
-    pause.add_argument("service", metavar="SERVICE", help="cluster/service or service ARN")
+    pause.add_argument(
+        "service", metavar="SERVICE", type=_service, help="cluster/service or service ARN"
+    )
     resume = command(commands, "resume", "lift a pause or a freeze", "autopilot resume shop/web")
-    resume.add_argument("service", metavar="SERVICE", help="cluster/service or service ARN")
+    resume.add_argument(
+        "service", metavar="SERVICE", type=_service, help="cluster/service or service ARN"
+    )
     for name, text, example in (
         ("approve", "ship the deployment waiting at the service's PAUSE hook", "shop/web"),
         ("reject", "roll back the deployment waiting at the PAUSE hook; quarantine it", "shop/web"),
     ):
         gate = command(commands, name, text, f"autopilot {name} {example}")
-        gate.add_argument("service", metavar="SERVICE", help="cluster/service or service ARN")
+        gate.add_argument(
+            "service", metavar="SERVICE", type=_service, help="cluster/service or service ARN"
+        )
     report = command(
         commands,
         "report",
@@ -175,7 +198,11 @@ def _parser() -> argparse.ArgumentParser:
         "autopilot redrive",
     )
     redrive.add_argument(
-        "service", metavar="SERVICE", nargs="?", help="only this service's actions (default: all)"
+        "service",
+        metavar="SERVICE",
+        nargs="?",
+        type=_service,
+        help="only this service's actions (default: all)",
     )
 
     local = command(
