@@ -8,6 +8,7 @@ import shlex
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,11 @@ ROOT = Path(__file__).resolve().parents[2]
 # The `autopilot` command, run from this checkout's code rather than whichever console script
 # an install of the project put next to the interpreter.
 AUTOPILOT = (sys.executable, "-m", "autopilot_tools.cli")
+
+
+def clock(at: datetime) -> dict[str, str]:
+    """The environment that sets the runner's clock (handlers and the local ECS) to `at`."""
+    return {"AUTOPILOT_LOCAL_NOW": at.astimezone(UTC).isoformat().replace("+00:00", "Z")}
 
 
 def autopilot_on_path(folder: Path) -> Path:
@@ -37,6 +43,13 @@ class Result:
     def of_type(self, kind: str) -> list[dict[str, Any]]:
         return [line for line in self.lines if line["type"] == kind]
 
+    def action(self, service: str, kind: str) -> dict[str, Any]:
+        """The one action of that kind on the service (ECS's events may add others)."""
+        [line] = [
+            a for a in self.of_type("action") if a["service"] == service and a["kind"] == kind
+        ]
+        return line
+
     def outcome(self, service: str) -> str | None:
         for line in self.lines:
             if line.get("service") == service and line["type"] == "action":
@@ -51,17 +64,29 @@ class Moto:
     endpoint: str
     app: LocalApp
     tmp: Path = Path()  # where a test writes its event files
+    now: datetime | None = None  # the runner's clock for the commands run; None: the wall clock
 
     def send(self, *files: Path | str, env: dict[str, str] | None = None) -> Result:
         """Run `autopilot local send FILE...` in a fresh process, as an operator would."""
         return self.autopilot("local", "send", *[str(f) for f in files], env=env)
+
+    def tick(self, at: datetime) -> Result:
+        """The runner's clock moves to `at` (for this and later commands) and the local ECS
+        catches up with it (`autopilot local tick`)."""
+        self.now = at
+        return self.autopilot("local", "tick")
 
     def autopilot(self, *args: str, env: dict[str, str] | None = None) -> Result:
         """Run `autopilot ARGS...` against the moto server; JSON lines are parsed."""
         completed = subprocess.run(
             [*AUTOPILOT, *args],
             cwd=ROOT,
-            env={**os.environ, "AWS_ENDPOINT_URL": self.endpoint, **(env or {})},
+            env={
+                **os.environ,
+                "AWS_ENDPOINT_URL": self.endpoint,
+                **(clock(self.now) if self.now else {}),
+                **(env or {}),
+            },
             capture_output=True,
             text=True,
             timeout=120,

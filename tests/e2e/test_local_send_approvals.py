@@ -1,23 +1,22 @@
-"""Approval gates end to end through the local server: a production BLUE_GREEN service with a
-PAUSE hook and `autopilot:approve=on` receives a push; its deployment waits at the hook; the
-`ECS Hook State Change` event, sent with `autopilot local send`, tells on-call what waits and
-how to answer; `autopilot approve` ships it, `autopilot reject` rolls it back and quarantines
-the digest, so the next push of it is refused."""
+"""Approval gates end to end on the local ECS: a production BLUE_GREEN service with a PAUSE
+hook and `autopilot:approve=on` receives a push; a minute later (`autopilot local tick`) its
+deployment waits at the hook and ECS's `ECS Hook State Change` event tells on-call what waits
+and how to answer; `autopilot approve` ships it, `autopilot reject` rolls it back and
+quarantines the digest, so the next push of it is refused."""
 
 from __future__ import annotations
 
-import json
-import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
 
 from autopilot_tools.local import fleet
-from tests.e2e.harness import Moto, Result
+from tests.e2e.harness import Moto, Result, clock
 from tests.e2e.test_local_send_rollback import push
 
-EVENTS = Path(__file__).resolve().parents[2] / "events"
+T0 = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(hours=1)
 CHECKOUT = "prod/checkout"
 
 
@@ -63,39 +62,31 @@ def _deployments(moto: Moto, arn: str) -> list[dict[str, Any]]:
     return sorted(found["serviceDeployments"], key=lambda d: d["createdAt"])
 
 
-def _hook_event(moto: Moto, arn: str) -> Path:
-    """The sample hook event, about prod/checkout."""
-    event = json.loads((EVENTS / "ecs_hook_awaiting_action.json").read_text())
-    event.update(id=str(uuid.uuid4()), resources=[arn])
-    path = moto.tmp / f"hook-{event['id']}.json"
-    path.write_text(json.dumps(event))
-    return path
-
-
 def _action(result: Result) -> dict[str, Any]:
     [line] = [a for a in result.of_type("action") if a["service"] == CHECKOUT]
     return line
 
 
-def _paused(moto: Moto, tmp_path: Path) -> str:
-    """prod/checkout received build 2 and its deployment waits at the PAUSE hook."""
+def _paused(moto: Moto, tmp_path: Path) -> tuple[str, Result]:
+    """prod/checkout received build 2 at T0; a minute later its deployment waits at the PAUSE
+    hook. Its ARN, and what that minute caused."""
     moto.tmp = tmp_path
     arn = _gated_service(moto)
-    assert _action(moto.send(push(moto, 2)))["outcome"] == "deployed"
+    assert _action(moto.send(push(moto, 2), env=clock(T0)))["outcome"] == "deployed"
+    told = moto.tick(T0 + timedelta(minutes=1))
     [paused] = _deployments(moto, arn)
     assert paused["status"] == "IN_PROGRESS"
+    assert paused["lifecycleStage"] == "POST_TEST_TRAFFIC_SHIFT"
     assert paused["lifecycleHookDetails"][0]["status"] == "AWAITING_ACTION"
-    return arn
+    return arn, told
 
 
 def test_a_waiting_deployment_is_told_and_approve_ships_it(
     moto: Moto, services: dict[str, str], tmp_path: Path
 ) -> None:
-    # Given prod/checkout's deployment of build 2 waits at its PAUSE hook
-    arn = _paused(moto, tmp_path)
-
-    # When ECS's hook event arrives
-    told = moto.send(_hook_event(moto, arn))
+    # Given prod/checkout's deployment of build 2 reaches its PAUSE hook (ECS's hook event
+    # goes out)
+    arn, told = _paused(moto, tmp_path)
 
     # Then on-call is told what waits, where, until when, what then, and how to answer
     assert told.code == 0, told.stderr
@@ -107,19 +98,22 @@ def test_a_waiting_deployment_is_told_and_approve_ships_it(
     assert "(ROLLBACK)" in note["text"]
     assert "autopilot approve prod/checkout" in note["text"]
     assert "autopilot reject prod/checkout" in note["text"]
-    # and the same hook's next event tells nobody again
-    again = moto.send(_hook_event(moto, arn))
-    assert _action(again)["code"] == "already-told"
+    # and the next minutes tell nobody again
+    assert moto.tick(T0 + timedelta(minutes=2)).of_type("notification") == []
 
     # When an operator approves
     approved = moto.autopilot("approve", CHECKOUT, "--json")
 
-    # Then ECS continued the deployment to SUCCESSFUL, recorded with who approved
+    # Then ECS goes on: production shifts, the 10 minutes of bake time pass, and ECS's event
+    # says the deployment completed; who approved is recorded
     assert approved.code == 0, approved.stderr
     [line] = approved.lines
     assert (line["kind"], line["outcome"]) == ("approve", "applied")
     assert "approved by" in line["reason"]
     assert line["hook"].startswith("ecs-pause-")
+    assert moto.tick(T0 + timedelta(minutes=3)).code == 0  # ECS's next look: it goes on
+    shipped = moto.tick(T0 + timedelta(minutes=30))
+    assert _action(shipped)["outcome"] == "completed"
     [done] = _deployments(moto, arn)
     assert done["status"] == "SUCCESSFUL"
 
@@ -133,7 +127,7 @@ def test_reject_rolls_back_and_quarantines_so_the_next_push_of_it_is_refused(
     moto: Moto, services: dict[str, str], tmp_path: Path
 ) -> None:
     # Given prod/checkout's deployment of build 2 waits at its PAUSE hook
-    arn = _paused(moto, tmp_path)
+    arn, _ = _paused(moto, tmp_path)
 
     # When an operator rejects it
     rejected = moto.autopilot("reject", CHECKOUT, "--json")
@@ -144,6 +138,10 @@ def test_reject_rolls_back_and_quarantines_so_the_next_push_of_it_is_refused(
     assert (line["kind"], line["outcome"]) == ("reject", "rolled-back")
     [back] = _deployments(moto, arn)
     assert back["status"] == "ROLLBACK_REQUESTED"
+    # and at ECS's next look, traffic is back on checkout:1
+    assert [d["status"] for d in moto.tick(T0 + timedelta(minutes=2)).of_type("deployment")] == [
+        "ROLLBACK_SUCCESSFUL"
+    ]
     with moto.app.aws_environment():
         [described] = boto3.client("ecs").describe_services(cluster="prod", services=[arn])[
             "services"

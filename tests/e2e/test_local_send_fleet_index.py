@@ -37,6 +37,14 @@ def index_result(result: Result) -> dict[str, object]:
     return line
 
 
+def indexed(result: Result) -> list[object]:
+    """What the fleet index took in from every event delivered: the one sent, and ECS's own
+    deployment events (a redeploy by hand starts a deployment, and ECS says so)."""
+    assert result.code == 0, result.stderr
+    lines = [r for r in result.of_type("result") if r["function"] == "FleetIndexFunction"]
+    return [arn for line in lines for arn in line["indexed"]]
+
+
 def test_a_service_opted_in_by_hand_is_followed_from_cloudtrails_tag_event(
     moto: Moto, services: dict[str, str], tmp_path: Path
 ) -> None:
@@ -86,31 +94,35 @@ def test_a_service_redeployed_by_hand_is_followed_from_cloudtrails_update_event(
     # When prod/web is redeployed by hand to a revision pulling api:main, and CloudTrail's
     # UpdateService event is delivered
     _redeploy_by_hand_from_api(moto, services["prod/web"])
-    updated = index_result(moto.send(EVENTS / "ecs_api_call_update_service.json"))
+    updated = indexed(moto.send(EVENTS / "ecs_api_call_update_service.json"))
 
     # Then the index follows it, and a push of api:main deploys prod/web, pinned by digest
-    assert updated["indexed"] == [services["prod/web"]]
+    assert updated == [services["prod/web"]]
     assert outcomes(moto.send(push(moto, "api", "main", 150))) == {"prod/web": "deployed"}
     with moto.app.aws_environment():
         image = fleet.running_images(services["prod/web"])["web"]
     assert image.startswith(f"{API}@sha256:")
 
 
-def test_when_the_update_event_is_lost_the_reindex_document_catches_up(
+def test_when_the_tag_event_is_lost_the_reindex_document_catches_up(
     moto: Moto, services: dict[str, str], tmp_path: Path
 ) -> None:
     moto.tmp = tmp_path
-    # Given the fleet indexed by its first push, then prod/web redeployed by hand to api:main
-    # with its CloudTrail event lost
+    # Given the fleet indexed by its first push, then prod/web-legacy opted in by hand with its
+    # CloudTrail event lost (a tag starts no deployment: ECS says nothing either)
     assert outcomes(moto.send(push(moto, "web", "main", 2)))["prod/web"] == "deployed"
-    _redeploy_by_hand_from_api(moto, services["prod/web"])
+    with moto.app.aws_environment():
+        boto3.client("ecs").tag_resource(
+            resourceArn=services["prod/web-legacy"],
+            tags=[{"key": "autopilot:track", "value": "tag:main"}],
+        )
 
-    # When api:main is pushed: prod/web is missed (the index is stale, within its bound)
-    assert outcomes(moto.send(push(moto, "api", "main", 150))) == {}
+    # When web:main is pushed: prod/web-legacy is missed (the index is stale, within its bound)
+    assert "prod/web-legacy" not in outcomes(moto.send(push(moto, "web", "main", 3)))
 
     # When the reindex schedule's document is sent
     reindexed = index_result(moto.send(EVENTS / "fleet_reindex.json"))
 
-    # Then the index follows the change, and the next api:main push deploys prod/web
+    # Then the index follows the change, and the next web:main push deploys prod/web-legacy
     assert reindexed["changed"] == 1
-    assert outcomes(moto.send(push(moto, "api", "main", 151))) == {"prod/web": "deployed"}
+    assert outcomes(moto.send(push(moto, "web", "main", 4)))["prod/web-legacy"] == "deployed"

@@ -5,6 +5,7 @@ retry must find the change the first attempt made, record it once, and never rep
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -12,7 +13,9 @@ import boto3
 from autopilot.adapters.ledger import Ledger
 from autopilot.domain.ledger import Outcome
 from tests.e2e.harness import Moto
-from tests.e2e.test_local_send_rollback import EVENTS, WEB, deployment_id, push, sample
+from tests.e2e.test_local_send_rollback import EVENTS, WEB, push
+
+T0 = datetime.now(UTC).replace(second=0, microsecond=0)
 
 LOST_UPDATE = {"AUTOPILOT_LOCAL_FAULTS": "ecs.UpdateService:after"}
 
@@ -31,7 +34,7 @@ def revisions(moto: Moto, family: str) -> list[str]:
 def test_a_deploy_whose_update_response_is_lost_is_recorded_once_with_its_revision(
     moto: Moto, services: dict[str, str], tmp_path: Path
 ) -> None:
-    moto.tmp = tmp_path
+    moto.tmp, moto.now = tmp_path, T0
     before = revisions(moto, "web")
 
     # Given UpdateService takes effect and its response is lost (a read timeout)
@@ -49,26 +52,20 @@ def test_a_deploy_whose_update_response_is_lost_is_recorded_once_with_its_revisi
         [entry] = ledger(moto).history(WEB, 1)
         state = ledger(moto).state(WEB)
     assert entry.to_task_definition == running["services"][0]["taskDefinition"]
-    # And the deployment id is tracked, so ECS's completion event is recognised as ours
+    # And the deployment id is tracked, so ECS's completion event a minute later is ours
     assert entry.deployment_id
     assert state.latest is not None
     assert state.latest.deployment_id == entry.deployment_id
-    completed = sample(
-        moto, "ecs_deployment_completed.json", "done", {"deploymentId": deployment_id(moto)}
-    )
-    assert moto.send(completed).outcome("prod/web") == "completed"
+    assert moto.tick(T0 + timedelta(minutes=1)).outcome("prod/web") == "completed"
 
 
 def test_an_automatic_rollback_whose_response_is_lost_rolls_back_once_and_counts_once(
     moto: Moto, services: dict[str, str], tmp_path: Path
 ) -> None:
-    moto.tmp = tmp_path
+    moto.tmp, moto.now = tmp_path, T0
     # Given build 2 deployed and completed, and build 3 rolling out
     assert moto.send(push(moto, 2)).outcome("prod/web") == "deployed"
-    completed = sample(
-        moto, "ecs_deployment_completed.json", "c2", {"deploymentId": deployment_id(moto)}
-    )
-    assert moto.send(completed).outcome("prod/web") == "completed"
+    assert moto.tick(T0 + timedelta(minutes=1)).outcome("prod/web") == "completed"
     assert moto.send(push(moto, 3)).outcome("prod/web") == "deployed"
 
     # When the documented CPU alarm fires, and the rollback's UpdateService response is lost
@@ -95,17 +92,11 @@ def test_an_automatic_rollback_whose_response_is_lost_rolls_back_once_and_counts
 def test_a_manual_rollback_retried_after_a_lost_response_goes_no_further_than_asked(
     moto: Moto, services: dict[str, str], tmp_path: Path
 ) -> None:
-    moto.tmp = tmp_path
+    moto.tmp, moto.now = tmp_path, T0
     # Given builds 2 and 3 deployed and completed (two known-good revisions)
     for build in (2, 3):
         assert moto.send(push(moto, build)).outcome("prod/web") == "deployed"
-        done = sample(
-            moto,
-            "ecs_deployment_completed.json",
-            f"c{build}",
-            {"deploymentId": deployment_id(moto)},
-        )
-        moto.send(done)
+        assert moto.tick(T0 + timedelta(minutes=build)).outcome("prod/web") == "completed"
 
     # When an operator rolls back and the UpdateService response is lost
     result = moto.autopilot("--json", "rollback", "prod/web", env=LOST_UPDATE)

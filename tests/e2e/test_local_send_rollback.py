@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
 
-from autopilot.adapters.ledger import Ledger
 from autopilot_tools.local import fleet
 from tests.e2e.harness import ROOT, Moto
 
@@ -37,29 +37,20 @@ def sample(moto: Moto, name: str, copy_as: str, detail: dict[str, Any], **top: A
     return path
 
 
-def deployment_id(moto: Moto) -> str:
-    moto.app.ensure_resources()
-    with moto.app.aws_environment():
-        state = Ledger(moto.app.physical("LedgerTable")["Ref"], 1).state(WEB)
-    assert state.latest is not None
-    return state.latest.deployment_id
-
-
 def test_the_whole_rollback_story(moto: Moto, services: dict[str, str], tmp_path: Path) -> None:
     moto.tmp = tmp_path
-    # Given build 2 deployed, and ECS's completion event for its deployment
+    # Given build 2 deployed ten minutes ago, and a minute later ECS's event: it completed
+    moto.now = datetime.now(UTC) - timedelta(minutes=10)
     assert moto.send(push(moto, 2)).outcome("prod/web") == "deployed"
-    completed = sample(
-        moto, "ecs_deployment_completed.json", "completed", {"deploymentId": deployment_id(moto)}
-    )
-    assert moto.send(completed).outcome("prod/web") == "completed"
+    assert moto.tick(moto.now + timedelta(minutes=1)).outcome("prod/web") == "completed"
+    moto.now = None  # the wall clock again, for the rest of the story
 
     # When build 3 goes out and the documented CPU alarm event for prod/web arrives
     assert moto.send(push(moto, 3)).outcome("prod/web") == "deployed"
     alarm = moto.send(EVENTS / "cloudwatch_alarm_state_change.json")
 
     # Then prod/web is rolled back to build 2's revision
-    [action] = alarm.of_type("action")
+    action = alarm.action("prod/web", "rollback")
     assert (action["outcome"], action["from"], action["to"]) == ("rolled-back", "web:3", "web:2")
     # And the metric-math alarm on the same service adds no second rollback
     math = moto.send(EVENTS / "cloudwatch_alarm_metric_math.json")
@@ -125,27 +116,6 @@ def test_an_unknown_service_is_a_clear_error(moto: Moto, services: dict[str, str
     result = moto.autopilot("rollback", "prod/nope")
     assert result.code == 1
     assert "no managed service prod/nope" in result.stderr
-
-
-def test_a_failed_ecs_deployment_quarantines_its_digest(
-    moto: Moto, services: dict[str, str], tmp_path: Path
-) -> None:
-    moto.tmp = tmp_path
-    # Given build 2 rolling out
-    moto.send(push(moto, 2))
-
-    # When ECS reports the deployment failed (circuit breaker), in the documented shape
-    failed = sample(
-        moto, "ecs_deployment_failed.json", "failed", {"deploymentId": deployment_id(moto)}
-    )
-    result = moto.send(failed)
-
-    # Then it is recorded as failed
-    assert result.outcome("prod/web") == "deployment-failed"
-    # And once ECS has rolled the service back (moto does not), the digest cannot return
-    with moto.app.aws_environment():
-        boto3.client("ecs").update_service(cluster="prod", service="web", taskDefinition="web:1")
-    assert moto.send(push(moto, 2)).outcome("prod/web") == "quarantined"
 
 
 def test_scan_events_in_both_documented_shapes_gate_the_deploy(

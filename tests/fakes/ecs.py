@@ -12,9 +12,9 @@ Faithful to what the workflows rely on:
   (the local moto server does the same: autopilot_tools/local/moto_ecs_deployments.py);
 - such a deployment of a service with a PAUSE lifecycle hook waits at the hook's first stage
   with the hook AWAITING_ACTION (`ecs-pause-...`, expiring after its timeout);
-  ContinueServiceDeployment CONTINUE makes the hook SUCCEEDED and the deployment SUCCESSFUL,
-  ROLLBACK rolls it back to its source; a hook not awaiting action is refused (the adapter's
-  PermanentFailureError);
+  ContinueServiceDeployment CONTINUE makes the hook SUCCEEDED (the deployment goes on,
+  IN_PROGRESS, to its next stages), ROLLBACK rolls it back to its source; a hook not awaiting
+  action is refused (the adapter's PermanentFailureError);
 - the errors are the adapter's: NotFoundError where it translates, ClientError elsewhere.
 """
 
@@ -82,6 +82,7 @@ class _ServiceDeployment:
     target: str
     created_at: datetime
     rollback_started_at: datetime | None = None
+    finished_at: datetime | None = None
     lifecycle_stage: str = ""
     hooks: list[HookDetail] = field(default_factory=list)
 
@@ -256,8 +257,14 @@ class FakeEcs:
         service = self._services[service_arn]
         for record in service.service_deployments:
             if record.status in ROLLING_BACK:
-                record.status = "ROLLBACK_SUCCESSFUL"
+                record.status, record.finished_at = "ROLLBACK_SUCCESSFUL", self._clock()
                 self._back_to_source(service, record)
+
+    def hook_statuses(self, service_arn: str) -> tuple[str, ...]:
+        """The lifecycle hooks' statuses of the service's deployments, oldest first."""
+        return tuple(
+            h.status for r in self._services[service_arn].service_deployments for h in r.hooks
+        )
 
     def service_deployment_statuses(self, service_arn: str) -> tuple[str, ...]:
         """Each service deployment's status, oldest first."""
@@ -494,8 +501,7 @@ class FakeEcs:
         if action == "ROLLBACK":
             record.status, record.rollback_started_at = "ROLLBACK_REQUESTED", self._clock()
             self._back_to_source(service, record)
-        else:
-            self.complete_service_deployment(service.arn)
+        # CONTINUE: the deployment goes on to its next stages, IN_PROGRESS (as on the local ECS)
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -652,6 +658,7 @@ def _described(record: _ServiceDeployment) -> ServiceDeployment:
         sources=(record.source,),
         created_at=record.created_at,
         rollback_started_at=record.rollback_started_at,
+        finished_at=record.finished_at,
         lifecycle_stage=record.lifecycle_stage,
         hooks=tuple(record.hooks),
     )

@@ -181,9 +181,10 @@ def test_approve_continues_the_paused_deployment_and_records_who() -> None:
     # When an operator approves
     entry = answer(world.context(), _request(arn, "approve"))
 
-    # Then ECS continued it to SUCCESSFUL, and the ledger says who approved
+    # Then ECS continued it past the hook, and the ledger says who approved
     assert entry.outcome is Outcome.APPLIED
-    assert world.ecs.service_deployment_statuses(arn) == ("SUCCESSFUL",)
+    assert world.ecs.service_deployment_statuses(arn) == ("IN_PROGRESS",)
+    assert world.ecs.hook_statuses(arn) == ("SUCCEEDED",)
     assert entry.requested_by == OPERATOR
     assert f"approved by {OPERATOR}" in entry.reason
     assert _runs(world, arn) == "web:2"
@@ -248,7 +249,7 @@ def test_a_retry_after_a_lost_answer_records_the_approval_without_calling_again(
     request = _request(arn, "approve")
     with contextlib.suppress(ReadTimeoutError):
         answer(lossy, request)
-    assert world.ecs.service_deployment_statuses(arn) == ("SUCCESSFUL",)
+    assert world.ecs.hook_statuses(arn) == ("SUCCEEDED",)
 
     # When the action is retried
     calls.clear()

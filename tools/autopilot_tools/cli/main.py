@@ -267,6 +267,18 @@ def _parser() -> argparse.ArgumentParser:
         "seed the demo fleet into the moto server",
         "autopilot local seed",
     )
+    command(
+        local_commands,
+        "tick",
+        "let the local ECS catch up with the clock: deployments move on through their stages",
+        "autopilot local tick",
+        "AUTOPILOT_LOCAL_NOW=2026-12-03T15:10:00Z autopilot local tick",
+        description="Move the moto server's service deployments on to the runner's clock (now, "
+        "or AUTOPILOT_LOCAL_NOW): stages are reached, lifecycle hooks invoked, PAUSE hooks "
+        "time out, ECS's deployment events are delivered, and what they trigger runs. One JSON "
+        "line per outcome, as `local send` prints (which does the same before and after each "
+        "event).",
+    )
     return parser
 
 
@@ -536,6 +548,12 @@ def _run_local(args: argparse.Namespace) -> int:
         return 0
     if args.local_command == "push":
         return _push(app, args.repository, args.tag, send_event=not args.no_event)
+    if args.local_command == "tick":
+        from autopilot_tools.local.session import advance  # noqa: PLC0415
+
+        app.ensure_resources()
+        _print_lines(advance(app))
+        return 0
     return _send(app, args.files)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import boto3
 
-from autopilot_tools.local.runner import ACCOUNT, REGION, LocalRunnerError
+from autopilot_tools.local.runner import ACCOUNT, REGION, LocalRunnerError, function_arn
 
 REGISTRY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
 _SECRETS = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}"
@@ -319,6 +319,29 @@ def seed_sample_fixtures(subnet: str, group: str) -> dict[str, str]:
     return {"prod/payments": service_arn}
 
 
+def service_arn(cluster: str, name: str) -> str:
+    [service] = boto3.client("ecs").describe_services(cluster=cluster, services=[name])["services"]
+    return str(service["serviceArn"])
+
+
+def production_weights() -> dict[str, int]:
+    """prod/cart's production listener rule: target group name -> weight (what ECS shifts)."""
+    elbv2 = boto3.client("elbv2")
+    [lb] = elbv2.describe_load_balancers(Names=[SHOP])["LoadBalancers"]
+    names = {
+        g["TargetGroupArn"]: g["TargetGroupName"]
+        for g in elbv2.describe_target_groups(Names=list(CART_TARGET_GROUPS))["TargetGroups"]
+    }
+    listeners = elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+    [production] = [x for x in listeners if x["Port"] == 80]
+    for rule in elbv2.describe_rules(ListenerArn=production["ListenerArn"])["Rules"]:
+        for action in rule["Actions"]:
+            groups = action.get("ForwardConfig", {}).get("TargetGroups", [])
+            if groups:
+                return {names[g["TargetGroupArn"]]: int(g.get("Weight", 0)) for g in groups}
+    return {}
+
+
 def running_images(service_arn: str) -> dict[str, str]:
     """Container name -> image of the task definition the service runs now."""
     ecs = boto3.client("ecs")
@@ -466,15 +489,21 @@ class Behaviour:
 
     error_rate: float
     latency: tuple[tuple[float, int], ...]
+    starts: bool = True  # False: its tasks exit at start (ECS's circuit breaker sees them fail)
 
 
 HEALTHY = Behaviour(0.002, ((0.05, 60), (0.1, 30), (0.18, 9), (0.25, 1)))
 BROKEN = Behaviour(0.08, ((0.2, 40), (0.6, 45), (0.9, 14), (1.5, 1)))
+CRASHES = Behaviour(1.0, ((0.0, 100),), starts=False)
 # Builds of cart that are bad, as a property of the image (a bug its tests missed).
 BAD_CART_BUILDS = frozenset({3})
+# Builds whose tasks exit as they start (a missing setting), whatever service runs them.
+CRASHING_BUILDS = frozenset({("web", 66), (CART, 66)})
 
 
 def behaviour(digest: str) -> Behaviour:
+    if digest in {digest_of(repository, build) for repository, build in CRASHING_BUILDS}:
+        return CRASHES
     bad = {digest_of(CART, build) for build in BAD_CART_BUILDS}
     return BROKEN if digest in bad else HEALTHY
 
@@ -494,9 +523,11 @@ def cart_load_balancing() -> CartLoadBalancing:
     return CartLoadBalancing(lb["LoadBalancerArn"], *(by_name[n] for n in CART_TARGET_GROUPS))
 
 
-def seed_cart(subnet: str, group: str) -> str:
+def seed_cart(subnet: str, group: str, *, gated: bool = False) -> str:
     """prod/cart on build 1 of cart, following `main`, asking for canary analysis, deployed
-    blue/green behind the ALB `shop`; its ARN."""
+    blue/green behind the ALB `shop`; its ARN. `gated`: a CANARY deployment instead, which
+    waits for approval after test traffic and has the stack's canary hook judge its canary
+    (`GATED_CART`)."""
     ec2, elbv2 = boto3.client("ec2"), boto3.client("elbv2")
     vpc = ec2.describe_subnets(SubnetIds=[subnet])["Subnets"][0]["VpcId"]
     zones = [
@@ -536,19 +567,22 @@ def seed_cart(subnet: str, group: str) -> str:
         )
     boto3.client("ecr").create_repository(repositoryName=CART)
     push_image(CART, "main", 1)
+    tags = (("autopilot:track", "tag:main"), ("autopilot:canary", "on"), ("team", "checkout"))
     seed = ServiceSeed(
         "prod",
         CART,
         CART,
         ((CART, image(CART, 1)), ("log-router", f"{REGISTRY}/log-router:2.1")),
-        (("autopilot:track", "tag:main"), ("autopilot:canary", "on"), ("team", "checkout")),
+        (*tags, ("autopilot:approve", "on")) if gated else tags,
         desired=4,
     )
     return _create_service(
         seed,
         subnet,
         group,
-        deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 10},
+        deploymentConfiguration=GATED_CART
+        if gated
+        else {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 10},
         loadBalancers=[
             {
                 "targetGroupArn": primary,
@@ -565,14 +599,35 @@ def seed_cart(subnet: str, group: str) -> str:
     )
 
 
-def seed_cart_alone() -> str:
+# A canary of 10% for 5 minutes, judged by the stack's canary hook, after an approval gate that
+# rolls back when nobody answers within the hour; 5 minutes of bake time.
+GATED_CART: dict[str, Any] = {
+    "strategy": "CANARY",
+    "canaryConfiguration": {"canaryPercent": 10.0, "canaryBakeTimeInMinutes": 5},
+    "bakeTimeInMinutes": 5,
+    "lifecycleHooks": [
+        {
+            "targetType": "PAUSE",
+            "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
+            "timeoutConfiguration": {"timeoutInMinutes": 60, "action": "ROLLBACK"},
+        },
+        {
+            "hookTargetArn": function_arn("CanaryHookFunction"),
+            "roleArn": f"arn:aws:iam::{ACCOUNT}:role/autopilot-local-CanaryHookRole",
+            "lifecycleStages": ["PRODUCTION_TRAFFIC_SHIFT"],
+        },
+    ],
+}
+
+
+def seed_cart_alone(*, gated: bool = False) -> str:
     """prod/cart (see `seed_cart`) in a network of its own, next to whatever else is seeded."""
     ec2 = boto3.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
     group = ec2.create_security_group(GroupName="cart", Description="cart", VpcId=vpc)
     boto3.client("ecs").create_cluster(clusterName="prod")  # there already, or made
-    return seed_cart(subnet, group["GroupId"])
+    return seed_cart(subnet, group["GroupId"], gated=gated)
 
 
 def deploy_cart(service_arn: str, build: int) -> str:

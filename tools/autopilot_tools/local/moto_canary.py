@@ -79,6 +79,17 @@ def _install_percentiles() -> None:
 # -- ECS service revisions -----------------------------------------------------------------------
 
 
+def revisions_of(backend: Any) -> dict[str, dict[str, Any]]:
+    """The service revisions recorded here, by ARN."""
+    return _store(backend)
+
+
+def current_revision(backend: Any, service: Any) -> str:
+    """The ARN of the revision of the service's task definition."""
+    definition = backend.describe_task_definition(service.task_definition)
+    return revision_arn(service.arn, definition.arn)
+
+
 def _store(backend: Any) -> dict[str, dict[str, Any]]:
     # Kept on the backend itself: moto's reset rebuilds the backend, and this goes with it.
     found: dict[str, dict[str, Any]] | None = backend.__dict__.get(_STORE)

@@ -1,15 +1,20 @@
 """ECS's own blue/green, linear and canary deployments, as far as a rollback sees them, added to
 moto 5.2.5 (which drops `deploymentConfiguration` at CreateService and implements none of the
-service deployment calls). Minimal and faithful: nothing moves by itself; a test (or a fuller
-local deployment engine, later) completes a deployment with `complete_service_deployments`.
+service deployment calls). These are the records and the API; `ecs_engine` moves a deployment
+through its stages on the runner's clock (an in-process test may complete one at once with
+`complete_service_deployments`).
 
 What it adds, field by field as the API reference defines them:
 
-- CreateService keeps `deploymentConfiguration` (`strategy` ROLLING | BLUE_GREEN | LINEAR |
-  CANARY, `bakeTimeInMinutes`, ...) for DescribeServices to answer:
+- CreateService and UpdateService keep `deploymentConfiguration` (`strategy` ROLLING |
+  BLUE_GREEN | LINEAR | CANARY, `bakeTimeInMinutes`, ...) for DescribeServices to answer:
   https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentConfiguration.html
-- UpdateService to another task definition, on an ECS-controller service whose strategy is
-  BLUE_GREEN, LINEAR or CANARY, creates a service deployment, IN_PROGRESS: its
+- UpdateService to another task definition, on an ECS-controller service (any strategy:
+  ROLLING too, as ECS records every deployment of the ECS controller), creates a service
+  deployment, IN_PROGRESS, and a new PRIMARY entry in the service's `deployments` (its own
+  `ecs-svc/` id, `rolloutState` IN_PROGRESS; the one before becomes ACTIVE), as ECS does:
+  https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Deployment.html
+  The service deployment has its
   `serviceDeploymentArn` (`arn:aws:ecs:REGION:ACCOUNT:service-deployment/CLUSTER/SERVICE/ID`),
   `serviceArn`, `clusterArn`, `createdAt`, `startedAt`, `updatedAt`, `sourceServiceRevisions`
   (the revision the service ran) and `targetServiceRevision` (the new one), each a
@@ -39,23 +44,15 @@ What it adds, field by field as the API reference defines them:
   ServiceDeploymentNotFoundException:
   https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_StopServiceDeployment.html
   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stop-service-deployment.html
-- A PAUSE lifecycle hook: when the service's deploymentConfiguration.lifecycleHooks holds a hook
-  of `targetType` PAUSE, its deployment waits at the hook's first `lifecycleStages` entry (the
-  deployment's `lifecycleStage`) with one `lifecycleHookDetails` entry: `hookId`
-  (`ecs-pause-...`, the form the developer guide shows), `targetType` PAUSE, `status`
-  AWAITING_ACTION, `expiresAt` (now plus `timeoutConfiguration.timeoutInMinutes`, default
-  1440) and `timeoutAction` (`timeoutConfiguration.action`, default ROLLBACK). No `targetArn`:
-  "For PAUSE hooks, this field is not set". Nothing times out by itself here:
-  https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentLifecycleHookDetail.html
-  https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentLifecycleHookTimeoutConfiguration.html
-  https://docs.aws.amazon.com/AmazonECS/latest/developerguide/pause-lifecycle-hooks.html
+- A PAUSE lifecycle hook waits in `lifecycleHookDetails` (`ecs_engine` puts it there when the
+  deployment reaches the hook's stage, and times it out).
 - ContinueServiceDeployment (`serviceDeploymentArn`, `hookId`, `action` CONTINUE, the default,
   or ROLLBACK) answers the ARN. It takes only a hook in AWAITING_ACTION of a deployment
   IN_PROGRESS, as the developer guide's prerequisites say; anything else answers
   InvalidParameterException (the API lists no conflict error; which one AWS sends is not
   documented), an unknown ARN ServiceDeploymentNotFoundException. CONTINUE makes the hook
-  SUCCEEDED and, nothing else being modelled after the hook, the deployment SUCCESSFUL;
-  ROLLBACK makes the hook SUCCEEDED and the deployment ROLLBACK_REQUESTED, the service back on
+  SUCCEEDED (the engine goes on to the next stage); ROLLBACK makes the hook SUCCEEDED and the
+  deployment ROLLBACK_REQUESTED, the service back on
   its source revision, as StopServiceDeployment does:
   https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContinueServiceDeployment.html
   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/continue-service-deployment.html
@@ -65,11 +62,9 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
 from functools import cache
 from typing import Any
 
-_TRAFFIC_SHIFTING = {"BLUE_GREEN", "LINEAR", "CANARY"}
 _STOPPABLE = {"PENDING", "IN_PROGRESS"}
 _ROLLING_BACK = {"STOP_REQUESTED", "ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS"}
 _PAGE = 20  # ListServiceDeployments' default maxResults
@@ -82,6 +77,12 @@ class _Store:
     deployments: dict[str, dict[str, Any]] = field(default_factory=dict)  # by ARN, in order
     revisions: dict[str, dict[str, Any]] = field(default_factory=dict)
     current: dict[str, str] = field(default_factory=dict)  # service ARN -> its revision ARN
+    # service deployment ARN -> the `ecs-svc/` id of the service's deployments entry
+    ecs_deployment_ids: dict[str, str] = field(default_factory=dict)
+
+
+def store_of(backend: Any) -> _Store:
+    return _store(backend)
 
 
 def _store(backend: Any) -> _Store:
@@ -102,12 +103,15 @@ def _revision(backend: Any, service: Any, task_definition: str) -> str:
     """A new service revision of the service, running `task_definition`; its ARN."""
     from moto.core.utils import utcnow  # noqa: PLC0415 - moto: local only
 
-    arn = _arn(service, "service-revision", str(10**18 + secrets.randbelow(9 * 10**18)))
+    from autopilot_tools.local.moto_canary import revision_arn  # noqa: PLC0415
+
+    definition = backend.describe_task_definition(task_definition).arn
+    arn = revision_arn(service.arn, definition)
     _store(backend).revisions[arn] = {
         "serviceRevisionArn": arn,
         "serviceArn": service.arn,
         "clusterArn": service.cluster_arn,
-        "taskDefinition": backend.describe_task_definition(task_definition).arn,
+        "taskDefinition": definition,
         "launchType": service.launch_type,
         "createdAt": utcnow(),
     }
@@ -123,12 +127,14 @@ def _summary(revision: str, requested: int, running: int) -> dict[str, Any]:
     }
 
 
-def _shifts_traffic(service: Any) -> bool:
+def strategy(service: Any) -> str:
+    """The service's deployment strategy (ROLLING when it names none)."""
     configuration = getattr(service, "deployment_configuration", None) or {}
-    return (
-        service.deployment_controller.get("type", "ECS") == "ECS"
-        and configuration.get("strategy") in _TRAFFIC_SHIFTING
-    )
+    return str(configuration.get("strategy") or "ROLLING")
+
+
+def _ecs_controller(service: Any) -> bool:
+    return bool(service.deployment_controller.get("type", "ECS") == "ECS")
 
 
 def _deploy(backend: Any, service: Any, source: str) -> None:
@@ -136,6 +142,10 @@ def _deploy(backend: Any, service: Any, source: str) -> None:
     from moto.core.utils import utcnow  # noqa: PLC0415
 
     store, now = _store(backend), utcnow()
+    for earlier in store.deployments.values():
+        if earlier["serviceArn"] == service.arn and earlier["status"] in _STOPPABLE:
+            # A new deployment supersedes the one in flight: ECS stops it.
+            earlier.update(status="STOPPED", finishedAt=now, updatedAt=now)
     blue = store.current.get(service.arn) or _revision(backend, service, source)
     green = _revision(backend, service, service.task_definition)
     store.current[service.arn] = green
@@ -150,30 +160,52 @@ def _deploy(backend: Any, service: Any, source: str) -> None:
         "sourceServiceRevisions": [_summary(blue, service.desired_count, service.desired_count)],
         "targetServiceRevision": _summary(green, service.desired_count, 0),
         "status": "IN_PROGRESS",
-        "deploymentConfiguration": dict(service.deployment_configuration),
+        "deploymentConfiguration": dict(getattr(service, "deployment_configuration", None) or {}),
     }
-    pauses = [
-        h
-        for h in service.deployment_configuration.get("lifecycleHooks") or []
-        if h.get("targetType") == "PAUSE"
-    ]
-    if pauses:
-        # It waits at the first PAUSE hook's first stage (nothing before it is modelled).
-        hook = pauses[0]
-        timeout = hook.get("timeoutConfiguration") or {}
-        minutes = int(timeout.get("timeoutInMinutes") or 1440)
-        store.deployments[arn].update(
-            lifecycleStage=(hook.get("lifecycleStages") or ["POST_TEST_TRAFFIC_SHIFT"])[0],
-            lifecycleHookDetails=[
-                {
-                    "hookId": f"ecs-pause-{secrets.token_urlsafe(32)}",
-                    "targetType": "PAUSE",
-                    "status": "AWAITING_ACTION",
-                    "expiresAt": now + timedelta(minutes=minutes),
-                    "timeoutAction": timeout.get("action") or "ROLLBACK",
-                }
-            ],
-        )
+    store.ecs_deployment_ids[arn] = new_primary(service)
+
+
+def new_primary(service: Any) -> str:
+    """A new PRIMARY entry in the service's `deployments`, rolling out; the last one ACTIVE."""
+    from moto.core.utils import utcnow  # noqa: PLC0415
+
+    deployment_id = f"ecs-svc/{10**18 + secrets.randbelow(9 * 10**18)}"
+    for entry in service.deployments:
+        entry["status"] = "ACTIVE"
+    template = service.deployments[0] if service.deployments else {}
+    service.deployments.insert(
+        0,
+        {
+            **template,
+            "id": deployment_id,
+            "status": "PRIMARY",
+            "taskDefinition": service.task_definition,
+            "desiredCount": service.desired_count,
+            "runningCount": 0,
+            "pendingCount": service.desired_count,
+            "failedTasks": 0,
+            "rolloutState": "IN_PROGRESS",
+            "rolloutStateReason": f"ECS deployment {deployment_id} in progress.",
+            "createdAt": utcnow(),
+            "updatedAt": utcnow(),
+        },
+    )
+    return deployment_id
+
+
+def deployment_settled(service: Any, deployment_id: str, state: str, reason: str) -> None:
+    """The service's `deployments` entry `deployment_id` reached `state` (COMPLETED: the
+    others drain away; FAILED: it stays, as ECS shows a failed one until the next)."""
+    from moto.core.utils import utcnow  # noqa: PLC0415
+
+    for entry in service.deployments:
+        if entry["id"] == deployment_id:
+            entry.update(rolloutState=state, rolloutStateReason=reason, updatedAt=utcnow())
+            if state == "COMPLETED":
+                entry.update(runningCount=service.desired_count, pendingCount=0)
+    if state == "COMPLETED":
+        service.deployments[:] = [e for e in service.deployments if e["id"] == deployment_id]
+        service.deployments[0]["status"] = "PRIMARY"
 
 
 def complete_service_deployments(service_arn: str) -> None:
@@ -183,9 +215,20 @@ def complete_service_deployments(service_arn: str) -> None:
     from moto.ecs.models import ecs_backends  # noqa: PLC0415
 
     _, _, _, region, account, _ = service_arn.split(":", 5)
-    for record in _store(ecs_backends[account][region]).deployments.values():
+    backend = ecs_backends[account][region]
+    store = _store(backend)
+    for arn, record in store.deployments.items():
         if record["serviceArn"] == service_arn and record["status"] in _STOPPABLE:
             record.update(status="SUCCESSFUL", finishedAt=utcnow(), updatedAt=utcnow())
+            service = backend._get_service(record["clusterArn"], service_arn)
+            deployment_settled(service, store.ecs_deployment_ids[arn], "COMPLETED", "completed")
+
+
+def previous_deployment(service: Any, deployment_id: str) -> str:
+    """The id of the deployments entry before `deployment_id` (what a rollback returns to)."""
+    ids = [e["id"] for e in service.deployments]
+    later = ids[ids.index(deployment_id) + 1 :] if deployment_id in ids else ids
+    return later[0] if later else ""
 
 
 def _error(code: str, message: str) -> Exception:
@@ -212,7 +255,10 @@ def _update_service(self: Any, original: Any) -> Any:
     )
     source = service.task_definition
     result = original(self)
-    if _shifts_traffic(service) and self._get_param("taskDefinition"):
+    configuration = self._get_param("deploymentConfiguration")
+    if configuration:  # what moto drops: kept, as ECS keeps it for the next deployment
+        service.deployment_configuration = configuration
+    if _ecs_controller(service) and self._get_param("taskDefinition"):
         before = backend.describe_task_definition(source).arn
         if before != backend.describe_task_definition(service.task_definition).arn:
             _deploy(backend, service, source)
@@ -280,6 +326,10 @@ def _stop_service_deployment(self: Any) -> dict[str, Any]:
     return {"serviceDeploymentArn": arn}
 
 
+def roll_back(backend: Any, record: dict[str, Any], why: str) -> None:
+    _roll_back(backend, record, why)
+
+
 def _roll_back(backend: Any, record: dict[str, Any], why: str) -> None:
     """ROLLBACK_REQUESTED: the source revision (blue) takes the traffic back."""
     from moto.core.utils import utcnow  # noqa: PLC0415
@@ -319,10 +369,9 @@ def _continue_service_deployment(self: Any) -> dict[str, Any]:
             f"Hook {hook_id} of service deployment {arn} is not awaiting action.",
         )
     hook["status"] = "SUCCEEDED"
+    record["updatedAt"] = utcnow()
     if action == "ROLLBACK":
         _roll_back(self.ecs_backend, record, "a ContinueServiceDeployment ROLLBACK")
-    else:
-        record.update(status="SUCCESSFUL", finishedAt=utcnow(), updatedAt=utcnow())
     return {"serviceDeploymentArn": arn}
 
 

@@ -8,7 +8,8 @@
   no PutCompositeAlarm to it.
 - ECS's own blue/green, linear and canary deployments: a service's deployment strategy, its
   service deployments and revisions, and StopServiceDeployment with rollback
-  (`moto_ecs_deployments`, which cites the API reference for each field).
+  (`moto_ecs_deployments`, which cites the API reference for each field), and the engine
+  that moves them through their stages (`ecs_engine`, with its two routes under /moto-api/).
 
 moto dispatches an action to the response method named after it in snake_case, in server
 mode and in-process (`mock_aws`) alike, so adding the method is enough.
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from autopilot_tools.local import moto_ecs_deployments
+from autopilot_tools.local import ecs_engine, moto_ecs_deployments
 
 _ENDED = {"Succeeded", "Failed", "Stopped"}
 
@@ -53,6 +54,7 @@ def install() -> None:
     CloudWatchResponse.put_composite_alarm = CloudWatchResponse.put_metric_alarm  # type: ignore[attr-defined]
 
     moto_ecs_deployments.install()
+    ecs_engine.install()
     from autopilot_tools.local import moto_canary  # noqa: PLC0415 - last: it wraps those before
 
     moto_canary.install()

@@ -308,7 +308,7 @@ class LocalApp:
             context = LambdaContext(
                 function_name=function,
                 aws_request_id=str(uuid.uuid4()),
-                invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}",
+                invoked_function_arn=function_arn(function),
                 timeout_seconds=spec.timeout_seconds,
             )
             try:
@@ -372,6 +372,14 @@ class LocalApp:
                     )
                     matched.append(route.function)
         return [(function, self._invoke_async(function, event)) for function in matched]
+
+    def invoke_lifecycle_hook(self, target_arn: str, event: Mapping[str, Any]) -> tuple[str, Any]:
+        """ECS invoking the hook a service names by ARN: (the function, its answer)."""
+        for function in self.template.hook_routes:
+            if function_arn(function) == target_arn:
+                return function, self._invoke_hook(function, event)
+        reason = f"ResourceNotFoundException: Function not found: {target_arn}"
+        return target_arn, {"status": "failed", "reason": reason}
 
     def _invoke_hook(self, function: str, event: Mapping[str, Any]) -> Any:
         """ECS's invocation of a lifecycle hook: no retry, no dead letter; an error is what
@@ -514,6 +522,11 @@ def _sqs_event(messages: list[MessageTypeDef], queue_arn: str) -> dict[str, Any]
             for m in messages
         ]
     }
+
+
+def function_arn(function: str) -> str:
+    """A function's ARN on the local stack (what a service's lifecycle hook names)."""
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}"
 
 
 def _fixed_clock(text: str) -> Callable[[], datetime] | None:

@@ -1,4 +1,6 @@
-"""`autopilot local send`: route events, run what they trigger, report one JSON line per outcome."""
+"""`autopilot local send`: route events, run what they trigger, report one JSON line per outcome.
+Before and after each event, the local ECS moves its deployments on to the runner's clock
+(`advance`): what that triggers (hooks, ECS's events, the actions they cause) is reported too."""
 
 from __future__ import annotations
 
@@ -12,7 +14,10 @@ from autopilot.domain.notifications import service_label
 from autopilot.models.actions import ActionRequest, parse_action
 from autopilot.models.lifecycle_hook import is_lifecycle_hook
 from autopilot_tools.cli.lines import ledger_line
+from autopilot_tools.local.deployments import EngineClient, publish
 from autopilot_tools.local.runner import LocalApp
+
+_ROUNDS = 50  # an engine round that asks for nothing ends it far sooner
 
 
 def send(app: LocalApp, events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -20,10 +25,51 @@ def send(app: LocalApp, events: Iterable[Mapping[str, Any]]) -> list[dict[str, A
     (the same event again: the executor returns the earlier outcome and changes nothing)."""
     lines: list[dict[str, Any]] = []
     for event in events:
-        started = (app.clock or (lambda: datetime.now(UTC)))()
-        lines.extend(_route(app, event))
-        lines.extend(_run_actions(app, started))
-        lines.extend({"type": "notification", **n} for n in app.notifications())
+        lines.extend(advance(app))
+        lines.extend(_deliver(app, event))
+        lines.extend(advance(app))
+    return lines
+
+
+def _now(app: LocalApp) -> datetime:
+    return (app.clock or (lambda: datetime.now(UTC)))()
+
+
+def _deliver(app: LocalApp, event: Mapping[str, Any]) -> list[dict[str, Any]]:
+    started = _now(app)
+    lines = _route(app, event)
+    lines.extend(_run_actions(app, started))
+    lines.extend({"type": "notification", **n} for n in app.notifications())
+    return lines
+
+
+def advance(app: LocalApp) -> list[dict[str, Any]]:
+    """The local ECS's deployments, moved on to the runner's clock: each stage reached is a
+    `deployment` line; ECS's events are delivered, the hooks it calls invoked, and what those
+    trigger reported, until ECS has nothing more to do at this time."""
+    engine, lines = EngineClient(app.endpoint), list[dict[str, Any]]()
+    for _ in range(_ROUNDS):
+        report = engine.advance(_now(app))
+        if not any(report.get(k) for k in ("events", "invocations", "load", "changes")):
+            break
+        lines.extend({"type": "deployment", **change} for change in report["changes"])
+        with app.aws_environment():
+            publish(report["load"])
+        for event in report["events"]:
+            lines.extend(_deliver(app, event))
+        for invocation in report["invocations"]:
+            started = _now(app)
+            function, result = app.invoke_lifecycle_hook(
+                invocation["functionArn"], invocation["payload"]
+            )
+            lines.append(_hook_line(invocation["payload"], function, result))
+            lines.extend(_run_actions(app, started))
+            lines.extend({"type": "notification", **n} for n in app.notifications())
+            failed = (result or {}).get("status") == "failed"
+            engine.answer(
+                invocation["executionId"],
+                {"error": result["reason"]} if failed else dict(result or {}),
+            )
     return lines
 
 
