@@ -596,6 +596,28 @@ def _native_rollback(stage: str) -> Case:
     return case
 
 
+def _native_rollback_over() -> Case:
+    """prod/web (BLUE_GREEN): the automation stopped its deployment of build 2 with rollback
+    after web-5xx fired; ECS has traffic back on build 1, and its rollback deployment's end
+    event comes (an id the automation never saw)."""
+    case = _native_rollback("in-flight")
+    world = case.world
+    assert case.request is not None
+    ActionRunner(world.context()).run(case.request)
+    world.ecs.finish_rollback(case.service_arn)
+    request = TrackRequest(
+        action_id=action_id("rollback-completed-event", case.service_arn, "track"),
+        service_arn=case.service_arn,
+        trigger="ecs",
+        trigger_id="rollback-completed-event",
+        trigger_time=T0,
+        deployment_id="ecs-svc/the-rollbacks-own",
+        result="completed",
+        reason="ECS deployment ecs-svc/the-rollbacks-own completed.",
+    )
+    return Case(world, case.service_arn, request)
+
+
 def _approval(kind: Literal["approve", "reject"]) -> Case:
     """prod/web deploys BLUE_GREEN, asks for approval (autopilot:approve=on) and pauses after
     test traffic (a PAUSE hook timing out into a rollback); the automation's deployment of
@@ -998,6 +1020,17 @@ SCENARIOS = {
             ),
         ),
         Scenario(
+            "track-native-rollback-over",
+            _native_rollback_over,
+            Expected(
+                "web:1",
+                (3, None, None, False),
+                Outcome.COMPLETED,
+                quarantined=1,
+                service_deployments=("ROLLBACK_SUCCESSFUL",),
+            ),
+        ),
+        Scenario(
             "track-failed",
             _track_failed,
             Expected("web:1", (3, None, None, False), Outcome.FAILED, quarantined=1),
@@ -1015,7 +1048,7 @@ SCENARIOS = {
                 "web:2",
                 (3, None, None, False),
                 Outcome.APPLIED,
-                service_deployments=("SUCCESSFUL",),
+                service_deployments=("IN_PROGRESS",),  # on past the hook, to its next stages
             ),
         ),
         Scenario(

@@ -2,18 +2,17 @@
 is in flight stops it with rollback (StopServiceDeployment ROLLBACK: traffic back on the
 revision still serving it, nothing registered, no UpdateService); an alarm after it completed,
 inside the automation's watch window, rolls back with UpdateService as for any service. The
-local moto server runs service deployments (autopilot_tools/local/moto_ecs_deployments.py)."""
+local ECS runs the deployments through their stages (autopilot_tools/local/ecs_engine.py)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
 
-from autopilot.adapters.ledger import Ledger
-from autopilot_tools.local import fleet, moto_ecs_deployments, sample_events
+from autopilot_tools.local import fleet, sample_events
 from tests.e2e.harness import Moto, Result
 from tests.e2e.test_local_send_blue_green import write
 from tests.e2e.test_local_send_rollback import push
@@ -44,12 +43,17 @@ def _running(moto: Moto, service: str) -> tuple[str, list[str]]:
 def _alarm_now(moto: Moto) -> Path:
     """checkout-5xx (on prod/checkout's metrics) goes to ALARM, now."""
     event = sample_events.alarm("checkout-5xx", "prod", "checkout")
-    event["time"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    event["time"] = (moto.now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     return write(moto.tmp, "alarm", event)
 
 
-def _action(result: Result) -> dict[str, Any]:
-    [line] = [a for a in result.of_type("action") if a["service"] == CHECKOUT]
+def _action(result: Result, kind: str = "") -> dict[str, Any]:
+    """The action on prod/checkout (of `kind`, where ECS's events add others)."""
+    [line] = [
+        a
+        for a in result.of_type("action")
+        if a["service"] == CHECKOUT and (not kind or a["kind"] == kind)
+    ]
     return line
 
 
@@ -67,7 +71,7 @@ def test_an_alarm_mid_deployment_stops_it_with_rollback_instead_of_redeploying(
     rolled = moto.send(_alarm_now(moto))
 
     # Then the deployment is stopped with rollback, and traffic is back on checkout:1
-    action = _action(rolled)
+    action = _action(rolled, "rollback")
     assert (action["outcome"], action["via"], action["strategy"]) == (
         "rolled-back",
         "stop-service-deployment",
@@ -75,8 +79,16 @@ def test_an_alarm_mid_deployment_stops_it_with_rollback_instead_of_redeploying(
     )
     assert action["deployment"] == in_flight["serviceDeploymentArn"]
     assert float(action["seconds_to_rollback"]) >= 0
+    # And ECS, next looking, has the rollback done: its end event says traffic is back on
+    # checkout:1, recorded with how long that took from the alarm
     [stopped] = _deployments(moto, checkout)
-    assert stopped["status"] == "ROLLBACK_REQUESTED"
+    assert stopped["status"] == "ROLLBACK_SUCCESSFUL"
+    back = _action(rolled, "track")
+    assert (back["outcome"], back["code"]) == ("completed", "rollback-completed")
+    assert "traffic is back on checkout:1" in back["reason"]
+    assert float(back["seconds_to_traffic_back"]) >= float(action["seconds_to_rollback"])
+    [told] = [n for n in rolled.of_type("notification") if "is back on" in n["subject"]]
+    assert told["subject"] == "[autopilot] prod/checkout is back on checkout:1"
     # and no task definition was registered for it, no new deployment started
     assert _running(moto, checkout) == ("checkout:1", ["checkout:1", "checkout:2"])
     # and on-call reads which strategy ran and how it rolled back
@@ -92,14 +104,10 @@ def test_an_alarm_after_the_deployment_completed_rolls_back_with_update_service(
     # Given prod/checkout (BLUE_GREEN) deployed build 2, and its deployment completed (ECS's
     # bake time over, its completion event delivered)
     checkout = create_native_blue_green_service(moto.app, fleet.image("web", 1))
+    moto.now = datetime.now(UTC).replace(microsecond=0)
     assert _action(moto.send(push(moto, 2)))["outcome"] == "deployed"
-    moto_ecs_deployments.complete_service_deployments(checkout)
-    moto.app.ensure_resources()
-    with moto.app.aws_environment():
-        latest = Ledger(moto.app.physical("LedgerTable")["Ref"], 1).state(checkout).latest
-    assert latest is not None
-    done = sample_events.ecs_deployment(checkout, latest.deployment_id)
-    assert _action(moto.send(write(tmp_path, "completed", done)))["outcome"] == "completed"
+    completed = moto.tick(moto.now + timedelta(minutes=12))
+    assert _action(completed)["outcome"] == "completed"
 
     # When its alarm fires inside the automation's watch window
     rolled = moto.send(_alarm_now(moto))

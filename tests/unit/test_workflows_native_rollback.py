@@ -14,12 +14,13 @@ from typing import Any, TypeVar, cast
 from botocore.exceptions import ReadTimeoutError
 
 from autopilot.domain.fleet import task_definition_label
-from autopilot.domain.ledger import Outcome, action_id
+from autopilot.domain.ledger import LedgerEntry, Outcome, action_id
 from autopilot.domain.state import Deployment, DeploymentState, KnownGood, ServiceState
-from autopilot.models.actions import RollbackRequest
+from autopilot.models.actions import RollbackRequest, TrackRequest
 from autopilot.records import replace
 from autopilot.workflows.context import ExecutorContext
 from autopilot.workflows.rollback_action import rollback
+from autopilot.workflows.track_action import track
 from tests.fakes.world import T0, World, digest, ecr_image, fargate_task_definition
 
 G = TypeVar("G")
@@ -315,3 +316,101 @@ def test_a_rolling_service_costs_no_service_deployment_call() -> None:
     )
     assert [c for c in calls if "service_deployment" in c] == []
     assert fleet.runs() == "web:1"
+
+
+def _rollback_deployment_completed(fleet: BlueGreen, event_id: str) -> TrackRequest:
+    """ECS's end event for the rollback's own deployment (an id the automation never saw)."""
+    return TrackRequest(
+        action_id=action_id(event_id, fleet.arn, "track"),
+        service_arn=fleet.arn,
+        trigger="ecs",
+        trigger_id=event_id,
+        trigger_time=fleet.world.clock(),
+        deployment_id="ecs-svc/the-rollbacks-own",
+        result="completed",
+        reason="ECS deployment ecs-svc/the-rollbacks-own completed.",
+    )
+
+
+def test_the_end_of_the_rollback_says_when_traffic_was_back_on_blue_and_how_long_it_took() -> None:
+    # Given prod/web's deployment stopped with rollback after an alarm 30 s before
+    fleet = _blue_green()
+    rollback(fleet.world.context(), _alarm(fleet))
+
+    # When ECS has traffic back on web:1 four seconds later, and its rollback's end event comes
+    fleet.world.clock.advance(timedelta(seconds=4))
+    fleet.world.ecs.finish_rollback(fleet.arn)
+    entry = track(fleet.world.context(), _rollback_deployment_completed(fleet, "done"))
+
+    # Then the rollback is recorded over, 34 s after the alarm, and web:1 is the latest
+    assert (entry.outcome, entry.code) == (Outcome.COMPLETED, "rollback-completed")
+    assert entry.seconds_to_traffic_back == "34.0"
+    assert "traffic is back on web:1 since 14:00:04 UTC" in entry.reason
+    state = fleet.world.ledger.state(fleet.arn)
+    assert state.latest is not None
+    assert state.latest.state is DeploymentState.COMPLETED
+    # and on-call reads it
+    [*_, told] = fleet.world.notifier.sent
+    assert told.subject == "[autopilot] prod/web is back on web:1"
+    assert "34.0 s after what triggered it" in told.text
+
+
+def test_an_end_event_before_ecs_shows_the_rollback_done_records_nothing_yet() -> None:
+    # Given the stop accepted, ECS still rolling back
+    fleet = _blue_green()
+    rollback(fleet.world.context(), _alarm(fleet))
+
+    # When an end event comes anyway
+    entry = track(fleet.world.context(), _rollback_deployment_completed(fleet, "early"))
+
+    # Then nothing is recorded as over: the state still waits for the rollback
+    assert (entry.outcome, entry.code) == (Outcome.SKIPPED, "rollback-under-way")
+    state = fleet.world.ledger.state(fleet.arn)
+    assert state.latest is not None
+    assert state.latest.state is DeploymentState.IN_PROGRESS
+
+
+def test_a_retry_after_the_state_was_saved_records_the_same_end() -> None:
+    # Given the end was saved to the state and the entry's last write was lost
+    fleet = _blue_green()
+    rollback(fleet.world.context(), _alarm(fleet))
+    fleet.world.clock.advance(timedelta(seconds=4))
+    fleet.world.ecs.finish_rollback(fleet.arn)
+    request = _rollback_deployment_completed(fleet, "lost")
+    lossy = fleet.world.context(wrap=_LoseFinish())
+    with suppress(ReadTimeoutError):
+        track(lossy, request)
+
+    # When the action is retried
+    entry = track(fleet.world.context(), request)
+
+    # Then it finishes as the first attempt would have
+    assert (entry.outcome, entry.code, entry.seconds_to_traffic_back) == (
+        Outcome.COMPLETED,
+        "rollback-completed",
+        "34.0",
+    )
+
+
+class _LoseFinish:
+    """The ledger's write of the finished entry fails once, before it takes effect."""
+
+    def __init__(self) -> None:
+        self.lost = False
+
+    def __call__(self, gateway: G, name: str) -> G:
+        if name != "ledger":
+            return gateway
+        outer = self
+
+        class _Ledger:
+            def __getattr__(self, attribute: str) -> Any:
+                return getattr(gateway, attribute)
+
+            def write(self, entry: LedgerEntry, **how: Any) -> Any:
+                if entry.outcome is not Outcome.STARTED and not outer.lost:
+                    outer.lost = True
+                    raise ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com/")
+                return gateway.write(entry, **how)  # type: ignore[attr-defined]
+
+        return cast("G", _Ledger())

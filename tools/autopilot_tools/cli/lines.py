@@ -28,6 +28,7 @@ def ledger_line(entry: LedgerEntry) -> dict[str, Any]:
         "strategy": entry.strategy,
         "via": entry.via,
         "seconds_to_rollback": entry.seconds_to_rollback,
+        "seconds_to_traffic_back": entry.seconds_to_traffic_back,
         "trigger": entry.trigger,
         "trigger_id": entry.trigger_id,
         "requested_by": entry.requested_by,

@@ -140,6 +140,7 @@ class ServiceDeployments:
                 ),
                 created_at=d.get("createdAt"),
                 rollback_started_at=d.get("rollback", {}).get("startedAt"),
+                finished_at=d.get("finishedAt"),
                 lifecycle_stage=d.get("lifecycleStage", ""),
                 hooks=tuple(
                     HookDetail(

@@ -96,6 +96,7 @@ def _deployment(raw: dict[str, Any]) -> Deployment:
         via=str(raw.get("via", "update-service")),
         unproven=bool(raw.get("unproven", False)),
         serving_since=_optional_time(raw, "serving_since"),
+        triggered_at=_optional_time(raw, "triggered_at"),
     )
 
 

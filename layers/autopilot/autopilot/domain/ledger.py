@@ -53,6 +53,9 @@ class LedgerEntry(msgspec.Struct, frozen=True):
     # A rollback: decimal seconds from its trigger's time (the alarm's) to ECS or CodeDeploy
     # accepting the call that rolled back; empty when this action made none that it saw accepted.
     seconds_to_rollback: str = ""
+    # The end of a rollback of ECS's own blue/green, linear or canary deployment: decimal
+    # seconds from its trigger's time to ECS showing it done (`finishedAt`: traffic on blue).
+    seconds_to_traffic_back: str = ""
     # An approval: the PAUSE hook (`hookId`) of the service deployment (`deployment_id`).
     hook_id: str = ""
     hours_parked: str = ""  # unpark: decimal hours, for the weekly report

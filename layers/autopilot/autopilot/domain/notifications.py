@@ -239,6 +239,13 @@ def rollback_notification(entry: LedgerEntry, label: str) -> Notification | None
 
 def track_notification(entry: LedgerEntry, label: str) -> Notification | None:
     target = _revision(entry.to_task_definition)
+    if entry.outcome is Outcome.COMPLETED and entry.seconds_to_traffic_back:
+        return Notification(
+            f"[autopilot] {label} is back on {target}",
+            f"The rollback of {label} is over: {entry.reason}, "
+            f"{entry.seconds_to_traffic_back} s after what triggered it.",
+            "info",
+        )
     if entry.outcome is Outcome.COMPLETED:
         return Notification(
             f"[autopilot] {label} is on {target}",

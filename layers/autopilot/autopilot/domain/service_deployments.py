@@ -53,6 +53,7 @@ class ServiceDeployment(msgspec.Struct, frozen=True):
     sources: tuple[str, ...]  # the task definitions of sourceServiceRevisions
     created_at: datetime | None = None
     rollback_started_at: datetime | None = None  # `rollback.startedAt`, once it rolls back
+    finished_at: datetime | None = None  # `finishedAt`: a rollback's, when traffic is back
     lifecycle_stage: str = ""  # `lifecycleStage`: where the deployment is now
     hooks: tuple[HookDetail, ...] = ()  # `lifecycleHookDetails`
 

@@ -58,6 +58,8 @@ class Deployment(msgspec.Struct, frozen=True):
     # for the bake time; `serving_since` is when they started (unpark).
     unproven: bool = False
     serving_since: datetime | None = None
+    # A rollback: when what triggered it happened (the alarm's time), to say how long it took.
+    triggered_at: datetime | None = None
 
 
 class HeldPush(msgspec.Struct, frozen=True):

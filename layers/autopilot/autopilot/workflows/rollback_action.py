@@ -255,6 +255,7 @@ def _rolled_back(  # noqa: PLR0917 - the facts of one rollback
             images=target_images,
             started_at=now,
             via=how,
+            triggered_at=request.trigger_time,
         ),
     )
     if request.automatic and should_freeze(state, now, ctx.freeze_after):

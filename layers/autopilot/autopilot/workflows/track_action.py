@@ -1,7 +1,9 @@
 """A deployment ended. If the automation started it, record how: a completed one becomes the
 last known good (once it has served traffic); a failed one is recorded as failed and its new
 digests are quarantined; the end of a blue/green deployment the automation itself stopped is
-the rollback completing.
+the rollback completing. ECS's own blue/green, linear and canary rollbacks are deployments of
+their own: whichever end event comes, the stopped deployment is read from ECS, and once ECS
+shows it rolled back, traffic is back on blue: recorded with how long that took.
 
 Intent first, as everywhere: the entry is written `started` before the state changes, so a
 retry after the state was saved (and the entry's write lost) finishes with what the state shows
@@ -10,11 +12,14 @@ instead of taking its own change for old news and paging nobody.
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from autopilot.domain.fleet import short_digest, task_definition_label
-from autopilot.domain.ledger import LedgerEntry, Outcome, Quarantine
+from autopilot.domain.ledger import LedgerEntry, Outcome, Quarantine, seconds_between
 from autopilot.domain.measures import DEPLOYMENT_DURATION
 from autopilot.domain.notifications import service_label, track_notification
 from autopilot.domain.reconcile import complete, serving
+from autopilot.domain.service_deployments import ROLLED_BACK, VIA_ALREADY, VIA_STOP
 from autopilot.domain.state import Deployment, DeploymentState, ServiceState, digests_of
 from autopilot.models.actions import TrackRequest
 from autopilot.observability import logger, measure
@@ -32,6 +37,9 @@ def track(ctx: ExecutorContext, request: TrackRequest) -> LedgerEntry:
     entry = previous or ctx.entry(request, "track", deployment_id=request.deployment_id)
     state = ctx.ledger.state(request.service_arn)
     latest = state.latest
+    if _ends_native_rollback(latest, retry=previous is not None):
+        assert latest is not None
+        return _native_rollback_end(ctx, request, entry, state, latest, first=not previous)
     if latest is None or latest.deployment_id != request.deployment_id:
         # Someone else's deployment (a person, a pipeline, ECS's own rollback), or old news.
         ours = (
@@ -84,6 +92,54 @@ def track(ctx: ExecutorContext, request: TrackRequest) -> LedgerEntry:
     state = ctx.ledger.save_state(state)
     assert state.latest is not None
     return _finished(ctx, request, entry, state, state.latest)
+
+
+def _ends_native_rollback(latest: Deployment | None, *, retry: bool) -> bool:
+    """The latest is the automation's stop of a service deployment, rolling back (or, on a
+    retry, the rollback this action recorded done)."""
+    if latest is None or latest.via not in {VIA_STOP, VIA_ALREADY}:
+        return False
+    return retry or latest.state is DeploymentState.IN_PROGRESS
+
+
+def _native_rollback_end(
+    ctx: ExecutorContext,
+    request: TrackRequest,
+    entry: LedgerEntry,
+    state: ServiceState,
+    latest: Deployment,
+    *,
+    first: bool,
+) -> LedgerEntry:
+    """An end event while the automation's stop of a service deployment rolls back: ECS says,
+    in the stopped deployment, whether traffic is back on blue, and since when."""
+    label = task_definition_label(latest.task_definition)
+    entry = replace(entry, to_task_definition=latest.task_definition, via=latest.via)
+    if latest.state is DeploymentState.IN_PROGRESS:
+        shown = ctx.ecs.service_deployment(latest.deployment_id)
+        if shown is None or shown.status != ROLLED_BACK:
+            return ctx.finish(
+                entry,
+                Outcome.SKIPPED,
+                reason=f"deployment {request.deployment_id} ({request.result}); the rollback "
+                f"to {label} is not over yet ({shown.status if shown else 'not shown'})",
+                code="rollback-under-way",
+            )
+        ctx.ledger.write(entry, first=first)
+        state = ctx.ledger.save_state(
+            complete(state, shown.finished_at or request.trigger_time, with_tasks=True)
+        )
+        assert state.latest is not None
+        latest = state.latest
+    back_at = latest.finished_at or request.trigger_time
+    since = latest.triggered_at or latest.started_at
+    return ctx.finish(
+        replace(entry, seconds_to_traffic_back=seconds_between(since, back_at)),
+        Outcome.COMPLETED,
+        reason=f"rolled back: traffic is back on {label} since "
+        f"{back_at.astimezone(UTC):%H:%M:%S} UTC",
+        code="rollback-completed",
+    )
 
 
 def _bad_digests(state: ServiceState, latest: Deployment) -> list[str]:
