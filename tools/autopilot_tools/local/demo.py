@@ -14,7 +14,7 @@ import time
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
@@ -33,7 +33,7 @@ from autopilot_tools.local import costs, faults, fleet, sample_events
 from autopilot_tools.local.figures import collect, figures
 from autopilot_tools.local.runner import LocalApp, stderr_logs
 from autopilot_tools.local.server import start_moto_server
-from autopilot_tools.local.session import send
+from autopilot_tools.local.session import advance, send
 
 _WIDTH = 16
 
@@ -71,6 +71,53 @@ class Story:
                 self.failures.append(f"{service}: expected {outcome}, got {seen.get(service)}")
                 print(f"   !! expected {service} to be {outcome}, got {seen.get(service)}")
         return lines
+
+    def tick(self, moment: datetime) -> list[dict[str, Any]]:
+        """The clock moves to `moment`, and the local ECS with it."""
+        self.app.clock = lambda: moment
+        print(f"   (clock: {moment.strftime('%H:%M %Z')})")
+        lines = advance(self.app)
+        for line in lines:
+            shown = render(line)
+            if shown:
+                print(shown)
+        return lines
+
+    def expect(self, lines: list[dict[str, Any]], what: str, **fields: Any) -> dict[str, Any]:
+        """The line with those fields; a failure of the demo when none has them."""
+        for line in lines:
+            if all(line.get(k) == v for k, v in fields.items()):
+                return line
+        self.failures.append(f"{what}: no line with {fields}")
+        print(f"   !! expected {what}")
+        return {}
+
+    def operator(self, kind: str, service: str) -> dict[str, Any]:
+        """`autopilot approve|reject SERVICE`, as on-call types it."""
+        from autopilot_tools.cli.operator import Backend, approval  # noqa: PLC0415
+
+        with self.app.aws_environment():
+            backend = Backend(
+                ledger=Ledger(self.app.physical("LedgerTable")["Ref"], retention_days=1),
+                queue=ActionQueue(self.app.physical("ActionsQueue")["Ref"]),
+                ecs=EcsGateway(),
+                tagging=TaggingGateway(),
+                operator="on-call",
+                run_queue=self.app.drain,
+            )
+            line = approval(backend, kind, service)  # type: ignore[arg-type]
+        print(f"   $ autopilot {kind} {service}")
+        print(f"   {line['outcome']:<{_WIDTH}}{service:<16} {line.get('reason', '')}")
+        self.app.notifications()  # the command's own line said it
+        return line
+
+    def production_weights(self, label: str) -> dict[str, int]:
+        """The production listener rule's forward weights, by target group name."""
+        with self.app.aws_environment():
+            found = fleet.production_weights()
+        shown = ", ".join(f"{name} {weight}%" for name, weight in found.items())
+        print(f"   {'alb':<{_WIDTH}}{label:<16} production listener: {shown}")
+        return found
 
     def deployment_of(self, lines: list[dict[str, Any]], service: str) -> str:
         for line in lines:
@@ -159,6 +206,20 @@ class Story:
         print(f"   {'untouched':<{_WIDTH}}{label:<16} {why}: still runs {shown}")
 
 
+def _deployment_step(line: Mapping[str, Any]) -> str:
+    """A stage the local ECS reached, as the timeline shows it."""
+    if line["status"] != "IN_PROGRESS":
+        return str(line["status"])
+    if "stage" not in line:
+        return f"IN_PROGRESS ({line.get('strategy', 'ROLLING')}: new tasks starting)"
+    what = str(line["stage"])
+    if "production_on_green" in line:
+        return f"{what}: {line['production_on_green']:g}% of production on green"
+    if line.get("waiting"):
+        return f"{what}: waits ({line['waiting']})"
+    return what
+
+
 def _short_alarm(name: str) -> str:
     """Target tracking's alarm names end in a UUID: the first block is enough to tell them apart."""
     head, marker, tail = name.rpartition("-Alarm")
@@ -187,6 +248,15 @@ def render(line: Mapping[str, Any]) -> str:
         )
     if kind == "notification":
         return f"   {'notified':<{_WIDTH}}{line['subject']}"
+    if kind == "deployment":
+        return f"   {'ecs':<{_WIDTH}}{line['service']:<16} {_deployment_step(line)}"
+    if kind == "hook":
+        return (
+            f"   {'lifecycle hook':<{_WIDTH}}{line['service']:<16} {line['stage']}: "
+            f"{line.get('hookStatus', '?')}"
+        )
+    if kind == "ignored":
+        return ""
     if kind == "result":
         return ""
     return f"   {kind:<{_WIDTH}}{line.get('reason', '')}"
@@ -222,6 +292,7 @@ def _play(root: Path, endpoint: str, sink: TextIO, emf: Path) -> int:
     _alarm_story(story, services)
     _schedule_story(story, services)
     _report_story(story, endpoint, root)
+    _native_story(story)
     sink.flush()
     story.step("The dashboard's figures, from the metrics the functions emitted")
     with emf.open(encoding="utf-8") as records:
@@ -284,10 +355,17 @@ def _deploy_story(story: Story, services: Mapping[str, str]) -> None:
 
 def _rollback_story(story: Story, services: Mapping[str, str]) -> None:
     web = services["prod/web"]
-    story.step("A good build of web goes out and ECS reports the deployment completed")
+    story.step("A good build of web goes out; a minute later its tasks run and ECS says completed")
+    start = datetime.now(UTC).replace(second=0, microsecond=0)
+    story.at(start)
     lines = story.send(story.push("web", "main", 5), {"prod/web": "deployed"})
-    completed = sample_events.ecs_deployment(web, story.deployment_of(lines, "prod/web"))
-    story.send(completed, {"prod/web": "completed"})
+    deployment = story.deployment_of(lines, "prod/web")
+    done = story.tick(start + timedelta(minutes=1))
+    story.expect(done, "ECS's completed event recorded", kind="track", outcome="completed")
+    story.expect(done, "the deployment ECS completed", type="deployment", status="SUCCESSFUL")
+    if deployment and not any(line.get("deployment") == deployment for line in done):
+        story.failures.append(f"prod/web: ECS completed another deployment than {deployment}")
+    story.app.clock = None  # the wall clock again: the alarm below is timed as it happens
 
     story.step(
         "A bad build goes out; while it rolls out, its CPU alarm fires, and ECS's answer to "
@@ -471,3 +549,61 @@ def _sent_mail(endpoint: str) -> list[str]:
 
 def _subject(raw: str) -> str:
     return next((line[9:] for line in raw.splitlines() if line.startswith("Subject: ")), "?")
+
+
+def _native_story(story: Story) -> None:
+    """ECS's own CANARY strategy, an approval gate and canary analysis, on the local ECS."""
+    t0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    story.step(
+        "prod/cart deploys with ECS's CANARY strategy behind the ALB shop: it waits for approval "
+        "after test traffic, then 10% of production goes to the new revision for 5 minutes, "
+        "judged by the canary hook against the old one. No alarm is configured."
+    )
+    story.at(t0)
+    with story.app.aws_environment():
+        fleet.seed_cart_alone(gated=True)
+    story.production_weights("prod/cart")
+    print("   (moto sends no CloudTrail event for a new service: the index is rebuilt on demand)")
+    story.send({"action": "reindex"}, {})
+
+    story.step("A good build 2 of cart is pushed: ECS starts it and waits for approval")
+    story.send(story.push(fleet.CART, "main", 2), {"prod/cart": "deployed"})
+    waiting = story.tick(t0 + timedelta(minutes=1))
+    story.expect(waiting, "the approval notice", kind="approval-waiting", outcome="notified")
+    story.operator("approve", "prod/cart")
+    story.tick(t0 + timedelta(minutes=2))
+    judged = story.tick(t0 + timedelta(minutes=3))
+    story.expect(judged, "the canary passing", kind="canary", outcome="completed")
+    done = story.tick(t0 + timedelta(minutes=13))
+    story.expect(done, "ECS completing the deployment", kind="track", outcome="completed")
+    with story.app.aws_environment():
+        cart = fleet.service_arn("prod", fleet.CART)
+    story.runs("prod/cart", cart, fleet.CART, 2)
+    story.production_weights("prod/cart")
+
+    t1 = t0 + timedelta(minutes=30)
+    story.step(
+        "A bad build 3 (more 5XX, slower: a property of the image) is pushed and approved; "
+        "its canary is caught by analysis and traffic goes back to blue"
+    )
+    story.at(t1)
+    story.send(story.push(fleet.CART, "main", 3), {"prod/cart": "deployed"})
+    story.tick(t1 + timedelta(minutes=1))
+    story.operator("approve", "prod/cart")
+    story.tick(t1 + timedelta(minutes=2))
+    verdict = story.tick(t1 + timedelta(minutes=3))
+    failed = story.expect(verdict, "the canary failing", kind="canary", outcome="failed")
+    back = story.expect(verdict, "the rollback", type="deployment", status="ROLLBACK_SUCCESSFUL")
+    if failed and back:
+        print(
+            f"   {'rolled back':<{_WIDTH}}verdict at {failed['time'][11:16]}, production back on "
+            f"blue at {back['at'][11:16]}: the same minute, no new revision registered"
+        )
+    story.runs("prod/cart", cart, fleet.CART, 2)
+    # Build 1 served from the primary group, so build 2 went to the alternate one: blue now.
+    if story.production_weights("prod/cart").get(fleet.CART_TARGET_GROUPS[1]) != 100:
+        story.failures.append("prod/cart: production traffic is not back on build 2's group")
+
+    story.step("Build 3 is pushed again: quarantined, refused")
+    bad = fleet.digest_of(fleet.CART, 3)
+    story.send(sample_events.ecr_push(fleet.CART, "main", bad), {"prod/cart": "quarantined"})
