@@ -5,23 +5,17 @@ start), never by a switch. Canary analysis and approvals have files of their own
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import boto3
 
 from autopilot_tools.local import fleet
 from tests.e2e.harness import Moto, clock
-from tests.e2e.test_local_send_canary import cart, push_cart
+from tests.e2e.test_local_send_canary import T0, cart, minutes, push_cart
 from tests.e2e.test_local_send_rollback import push
 
 __all__ = ["cart"]  # the fixture, shared
-
-T0 = datetime.now(UTC).replace(second=0, microsecond=0)
-
-
-def minutes(n: int) -> datetime:
-    return T0 + timedelta(minutes=n)
 
 
 def test_an_unanswered_approval_times_out_into_a_rollback(moto: Moto, cart: str) -> None:
@@ -71,7 +65,7 @@ def test_the_circuit_breaker_fails_a_deployment_whose_tasks_exit_and_rolls_it_ba
     deployed = moto.send(push(moto, 66), env=clock(T0))
     assert deployed.outcome("prod/shop") == "deployed"
     failed = moto.tick(minutes(1))
-    assert moto.tick(minutes(2)).code == 0  # the rollback's own deployment completes
+    rolled_back = moto.tick(minutes(2))
 
     # Then ECS's circuit breaker fails it, the automation records the failure and quarantines
     # the digest, and ECS rolls the service back to its last revision
@@ -85,5 +79,17 @@ def test_the_circuit_breaker_fails_a_deployment_whose_tasks_exit_and_rolls_it_ba
             "services"
         ]
     assert shown["taskDefinition"] == definition
+    # and a minute later the rollback's own deployment has its tasks up, and is over
+    assert [d["status"] for d in rolled_back.of_type("deployment")] == ["ROLLBACK_SUCCESSFUL"]
+    [primary] = _deployments_of(moto, "shop")
+    assert (primary["taskDefinition"], primary["rolloutState"]) == (definition, "COMPLETED")
     again = moto.send(push(moto, 66), env=clock(minutes(3)))
     assert again.outcome("prod/shop") == "quarantined"
+
+
+def _deployments_of(moto: Moto, service: str) -> list[dict[str, Any]]:
+    with moto.app.aws_environment():
+        [shown] = boto3.client("ecs").describe_services(cluster="prod", services=[service])[
+            "services"
+        ]
+    return list(shown["deployments"])

@@ -111,7 +111,8 @@ def test_a_waiting_deployment_is_told_and_approve_ships_it(
     assert (line["kind"], line["outcome"]) == ("approve", "applied")
     assert "approved by" in line["reason"]
     assert line["hook"].startswith("ecs-pause-")
-    assert moto.tick(T0 + timedelta(minutes=3)).code == 0  # ECS's next look: it goes on
+    went_on = moto.tick(T0 + timedelta(minutes=3))  # ECS's next look: it goes on
+    assert "PRODUCTION_TRAFFIC_SHIFT" in [d.get("stage") for d in went_on.of_type("deployment")]
     shipped = moto.tick(T0 + timedelta(minutes=30))
     assert _action(shipped)["outcome"] == "completed"
     [done] = _deployments(moto, arn)

@@ -260,6 +260,12 @@ class FakeEcs:
                 record.status, record.finished_at = "ROLLBACK_SUCCESSFUL", self._clock()
                 self._back_to_source(service, record)
 
+    def fail_rollback(self, service_arn: str) -> None:
+        """The rollback under way fails (ECS cannot start blue again): ROLLBACK_FAILED."""
+        for record in self._services[service_arn].service_deployments:
+            if record.status in ROLLING_BACK:
+                record.status, record.finished_at = "ROLLBACK_FAILED", self._clock()
+
     def hook_statuses(self, service_arn: str) -> tuple[str, ...]:
         """The lifecycle hooks' statuses of the service's deployments, oldest first."""
         return tuple(

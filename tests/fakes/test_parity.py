@@ -434,7 +434,9 @@ def test_a_paused_deployment_and_its_answers_read_the_same_from_the_fake_and_fro
             (hook.target_type, hook.status, hook.timeout_action),
             hook.hook_id.startswith("ecs-pause-"),
             # from when the deployment reached the hook (locally: its tasks took a minute)
-            hook.expires_at - paused.deployment.created_at >= timedelta(minutes=90),
+            timedelta(minutes=90)
+            <= hook.expires_at - paused.deployment.created_at
+            <= timedelta(minutes=92),
         ]
         ecs.continue_service_deployment(paused.deployment.arn, hook.hook_id, "CONTINUE")
         shown = ecs.service_deployment(paused.deployment.arn)

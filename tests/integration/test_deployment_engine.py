@@ -89,16 +89,24 @@ def test_a_rolling_deployment_completes_once_its_tasks_have_started(
     assert primary["rolloutState"] == "COMPLETED"
 
 
-def test_a_clock_that_goes_back_moves_nothing(app: LocalApp, web: str) -> None:
-    # Given a deployment the engine saw at 09:00
-    deploy(app, web, 2)
-    run(app, 0)
+def test_load_is_published_for_whole_minutes_once_and_not_for_a_clock_gone_back(
+    app: LocalApp, web: str
+) -> None:
+    # Given prod/cart behind the ALB shop: production on its primary group (build 1), test
+    # traffic on the alternate one, where nothing runs yet
+    with app.aws_environment():
+        fleet.seed_cart_alone()
+        groups = fleet.cart_load_balancing()
 
-    # When the runner's clock reads an earlier time, long before
-    reports = run(app, -600)
+    # When the clock reads 09:00, 09:03, 09:02 (gone back), then 09:04:30
+    reports = run(app, 0, 3, 2, 4.5)
 
-    # Then nothing happens
-    assert all(r.empty() for r in reports)
+    # Then the minutes published are each published once: none, three, none, one
+    assert [sum(s["minutes"] for s in r.load) for r in reports] == [0, 3, 0, 1]
+    # and production's thousand requests a minute went to build 1's group only
+    [segment] = reports[1].load
+    assert segment["served"] == {groups.primary: [fleet.digest_of(fleet.CART, 1), 1000]}
+    assert segment["start"] == T0
 
 
 @pytest.mark.parametrize(

@@ -370,6 +370,23 @@ def test_an_end_event_before_ecs_shows_the_rollback_done_records_nothing_yet() -
     assert state.latest.state is DeploymentState.IN_PROGRESS
 
 
+def test_a_rollback_ecs_could_not_finish_pages_on_call() -> None:
+    # Given the stop accepted, and ECS failing to roll back
+    fleet = _blue_green()
+    rollback(fleet.world.context(), _alarm(fleet))
+    fleet.world.ecs.fail_rollback(fleet.arn)
+
+    # When an end event comes
+    entry = track(fleet.world.context(), _rollback_deployment_completed(fleet, "failed"))
+
+    # Then the rollback is recorded failed, and on-call is paged to look now
+    assert (entry.outcome, entry.code) == (Outcome.FAILED, "rollback-failed")
+    assert "ROLLBACK_FAILED" in entry.reason
+    [*_, told] = fleet.world.notifier.sent
+    assert told.subject == "[autopilot] deployment FAILED on prod/web"
+    assert told.severity == "critical"
+
+
 def test_a_retry_after_the_state_was_saved_records_the_same_end() -> None:
     # Given the end was saved to the state and the entry's last write was lost
     fleet = _blue_green()

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
 import boto3
@@ -34,6 +34,9 @@ from autopilot_tools.local.figures import collect, figures
 from autopilot_tools.local.runner import LocalApp, stderr_logs
 from autopilot_tools.local.server import start_moto_server
 from autopilot_tools.local.session import advance, send
+
+if TYPE_CHECKING:
+    from autopilot_tools.cli.operator import Backend
 
 _WIDTH = 16
 
@@ -94,18 +97,10 @@ class Story:
 
     def operator(self, kind: str, service: str) -> dict[str, Any]:
         """`autopilot approve|reject SERVICE`, as on-call types it."""
-        from autopilot_tools.cli.operator import Backend, approval  # noqa: PLC0415
+        from autopilot_tools.cli.operator import approval  # noqa: PLC0415
 
         with self.app.aws_environment():
-            backend = Backend(
-                ledger=Ledger(self.app.physical("LedgerTable")["Ref"], retention_days=1),
-                queue=ActionQueue(self.app.physical("ActionsQueue")["Ref"]),
-                ecs=EcsGateway(),
-                tagging=TaggingGateway(),
-                operator="on-call",
-                run_queue=self.app.drain,
-            )
-            line = approval(backend, kind, service)  # type: ignore[arg-type]
+            line = approval(self._backend("on-call"), kind, service)  # type: ignore[arg-type]
         print(f"   $ autopilot {kind} {service}")
         print(f"   {line['outcome']:<{_WIDTH}}{service:<16} {line.get('reason', '')}")
         self.app.notifications()  # the command's own line said it
@@ -150,18 +145,24 @@ class Story:
             f"{len(rollbacks)} ledger entry, counted {len(state.rollbacks)} time toward the freeze"
         )
 
+    def _backend(self, operator: str) -> Backend:
+        """What the `autopilot` operator commands act through (inside the AWS environment)."""
+        from autopilot_tools.cli.operator import Backend  # noqa: PLC0415
+
+        return Backend(
+            ledger=Ledger(self.app.physical("LedgerTable")["Ref"], retention_days=1),
+            queue=ActionQueue(self.app.physical("ActionsQueue")["Ref"]),
+            ecs=EcsGateway(),
+            tagging=TaggingGateway(),
+            operator=operator,
+            run_queue=self.app.drain,
+        )
+
     def status(self) -> None:
-        from autopilot_tools.cli.operator import Backend, render_status, status  # noqa: PLC0415
+        from autopilot_tools.cli.operator import render_status, status  # noqa: PLC0415
 
         with self.app.aws_environment():
-            backend = Backend(
-                ledger=Ledger(self.app.physical("LedgerTable")["Ref"], retention_days=1),
-                queue=ActionQueue(self.app.physical("ActionsQueue")["Ref"]),
-                ecs=EcsGateway(),
-                tagging=TaggingGateway(),
-                operator="demo",
-            )
-            report = render_status(status(backend))
+            report = render_status(status(self._backend("demo")))
         print("   $ autopilot status")
         print("\n".join(f"   {line}" for line in report.splitlines()))
 

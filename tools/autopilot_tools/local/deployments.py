@@ -23,11 +23,12 @@ class EngineClient:
             return ecs_engine.advance(now).as_json()
         return self._post(ecs_engine.ADVANCE_PATH, {"now": now.isoformat()})
 
-    def answer(self, execution_id: str, response: dict[str, Any]) -> None:
+    def answer(self, execution_id: str, response: dict[str, Any]) -> bool:
+        """Hand ECS a hook's answer; False when no invocation of that id waits for one."""
         if self.endpoint is None:
-            ecs_engine.answer(execution_id, response)
-            return
-        self._post(ecs_engine.ANSWER_PATH, {"executionId": execution_id, "response": response})
+            return ecs_engine.answer(execution_id, response)
+        body = {"executionId": execution_id, "response": response}
+        return bool(self._post(ecs_engine.ANSWER_PATH, body).get("known"))
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         request = urllib.request.Request(  # noqa: S310 - the local moto server, on loopback

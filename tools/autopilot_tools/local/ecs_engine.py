@@ -50,7 +50,10 @@ What it imitates, with AWS's pages:
   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/pause-lifecycle-hooks.html
 - **Rollback** (StopServiceDeployment ROLLBACK, ContinueServiceDeployment ROLLBACK, a failed
   hook, a timed-out pause, green's tasks not starting): production and test traffic go back to
-  blue at once and the deployment is ROLLBACK_SUCCESSFUL, with `rollback.reason`:
+  blue at once and the deployment is ROLLBACK_SUCCESSFUL, with `rollback.reason`. A rolling
+  deployment stopped with rollback deploys its source again (its tasks take their minute). The
+  guide's hooks invoked again during a rollback (at TEST_TRAFFIC_SHIFT and
+  PRODUCTION_TRAFFIC_SHIFT) are not imitated:
   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stop-service-deployment.html
 - **Events**: `ECS Deployment State Change` with `eventType` INFO or ERROR, `eventName`
   SERVICE_DEPLOYMENT_IN_PROGRESS ("sent for both initial deployments and rollback
@@ -74,6 +77,7 @@ as the clock the runner passes. A clock that goes back moves nothing.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -81,7 +85,14 @@ from functools import cache
 from typing import Any
 
 from autopilot_tools.local import moto_ecs_deployments as records
+from autopilot_tools.local.moto_canary import (
+    current_revision,
+    image_digest,
+    pair_entry,
+    revisions_of,
+)
 
+_log = logging.getLogger(__name__)
 PRODUCTION_REQUESTS = 1000  # a minute, on the production listener
 TEST_REQUESTS = 100  # a minute, on the test listener
 TASKS_START = timedelta(minutes=1)
@@ -99,7 +110,8 @@ STAGES = (
     "BAKE_TIME",
     "CLEAN_UP",
 )
-_ENDED = {"SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED", "FAILED"}
+_ENDED = {"SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED"}
+_STEPS = 1000  # transitions of one deployment in one advance: far more than any has
 
 
 @dataclass
@@ -117,6 +129,8 @@ class Progress:
     hooks_done: datetime | None = None  # when the stage's last hook succeeded
     shifted: float = 0.0  # percent of production on green
     rollback_id: str = ""  # a rolling rollback's own deployment
+    rollback_at: datetime | None = None  # when a timed-out pause rolled it back
+    pauses: dict[str, str] = field(default_factory=dict)  # "STAGE#hook" -> its hookId
     done: bool = False
 
 
@@ -133,9 +147,6 @@ class Report:
     invocations: list[dict[str, Any]] = field(default_factory=list)
     load: list[dict[str, Any]] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)
-
-    def empty(self) -> bool:
-        return not (self.events or self.invocations or self.load or self.changes)
 
     def as_json(self) -> dict[str, Any]:
         return json.loads(json.dumps(self.__dict__, default=_iso))  # type: ignore[no-any-return]
@@ -170,7 +181,11 @@ def _backends() -> list[Any]:
 
 
 def advance(now: datetime) -> Report:
-    """Move every service deployment as far as `now`; what the runner must do about it."""
+    """Move every service deployment as far as `now`; what the runner must do about it. A
+    deployment the engine cannot move (its service, revision or load balancer gone) is logged
+    with the reason, reported as ENGINE_ERROR and left alone: it never stops the others."""
+    if now.tzinfo is None:
+        raise ValueError(f"the runner's clock must say its zone: {now.isoformat()}")
     report = Report()
     for backend in _backends():
         engine, store = _engine(backend), records.store_of(backend)
@@ -178,21 +193,48 @@ def advance(now: datetime) -> Report:
             progress = engine.progress.get(arn)
             if progress is not None and (progress.done or now < progress.clock):
                 continue
-            service = _service(backend, record)
-            if service is None:
-                if progress is not None:
-                    progress.done = True
-                continue
-            if progress is None:
-                if record["status"] in _ENDED:
-                    continue  # completed before the engine saw it (an in-process test)
-                progress = _start(backend, record, service, now, report)
-                engine.progress[arn] = progress
-            _Run(backend, record, service, progress, report, now).run()
-            progress.clock = max(progress.clock, now)
+            try:
+                _advance_one(backend, engine, record, now, report)
+            except Exception as exc:  # noqa: BLE001 - one broken record must not stop the rest
+                _log.exception("the local ECS cannot move %s", arn)
+                engine.progress.setdefault(arn, Progress(now, "", now)).done = True
+                report.changes.append(
+                    {
+                        "deployment": arn.rsplit("/", 1)[-1],
+                        "at": now,
+                        "status": "ENGINE_ERROR",
+                        "reason": f"{type(exc).__name__}: {exc}",
+                    }
+                )
         for service in list(backend.services.values()):
-            _publish_load(backend, service, now, report)
+            if service.status != "ACTIVE":
+                continue
+            try:
+                _publish_load(backend, service, now, report)
+            except Exception:  # noqa: BLE001 - no load from it, the rest goes on
+                _log.exception("no load for %s", service.arn)
     return report
+
+
+def _advance_one(
+    backend: Any, engine: _Engine, record: dict[str, Any], now: datetime, report: Report
+) -> None:
+    arn = record["serviceDeploymentArn"]
+    progress = engine.progress.get(arn)
+    service = _service(backend, record)
+    if service is None:  # deleted with its cluster mid-deployment: nothing left to move
+        if progress is not None:
+            progress.done = True
+        return
+    if progress is None:
+        if record["status"] in _ENDED:
+            return  # completed before the engine saw it (an in-process test)
+        progress = _start(backend, record, service, now, report)
+        engine.progress[arn] = progress
+    _Run(backend, record, service, progress, report, now).run()
+    progress.clock = max(progress.clock, now)
+    if progress.done:
+        engine.answers.pop(progress.execution, None)  # an answer nothing waits for any more
 
 
 def answer(execution_id: str, response: dict[str, Any]) -> bool:
@@ -219,9 +261,10 @@ def _service(backend: Any, record: dict[str, Any]) -> Any:
 def _start(
     backend: Any, record: dict[str, Any], service: Any, now: datetime, report: Report
 ) -> Progress:
-    strategy = records.strategy(service)
+    strategy = _strategy(record)
     stage = STAGES[0] if strategy in _SHIFTING else "SCALE_UP"
     progress = Progress(since=now, stage=stage, clock=now)
+    record["startedAt"] = now  # on the runner's clock, as everything after it
     deployment_id = records.store_of(backend).ecs_deployment_ids[record["serviceDeploymentArn"]]
     report.events.append(
         _deployment_event(
@@ -238,6 +281,12 @@ def _start(
     else:
         _change(report, service, record, now, status="IN_PROGRESS", strategy=strategy)
     return progress
+
+
+def _strategy(record: dict[str, Any]) -> str:
+    """The deployment's strategy, as configured when it started (a later UpdateService of the
+    configuration changes the next deployment, not this one)."""
+    return str((record.get("deploymentConfiguration") or {}).get("strategy") or "ROLLING")
 
 
 def _change(
@@ -272,26 +321,30 @@ class _Run:
         return store.ecs_deployment_ids[self.record["serviceDeploymentArn"]]
 
     def run(self) -> None:
-        for _ in range(1000):  # every step moves time or a stage: this bound is never reached
+        for _ in range(_STEPS):
             if not self.step():
                 return
+        raise RuntimeError(f"more than {_STEPS} transitions at once: a loop in the engine")
 
     def step(self) -> bool:
         """One transition, if one is due; whether there was one."""
         status = self.record["status"]
         if self.progress.done:
             return False
+        shifting = _strategy(self.record) in _SHIFTING
         if status in {"ROLLBACK_REQUESTED", "STOP_REQUESTED"}:
-            self.finish_rollback(self.now)
+            at = max(self.progress.rollback_at or self.now, self.progress.since)
+            if shifting:
+                self.finish_rollback(at)
+            else:
+                self.start_rolling_rollback(at, "ECS deployment rolling back")
             return True
         if status == "ROLLBACK_IN_PROGRESS":
             return self.rolling_rollback()
         if status in _ENDED:
             self.progress.done = True
             return False
-        if records.strategy(self.service) in _SHIFTING:
-            return self.shifting_step()
-        return self.rolling_step()
+        return self.shifting_step() if shifting else self.rolling_step()
 
     # -- rolling ------------------------------------------------------------------------
 
@@ -309,26 +362,33 @@ class _Run:
         self.event("SERVICE_DEPLOYMENT_FAILED", due, reason)
         records.deployment_settled(self.service, self.deployment_id, "FAILED", reason)
         if not breaker.get("rollback"):
-            self.record.update(status="FAILED", finishedAt=due, updatedAt=due, statusReason=reason)
+            self.record.update(status="STOPPED", finishedAt=due, updatedAt=due, statusReason=reason)
             self.progress.done = True
-            _change(self.report, self.service, self.record, due, status="FAILED", reason=reason)
+            _change(self.report, self.service, self.record, due, status="STOPPED", reason=reason)
             return True
         previous = records.previous_deployment(self.service, self.deployment_id)
         records.roll_back(self.backend, self.record, "the deployment circuit breaker")
-        self.record["status"] = "ROLLBACK_IN_PROGRESS"
+        self.start_rolling_rollback(
+            due, f"ECS deployment circuit breaker: rolling back to deploymentId {previous}."
+        )
+        return True
+
+    def start_rolling_rollback(self, at: datetime, reason: str) -> None:
+        """A rolling service goes back by deploying its source revision again: its own
+        deployment, whose tasks take their minute to start."""
+        self.record.update(status="ROLLBACK_IN_PROGRESS", updatedAt=at)
         self.progress.rollback_id = records.new_primary(self.service)
-        self.progress.since = due
+        self.progress.since = at
         self.report.events.append(
             _deployment_event(
                 self.service,
                 self.progress.rollback_id,
                 "SERVICE_DEPLOYMENT_IN_PROGRESS",
-                due,
-                f"ECS deployment circuit breaker: rolling back to deploymentId {previous}.",
+                at,
+                reason,
             )
         )
-        _change(self.report, self.service, self.record, due, status="ROLLBACK_IN_PROGRESS")
-        return True
+        _change(self.report, self.service, self.record, at, status="ROLLBACK_IN_PROGRESS")
 
     def rolling_rollback(self) -> bool:
         due = self.progress.since + TASKS_START
@@ -364,9 +424,9 @@ class _Run:
                 return True
             progress.hook += 1
             progress.execution, progress.due, progress.asked = "", None, False
-            progress.hooks_done = self.now
+            progress.hooks_done = self.now  # ECS goes on when it sees the answer: this look
         # A stage goes on when its own time is up and its hooks are done (an approval given
-        # an hour later moves it on then, not at the stage's start).
+        # an hour in moves it on when the engine next looks, not at the stage's start).
         due = max(progress.since + self.duration(), progress.hooks_done or progress.since)
         if self.now < due:
             return False
@@ -391,7 +451,7 @@ class _Run:
             return timedelta(minutes=int(configuration.get("bakeTimeInMinutes") or 0))
         if stage != "PRODUCTION_TRAFFIC_SHIFT" or self.progress.shifted >= 100:
             return timedelta()
-        strategy = records.strategy(self.service)
+        strategy = _strategy(self.record)
         if strategy == "CANARY":
             canary = configuration.get("canaryConfiguration") or {}
             return timedelta(minutes=int(canary.get("canaryBakeTimeInMinutes", 10)))
@@ -421,7 +481,7 @@ class _Run:
             self.complete(at)
 
     def shift_production(self, at: datetime) -> None:
-        strategy, configuration = records.strategy(self.service), self.configuration
+        strategy, configuration = _strategy(self.record), self.configuration
         if strategy == "CANARY" and self.progress.shifted == 0:
             canary = configuration.get("canaryConfiguration") or {}
             step = float(canary.get("canaryPercent", 5.0))
@@ -429,6 +489,7 @@ class _Run:
             step = float((configuration.get("linearConfiguration") or {}).get("stepPercent", 10.0))
         else:
             step = 100.0
+        step = min(max(step, 0.1), 100.0)  # ECS's bounds (0.1 to 100, in tenths)
         self.progress.shifted = min(100.0, round(self.progress.shifted + step, 1))
         self.set_weights("productionListenerRule", self.progress.shifted, at)
         _change(
@@ -507,33 +568,36 @@ class _Run:
         }
 
     def pause(self, hook: dict[str, Any]) -> str:
+        progress = self.progress
+        key = f"{progress.stage}#{progress.hook}"
         details = self.record.setdefault("lifecycleHookDetails", [])
-        mine = [d for d in details if d.get("_stage") == self.progress.stage]
-        if not mine:
+        if key not in progress.pauses:
+            began = progress.hooks_done or progress.since  # after the hooks before it
             timeout = hook.get("timeoutConfiguration") or {}
             minutes = int(timeout.get("timeoutInMinutes") or 1440)
+            hook_id = f"ecs-pause-{uuid.uuid4().hex}"
+            progress.pauses[key] = hook_id
             details.append(
                 {
-                    "hookId": f"ecs-pause-{uuid.uuid4().hex}",
+                    "hookId": hook_id,
                     "targetType": "PAUSE",
                     "status": "AWAITING_ACTION",
-                    "expiresAt": self.progress.since + timedelta(minutes=minutes),
+                    "expiresAt": began + timedelta(minutes=minutes),
                     "timeoutAction": timeout.get("action") or "ROLLBACK",
-                    "_stage": self.progress.stage,
                 }
             )
-            self.report.events.append(_hook_event(self.service, self.progress.since))
+            self.report.events.append(_hook_event(self.service, began))
             _change(
                 self.report,
                 self.service,
                 self.record,
-                self.progress.since,
+                began,
                 status="IN_PROGRESS",
-                stage=self.progress.stage,
+                stage=progress.stage,
                 waiting="PAUSE hook: autopilot approve / autopilot reject",
             )
             return "waiting"
-        [waiting] = mine
+        [waiting] = [d for d in details if d["hookId"] == progress.pauses[key]]
         if waiting["status"] == "SUCCEEDED":
             return "succeeded"
         if self.now < waiting["expiresAt"]:
@@ -541,6 +605,7 @@ class _Run:
         waiting["status"] = "TIMED_OUT"
         if waiting["timeoutAction"] == "CONTINUE":
             return "succeeded"
+        progress.rollback_at = waiting["expiresAt"]
         return "a PAUSE hook timing out"
 
     # -- endings ------------------------------------------------------------------------
@@ -594,44 +659,32 @@ class _Run:
 # -- what the engine reads and writes around a deployment -------------------------------------
 
 
-def _revision(backend: Any, arn: str) -> dict[str, Any]:
-    from autopilot_tools.local.moto_canary import revisions_of  # noqa: PLC0415
-
+def _revision_record(backend: Any, arn: str) -> dict[str, Any]:
+    """The service revision `arn` as DescribeServiceRevisions answers it ({} if unknown)."""
     return revisions_of(backend).get(arn) or records.store_of(backend).revisions.get(arn) or {}
 
 
 def _starts(backend: Any, revision_arn: str) -> bool:
     from autopilot_tools.local.fleet import behaviour  # noqa: PLC0415 - its images' properties
 
-    definition = _revision(backend, revision_arn).get("taskDefinition")
+    definition = _revision_record(backend, revision_arn).get("taskDefinition")
     if not definition:
         return True
     containers = backend.describe_task_definition(definition).container_definitions
     images = [c["image"] for c in containers]
-    return all(behaviour(_digest(image)).starts for image in images)
-
-
-def _digest(image: str) -> str:
-    return image.partition("@")[2]
+    return all(behaviour(image_digest(image)).starts for image in images)
 
 
 def _target_group(backend: Any, revision_arn: str) -> str:
-    resolved = _revision(backend, revision_arn).get("resolvedConfiguration") or {}
+    resolved = _revision_record(backend, revision_arn).get("resolvedConfiguration") or {}
     groups = [g["targetGroupArn"] for g in resolved.get("loadBalancers", [])]
     return groups[0] if groups else ""
-
-
-def _pair(service: Any) -> dict[str, Any] | None:
-    for entry in getattr(service, "load_balancers", None) or []:
-        if (entry.get("advancedConfiguration") or {}).get("alternateTargetGroupArn"):
-            return dict(entry)
-    return None
 
 
 def _rule(service: Any, which: str) -> Any:
     from moto.elbv2.models import elbv2_backends  # noqa: PLC0415
 
-    entry = _pair(service)
+    entry = pair_entry(service)
     arn = ((entry or {}).get("advancedConfiguration") or {}).get(which)
     if not arn:
         return None
@@ -654,18 +707,20 @@ def _forward(rule: Any) -> list[dict[str, Any]]:
 
 def _set_rule_weights(service: Any, which: str, green: str, green_percent: float) -> None:
     """ECS moves the listener rule's forward weights: `green_percent` to green, the rest to the
-    other target group of the pair."""
+    other target group of the pair. A weight is a whole number up to 999, so a share in tenths
+    of a percent (a 2.5% canary) is weighted out of 1,000."""
     rule = _rule(service, which)
     if rule is None or not green:
         return
+    scale = 1 if float(green_percent).is_integer() else 10
     for group in _forward(rule):
-        on_green = group["TargetGroupArn"] == green
-        group["Weight"] = round(green_percent if on_green else 100 - green_percent)
+        share = green_percent if group["TargetGroupArn"] == green else 100 - green_percent
+        group["Weight"] = round(share * scale)
 
 
 def _publish_load(backend: Any, service: Any, until: datetime, report: Report) -> None:
     """The whole minutes of load the service's target groups served since last time."""
-    entry = _pair(service)
+    entry = pair_entry(service)
     production = _rule(service, "productionListenerRule") if entry else None
     if entry is None or production is None:
         return
@@ -680,8 +735,10 @@ def _publish_load(backend: Any, service: Any, until: datetime, report: Report) -
     test = _rule(service, "testListenerRule")
     requests: dict[str, float] = {}
     for rule, per_minute in ((production, PRODUCTION_REQUESTS), (test, TEST_REQUESTS)):
-        for forward in _forward(rule) if rule is not None else []:
-            share = per_minute * float(forward.get("Weight", 0)) / 100
+        forwards = _forward(rule) if rule is not None else []
+        total = sum(float(f.get("Weight", 0)) for f in forwards)
+        for forward in forwards if total else []:
+            share = per_minute * float(forward.get("Weight", 0)) / total
             arn = forward["TargetGroupArn"]
             requests[arn] = requests.get(arn, 0) + share
     served: dict[str, list[Any]] = {}
@@ -714,12 +771,10 @@ def _serving(backend: Any, service: Any, container: str | None) -> dict[str, str
                 s["arn"] for s in record["sourceServiceRevisions"]
             ]
     if running == [""]:
-        from autopilot_tools.local.moto_canary import current_revision  # noqa: PLC0415
-
         running = [current_revision(backend, service)]
     served: dict[str, str] = {}
     for arn in running:
-        revision = _revision(backend, arn)
+        revision = _revision_record(backend, arn)
         group = _target_group(backend, arn)
         images = revision.get("containerImages") or []
         digests = [i.get("imageDigest", "") for i in images if i["containerName"] == container]
@@ -742,38 +797,35 @@ def _load_balancer(target_group: str) -> str:
 def _deployment_event(
     service: Any, deployment_id: str, name: str, at: datetime, reason: str
 ) -> dict[str, Any]:
-    _, _, _, region, account, _ = service.arn.split(":", 5)
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "ECS Deployment State Change",
-        "source": "aws.ecs",
-        "account": account,
-        "time": _iso(at),
-        "region": region,
-        "resources": [service.arn],
-        "detail": {
-            "eventType": "ERROR" if name.endswith("FAILED") else "INFO",
-            "eventName": name,
-            "deploymentId": deployment_id,
-            "updatedAt": _iso(at),
-            "reason": reason,
-        },
+    detail = {
+        "eventType": "ERROR" if name.endswith("FAILED") else "INFO",
+        "eventName": name,
+        "deploymentId": deployment_id,
+        "updatedAt": _iso(at),
+        "reason": reason,
     }
+    return _envelope(service, "ECS Deployment State Change", at, detail)
 
 
 def _hook_event(service: Any, at: datetime) -> dict[str, Any]:
+    return _envelope(service, "ECS Hook State Change", at, {"eventName": "HOOK_AWAITING_ACTION"})
+
+
+def _envelope(
+    service: Any, detail_type: str, at: datetime, detail: dict[str, Any]
+) -> dict[str, Any]:
+    """ECS's event about the service, in EventBridge's envelope."""
     _, _, _, region, account, _ = service.arn.split(":", 5)
     return {
         "version": "0",
         "id": str(uuid.uuid4()),
-        "detail-type": "ECS Hook State Change",
+        "detail-type": detail_type,
         "source": "aws.ecs",
         "account": account,
         "time": _iso(at),
         "region": region,
         "resources": [service.arn],
-        "detail": {"eventName": "HOOK_AWAITING_ACTION"},
+        "detail": detail,
     }
 
 
@@ -797,8 +849,7 @@ def _advance_route(request: Any, full_url: str, headers: Any) -> tuple[int, dict
 def _answer_route(request: Any, full_url: str, headers: Any) -> tuple[int, dict[str, str], str]:
     body = _body(request)
     known = answer(str(body["executionId"]), dict(body["response"]))
-    status = 200 if known else 404
-    return status, {"Content-Type": "application/json"}, json.dumps({"known": known})
+    return 200, {"Content-Type": "application/json"}, json.dumps({"known": known})
 
 
 @cache

@@ -99,15 +99,17 @@ def _store(backend: Any) -> dict[str, dict[str, Any]]:
     return found
 
 
-def _pair(service: Any) -> dict[str, Any] | None:
-    """The service's load balancer entry that names an alternate target group."""
+def pair_entry(service: Any) -> dict[str, Any] | None:
+    """The service's load balancer entry that names an alternate target group (blue/green,
+    linear, canary): a copy."""
     for entry in getattr(service, "load_balancers", None) or []:
         if entry.get("advancedConfiguration", {}).get("alternateTargetGroupArn"):
             return dict(entry)
     return None
 
 
-def _digest(image: str) -> str:
+def image_digest(image: str) -> str:
+    """The digest an image reference is pinned to; empty when it is not."""
     _, at, digest = image.partition("@")
     return digest if at and digest.startswith("sha256:") else ""
 
@@ -115,7 +117,7 @@ def _digest(image: str) -> str:
 def _record(backend: Any, service: Any, previous: dict[str, Any] | None) -> None:
     from moto.core.utils import utcnow  # noqa: PLC0415
 
-    entry = _pair(service)
+    entry = pair_entry(service)
     if entry is None:
         return
     advanced = entry["advancedConfiguration"]
@@ -137,7 +139,7 @@ def _record(backend: Any, service: Any, previous: dict[str, Any] | None) -> None
             {
                 "containerName": c["name"],
                 "image": c["image"],
-                **({"imageDigest": _digest(c["image"])} if _digest(c["image"]) else {}),
+                **({"imageDigest": image_digest(c["image"])} if image_digest(c["image"]) else {}),
             }
             for c in definition.container_definitions
         ],

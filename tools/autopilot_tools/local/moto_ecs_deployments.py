@@ -66,6 +66,7 @@ from functools import cache
 from typing import Any
 
 _STOPPABLE = {"PENDING", "IN_PROGRESS"}
+_SUPERSEDED = {*_STOPPABLE, "ROLLBACK_IN_PROGRESS"}  # what a new deployment stops
 _ROLLING_BACK = {"STOP_REQUESTED", "ROLLBACK_REQUESTED", "ROLLBACK_IN_PROGRESS"}
 _PAGE = 20  # ListServiceDeployments' default maxResults
 
@@ -82,10 +83,6 @@ class _Store:
 
 
 def store_of(backend: Any) -> _Store:
-    return _store(backend)
-
-
-def _store(backend: Any) -> _Store:
     # Kept on the backend itself: moto's reset rebuilds the backend, and this goes with it.
     store: _Store | None = backend.__dict__.get("_autopilot_service_deployments")
     if store is None:
@@ -107,7 +104,7 @@ def _revision(backend: Any, service: Any, task_definition: str) -> str:
 
     definition = backend.describe_task_definition(task_definition).arn
     arn = revision_arn(service.arn, definition)
-    _store(backend).revisions[arn] = {
+    store_of(backend).revisions[arn] = {
         "serviceRevisionArn": arn,
         "serviceArn": service.arn,
         "clusterArn": service.cluster_arn,
@@ -141,9 +138,9 @@ def _deploy(backend: Any, service: Any, source: str) -> None:
     """UpdateService moved the service from task definition `source`: the deployment."""
     from moto.core.utils import utcnow  # noqa: PLC0415
 
-    store, now = _store(backend), utcnow()
+    store, now = store_of(backend), utcnow()
     for earlier in store.deployments.values():
-        if earlier["serviceArn"] == service.arn and earlier["status"] in _STOPPABLE:
+        if earlier["serviceArn"] == service.arn and earlier["status"] in _SUPERSEDED:
             # A new deployment supersedes the one in flight: ECS stops it.
             earlier.update(status="STOPPED", finishedAt=now, updatedAt=now)
     blue = store.current.get(service.arn) or _revision(backend, service, source)
@@ -194,29 +191,30 @@ def new_primary(service: Any) -> str:
 
 
 def deployment_settled(service: Any, deployment_id: str, state: str, reason: str) -> None:
-    """The service's `deployments` entry `deployment_id` reached `state` (COMPLETED: the
-    others drain away; FAILED: it stays, as ECS shows a failed one until the next)."""
+    """The service's `deployments` entry `deployment_id` reached `state` (COMPLETED: the ones
+    before it drain away; FAILED: it stays, as ECS shows a failed one until the next)."""
     from moto.core.utils import utcnow  # noqa: PLC0415
 
-    for entry in service.deployments:
-        if entry["id"] == deployment_id:
-            entry.update(rolloutState=state, rolloutStateReason=reason, updatedAt=utcnow())
-            if state == "COMPLETED":
-                entry.update(runningCount=service.desired_count, pendingCount=0)
+    ids = [entry["id"] for entry in service.deployments]
+    if deployment_id not in ids:
+        return  # superseded and gone already
+    entry = service.deployments[ids.index(deployment_id)]
+    entry.update(rolloutState=state, rolloutStateReason=reason, updatedAt=utcnow())
     if state == "COMPLETED":
-        service.deployments[:] = [e for e in service.deployments if e["id"] == deployment_id]
-        service.deployments[0]["status"] = "PRIMARY"
+        entry.update(runningCount=service.desired_count, pendingCount=0)
+        # Newer ones (a deployment started since) stay; older ones are drained.
+        del service.deployments[ids.index(deployment_id) + 1 :]
 
 
 def complete_service_deployments(service_arn: str) -> None:
-    """What ECS does once a deployment's bake time is over: the service's deployments in
-    flight become SUCCESSFUL (run it in the process that runs the moto server)."""
+    """What ECS does once a deployment's bake time is over, at once: the service's deployments
+    in flight become SUCCESSFUL (for in-process tests; `ecs_engine` does it on the clock)."""
     from moto.core.utils import utcnow  # noqa: PLC0415
     from moto.ecs.models import ecs_backends  # noqa: PLC0415
 
     _, _, _, region, account, _ = service_arn.split(":", 5)
     backend = ecs_backends[account][region]
-    store = _store(backend)
+    store = store_of(backend)
     for arn, record in store.deployments.items():
         if record["serviceArn"] == service_arn and record["status"] in _STOPPABLE:
             record.update(status="SUCCESSFUL", finishedAt=utcnow(), updatedAt=utcnow())
@@ -272,7 +270,7 @@ def _list_service_deployments(self: Any) -> dict[str, Any]:
     wanted = set(self._get_param("status") or [])
     found = [
         d
-        for d in _store(self.ecs_backend).deployments.values()
+        for d in store_of(self.ecs_backend).deployments.values()
         if d["serviceArn"] == service.arn and (not wanted or d["status"] in wanted)
     ]
     start = int(self._get_param("nextToken") or 0)
@@ -300,12 +298,12 @@ def _described(records: dict[str, dict[str, Any]], arns: list[str], key: str) ->
 
 def _describe_service_deployments(self: Any) -> dict[str, Any]:
     arns = self._get_param("serviceDeploymentArns") or []
-    return _described(_store(self.ecs_backend).deployments, arns, "serviceDeployments")
+    return _described(store_of(self.ecs_backend).deployments, arns, "serviceDeployments")
 
 
 def _describe_service_revisions(self: Any) -> dict[str, Any]:
     arns = self._get_param("serviceRevisionArns") or []
-    return _described(_store(self.ecs_backend).revisions, arns, "serviceRevisions")
+    return _described(store_of(self.ecs_backend).revisions, arns, "serviceRevisions")
 
 
 def _stop_service_deployment(self: Any) -> dict[str, Any]:
@@ -313,12 +311,12 @@ def _stop_service_deployment(self: Any) -> dict[str, Any]:
     arn = self._get_param("serviceDeploymentArn")
     if (self._get_param("stopType") or "ROLLBACK") != "ROLLBACK":
         raise _error("InvalidParameterException", "The valid values are ROLLBACK.")
-    store = _store(self.ecs_backend)
+    store = store_of(self.ecs_backend)
     record = store.deployments.get(arn)
     if record is None:
         raise _error("ServiceDeploymentNotFoundException", f"Service deployment {arn} not found.")
     if record["status"] in _STOPPABLE:
-        _roll_back(self.ecs_backend, record, "a stop request")
+        roll_back(self.ecs_backend, record, "a stop request")
     elif record["status"] not in _ROLLING_BACK:
         raise _error(
             "ConflictException", f"Service deployment {arn} cannot be stopped: {record['status']}."
@@ -327,14 +325,10 @@ def _stop_service_deployment(self: Any) -> dict[str, Any]:
 
 
 def roll_back(backend: Any, record: dict[str, Any], why: str) -> None:
-    _roll_back(backend, record, why)
-
-
-def _roll_back(backend: Any, record: dict[str, Any], why: str) -> None:
     """ROLLBACK_REQUESTED: the source revision (blue) takes the traffic back."""
     from moto.core.utils import utcnow  # noqa: PLC0415
 
-    store = _store(backend)
+    store = store_of(backend)
     blue = record["sourceServiceRevisions"][0]["arn"]
     record.update(
         status="ROLLBACK_REQUESTED",
@@ -358,7 +352,7 @@ def _continue_service_deployment(self: Any) -> dict[str, Any]:
     action = self._get_param("action") or "CONTINUE"
     if action not in {"CONTINUE", "ROLLBACK"}:
         raise _error("InvalidParameterException", "The valid values are CONTINUE and ROLLBACK.")
-    record = _store(self.ecs_backend).deployments.get(arn)
+    record = store_of(self.ecs_backend).deployments.get(arn)
     if record is None:
         raise _error("ServiceDeploymentNotFoundException", f"Service deployment {arn} not found.")
     hooks = record.get("lifecycleHookDetails", [])
@@ -371,7 +365,7 @@ def _continue_service_deployment(self: Any) -> dict[str, Any]:
     hook["status"] = "SUCCEEDED"
     record["updatedAt"] = utcnow()
     if action == "ROLLBACK":
-        _roll_back(self.ecs_backend, record, "a ContinueServiceDeployment ROLLBACK")
+        roll_back(self.ecs_backend, record, "a ContinueServiceDeployment ROLLBACK")
     return {"serviceDeploymentArn": arn}
 
 

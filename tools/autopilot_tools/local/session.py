@@ -37,8 +37,12 @@ def _now(app: LocalApp) -> datetime:
 
 def _deliver(app: LocalApp, event: Mapping[str, Any]) -> list[dict[str, Any]]:
     started = _now(app)
-    lines = _route(app, event)
-    lines.extend(_run_actions(app, started))
+    return [*_route(app, event), *_consequences(app, started)]
+
+
+def _consequences(app: LocalApp, started: datetime) -> list[dict[str, Any]]:
+    """The actions queued since `started`, run, and what was notified."""
+    lines = _run_actions(app, started)
     lines.extend({"type": "notification", **n} for n in app.notifications())
     return lines
 
@@ -62,15 +66,22 @@ def advance(app: LocalApp) -> list[dict[str, Any]]:
             function, result = app.invoke_lifecycle_hook(
                 invocation["functionArn"], invocation["payload"]
             )
-            lines.append(_hook_line(invocation["payload"], function, result))
-            lines.extend(_run_actions(app, started))
-            lines.extend({"type": "notification", **n} for n in app.notifications())
-            failed = (result or {}).get("status") == "failed"
-            engine.answer(
-                invocation["executionId"],
-                {"error": result["reason"]} if failed else dict(result or {}),
-            )
+            answer = _hook_answer(result)
+            # ECS has the answer before anything it caused runs: nothing can lose it.
+            engine.answer(invocation["executionId"], answer)
+            lines.append(_hook_line(invocation["payload"], function, answer))
+            lines.extend(_consequences(app, started))
     return lines
+
+
+def _hook_answer(result: object) -> dict[str, Any]:
+    """What ECS makes of a hook invocation's result: its answer, or the error (a failed
+    invocation, or a result that is not an object, which carries no hookStatus)."""
+    if not isinstance(result, dict):
+        return {"error": f"the function returned {type(result).__name__}, not an object"}
+    if result.get("status") == "failed":
+        return {"error": str(result.get("reason", "the invocation failed"))}
+    return dict(result)
 
 
 def _route(app: LocalApp, event: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -129,9 +140,10 @@ def _hook_line(event: Mapping[str, Any], function: str, result: Any) -> dict[str
         "stage": event.get("lifecycleStage", ""),
         "service": service_label(service) if isinstance(service, str) else "",
     }
-    if (result or {}).get("status") == "failed":
-        return {**line, "type": "failed", "reason": result["reason"]}
-    return {**line, **(result or {})}
+    answered = _hook_answer(result)
+    if "error" in answered:
+        return {**line, "type": "failed", "reason": answered["error"]}
+    return {**line, **answered}
 
 
 def _run_actions(app: LocalApp, started: datetime) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ ROLLING_BACK = frozenset({"STOP_REQUESTED", "ROLLBACK_REQUESTED", "ROLLBACK_IN_P
 # Not completed: what ListServiceDeployments is asked for.
 ONGOING = STOPPABLE | ROLLING_BACK
 ROLLED_BACK = "ROLLBACK_SUCCESSFUL"
+ROLLBACK_FAILED = "ROLLBACK_FAILED"
 
 # How a rollback went, as the ledger's `via` says it.
 VIA_STOP = "stop-service-deployment"

@@ -19,7 +19,12 @@ from autopilot.domain.ledger import LedgerEntry, Outcome, Quarantine, seconds_be
 from autopilot.domain.measures import DEPLOYMENT_DURATION
 from autopilot.domain.notifications import service_label, track_notification
 from autopilot.domain.reconcile import complete, serving
-from autopilot.domain.service_deployments import ROLLED_BACK, VIA_ALREADY, VIA_STOP
+from autopilot.domain.service_deployments import (
+    ROLLBACK_FAILED,
+    ROLLED_BACK,
+    VIA_ALREADY,
+    VIA_STOP,
+)
 from autopilot.domain.state import Deployment, DeploymentState, ServiceState, digests_of
 from autopilot.models.actions import TrackRequest
 from autopilot.observability import logger, measure
@@ -37,7 +42,7 @@ def track(ctx: ExecutorContext, request: TrackRequest) -> LedgerEntry:
     entry = previous or ctx.entry(request, "track", deployment_id=request.deployment_id)
     state = ctx.ledger.state(request.service_arn)
     latest = state.latest
-    if _ends_native_rollback(latest, retry=previous is not None):
+    if _ends_native_rollback(latest, previous):
         assert latest is not None
         return _native_rollback_end(ctx, request, entry, state, latest, first=not previous)
     if latest is None or latest.deployment_id != request.deployment_id:
@@ -94,12 +99,17 @@ def track(ctx: ExecutorContext, request: TrackRequest) -> LedgerEntry:
     return _finished(ctx, request, entry, state, state.latest)
 
 
-def _ends_native_rollback(latest: Deployment | None, *, retry: bool) -> bool:
-    """The latest is the automation's stop of a service deployment, rolling back (or, on a
-    retry, the rollback this action recorded done)."""
-    if latest is None or latest.via not in {VIA_STOP, VIA_ALREADY}:
+_NATIVE = frozenset({VIA_STOP, VIA_ALREADY})
+
+
+def _ends_native_rollback(latest: Deployment | None, previous: LedgerEntry | None) -> bool:
+    """The latest is the automation's stop of a service deployment, rolling back; or this is a
+    retry of an attempt that took this path (its entry says so, not the state alone)."""
+    if latest is None or latest.via not in _NATIVE:
         return False
-    return retry or latest.state is DeploymentState.IN_PROGRESS
+    if previous is not None and previous.via:
+        return previous.via in _NATIVE
+    return latest.state is DeploymentState.IN_PROGRESS
 
 
 def _native_rollback_end(
@@ -112,12 +122,13 @@ def _native_rollback_end(
     first: bool,
 ) -> LedgerEntry:
     """An end event while the automation's stop of a service deployment rolls back: ECS says,
-    in the stopped deployment, whether traffic is back on blue, and since when."""
+    in the stopped deployment, whether traffic is back on blue and since when, or that the
+    rollback failed (on-call must look now)."""
     label = task_definition_label(latest.task_definition)
     entry = replace(entry, to_task_definition=latest.task_definition, via=latest.via)
     if latest.state is DeploymentState.IN_PROGRESS:
         shown = ctx.ecs.service_deployment(latest.deployment_id)
-        if shown is None or shown.status != ROLLED_BACK:
+        if shown is None or shown.status not in {ROLLED_BACK, ROLLBACK_FAILED}:
             return ctx.finish(
                 entry,
                 Outcome.SKIPPED,
@@ -126,11 +137,23 @@ def _native_rollback_end(
                 code="rollback-under-way",
             )
         ctx.ledger.write(entry, first=first)
-        state = ctx.ledger.save_state(
-            complete(state, shown.finished_at or request.trigger_time, with_tasks=True)
-        )
+        if shown.status == ROLLED_BACK:
+            state = complete(state, shown.finished_at or request.trigger_time, with_tasks=True)
+        else:
+            failed = replace(latest, state=DeploymentState.FAILED, finished_at=ctx.clock())
+            state = replace(state, latest=failed)
+        state = ctx.ledger.save_state(state)
         assert state.latest is not None
         latest = state.latest
+    if latest.state is DeploymentState.FAILED:
+        return ctx.finish(
+            entry,
+            Outcome.FAILED,
+            reason=f"ECS could not roll back to {label}: service deployment "
+            f"{latest.deployment_id.rsplit('/', 1)[-1]} is {ROLLBACK_FAILED}; look at the "
+            "service now",
+            code="rollback-failed",
+        )
     back_at = latest.finished_at or request.trigger_time
     since = latest.triggered_at or latest.started_at
     return ctx.finish(
