@@ -83,6 +83,10 @@ def test_a_bad_canary_is_caught_by_analysis_and_production_goes_back_to_blue(
     assert verdict["green"].startswith("requests=200 ")
     [rolled] = [d for d in judged.of_type("deployment") if d["status"] == "ROLLBACK_SUCCESSFUL"]
     assert rolled["at"] == minutes(3).isoformat().replace("+00:00", "Z")
+    # and the end of ECS's rollback is recorded: traffic back on cart:1 0 s after the verdict
+    back = judged.action("prod/cart", "track")
+    assert (back["outcome"], back["code"]) == ("completed", "rollback-completed")
+    assert back["seconds_to_traffic_back"] == "0.0"
     with moto.app.aws_environment():
         assert fleet.production_weights() == {"cart-primary": 100, "cart-alternate": 0}
         assert fleet.running_images(cart)[fleet.CART].endswith(fleet.digest_of(fleet.CART, 1))

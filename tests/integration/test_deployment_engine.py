@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 from autopilot.models.events import EcsDeploymentStateChangeEvent
-from autopilot_tools.local import ecs_engine, fleet
+from autopilot_tools.local import ecs_engine, fleet, moto_ecs_deployments
 from autopilot_tools.local.runner import LocalApp
 from tests.integration.conftest import ROOT, create_native_blue_green_service
 
@@ -238,3 +238,25 @@ def _configure(service: str, configuration: dict[str, Any]) -> None:
         service=service,
         deploymentConfiguration=configuration,
     )
+
+
+def test_a_deployment_the_engine_cannot_move_is_reported_and_the_others_go_on(
+    app: LocalApp, web: str
+) -> None:
+    # Given two deployments, one of whose records lost its target revision
+    service = create_native_blue_green_service(app, fleet.image("web", 1))
+    deploy(app, service, 2)
+    deploy(app, web, 2)
+    from moto.ecs.models import ecs_backends  # noqa: PLC0415 - the local server's own records
+
+    store = moto_ecs_deployments.store_of(ecs_backends["123456789012"]["us-east-1"])
+    [broken] = [d for d in store.deployments.values() if d["serviceArn"] == service]
+    del broken["targetServiceRevision"]
+
+    # When the engine moves them on
+    reports = run(app, 0, 1, 2)
+
+    # Then the broken one is reported once, with the reason, and the other completes
+    errors = [c for c in changes(reports) if c["status"] == "ENGINE_ERROR"]
+    assert [e["reason"] for e in errors] == ["KeyError: 'targetServiceRevision'"]
+    assert "SERVICE_DEPLOYMENT_COMPLETED" in names(reports)

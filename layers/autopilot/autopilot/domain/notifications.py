@@ -242,8 +242,7 @@ def track_notification(entry: LedgerEntry, label: str) -> Notification | None:
     if entry.outcome is Outcome.COMPLETED and entry.seconds_to_traffic_back:
         return Notification(
             f"[autopilot] {label} is back on {target}",
-            f"The rollback of {label} is over: {entry.reason}, "
-            f"{entry.seconds_to_traffic_back} s after what triggered it.",
+            f"The rollback of {label} is over: {entry.reason}.",
             "info",
         )
     if entry.outcome is Outcome.COMPLETED:

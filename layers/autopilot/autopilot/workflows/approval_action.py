@@ -25,14 +25,14 @@ from autopilot.domain.fleet import short_digest, task_definition_label
 from autopilot.domain.ledger import LedgerEntry, Outcome
 from autopilot.domain.notifications import approval_notification, service_label
 from autopilot.domain.service_deployments import ONGOING
-from autopilot.domain.state import Deployment, digests_of
+from autopilot.domain.state import digests_of
 from autopilot.models.actions import ApprovalRequest
 from autopilot.observability import logger
 from autopilot.records import replace
 from autopilot.workflows.context import ExecutorContext
+from autopilot.workflows.ecs_rollback import ecs_rolls_back, pinned
 from autopilot.workflows.quarantine import quarantine
 from autopilot.workflows.registry import Registration
-from autopilot.workflows.rollback_action import pinned
 
 
 def answer(ctx: ExecutorContext, request: ApprovalRequest) -> LedgerEntry:
@@ -151,24 +151,17 @@ def _answered(
         )
     why = f"rejected by {who}"
     quarantine(ctx, service_arn, entry.quarantine, f"{why} at its approval gate", ctx.clock())
-    state = ctx.ledger.state(service_arn)
-    if state.latest is None or state.latest.action_id != request.action_id:
-        # As after a rollback: the source revision is the latest, the rejected digests are
-        # no longer good (a retry that finds this done leaves it).
-        ctx.ledger.save_state(
-            replace(
-                state.forget_digests(set(entry.quarantine)),
-                latest=Deployment(
-                    action_id=request.action_id,
-                    kind="rollback",
-                    deployment_id=entry.deployment_id,
-                    task_definition=entry.to_task_definition,
-                    images=pinned(ctx, entry.to_task_definition),
-                    started_at=ctx.clock(),
-                    via=entry.via,
-                ),
-            )
-        )
+    # As after a rollback: the source revision is the latest, the rejected digests are no
+    # longer good, and the rollback's end is tracked.
+    ecs_rolls_back(
+        ctx,
+        service_arn=service_arn,
+        action_id=request.action_id,
+        deployment_arn=entry.deployment_id,
+        to_task_definition=entry.to_task_definition,
+        triggered_at=request.trigger_time,
+        forget=entry.quarantine,
+    )
     label = service_label(service_arn)
     return ctx.finish(
         entry,

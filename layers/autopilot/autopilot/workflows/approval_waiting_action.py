@@ -23,8 +23,8 @@ from autopilot.models.actions import ApprovalWaitingRequest
 from autopilot.observability import logger
 from autopilot.records import replace
 from autopilot.workflows.context import ExecutorContext
+from autopilot.workflows.ecs_rollback import pinned
 from autopilot.workflows.registry import Registration
-from autopilot.workflows.rollback_action import pinned
 
 # Longer than a PAUSE hook can wait (14 days), so a hook is told once for all its life.
 _TOLD_FOR = timedelta(days=15)

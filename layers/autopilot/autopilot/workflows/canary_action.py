@@ -70,6 +70,7 @@ class CanaryVerdictRequest(ActionBase, frozen=True, kw_only=True):
     stage: str  # the lifecycle stage judged
     deployment: str  # the service deployment's ARN (the invocation's resourceArn)
     target_revision: str  # the service revision judged (green)
+    decided_at: datetime | None = None  # the hook's clock when it answered ECS
     window_start: datetime | None = None
     window_end: datetime | None = None
     blue: SideFigures | None = None
@@ -100,6 +101,7 @@ def record_canary(ctx: ExecutorContext, request: CanaryVerdictRequest) -> Ledger
         )
     if request.verdict == "SUCCEEDED":
         return ctx.finish(entry, Outcome.COMPLETED, code=request.code)
+    _track_the_rollback(ctx, request, revision)
     if request.code not in REGRESSIONS:
         return ctx.finish(entry, Outcome.FAILED, code=request.code)
     if revision is None:
@@ -127,6 +129,37 @@ def record_canary(ctx: ExecutorContext, request: CanaryVerdictRequest) -> Ledger
         Outcome.FAILED,
         code=request.code,
         extra_text="\n".join(notes),
+    )
+
+
+def _track_the_rollback(
+    ctx: ExecutorContext, request: CanaryVerdictRequest, revision: ServiceRevision | None
+) -> None:
+    """ECS rolls a deployment back when its hook says FAILED. When it was the automation's
+    deploy of the judged revision, that rollback becomes the service's latest deployment, so
+    its end says when traffic was back on blue, and how long after the verdict."""
+    # Imported here: the hook imports this module for the request, and needs none of it.
+    from autopilot.domain.state import DeploymentState  # noqa: PLC0415
+    from autopilot.workflows.ecs_rollback import ecs_rolls_back  # noqa: PLC0415
+
+    latest = ctx.ledger.state(request.service_arn).latest
+    if (
+        revision is None
+        or latest is None
+        or (latest.kind, latest.state) != ("deploy", DeploymentState.IN_PROGRESS)
+        or latest.task_definition != revision.task_definition
+    ):
+        return
+    shown = ctx.ecs.service_deployment(request.deployment)
+    if shown is None or not shown.sources or shown.target != revision.task_definition:
+        return
+    ecs_rolls_back(
+        ctx,
+        service_arn=request.service_arn,
+        action_id=request.action_id,
+        deployment_arn=request.deployment,
+        to_task_definition=shown.sources[0],
+        triggered_at=request.decided_at or request.trigger_time,
     )
 
 

@@ -125,7 +125,7 @@ def on_lifecycle_hook(invocation: LifecycleHookInvocation, aws: HookGateways) ->
             return _off(f"the service carries no {CANARY} tag")
         return _analyse(invocation, aws, started, now)
     except _NotAnalysedError as exc:
-        return _not_analysed(invocation, aws, started, str(exc))
+        return _not_analysed(invocation, aws, started, now, str(exc))
     except (ClientError, BotoCoreError) as exc:
         # A read or the verdict's queueing failed (throttled, unavailable): a reason to look
         # again a minute later, not to roll back a revision nobody judged. For as long as the
@@ -134,7 +134,7 @@ def on_lifecycle_hook(invocation: LifecycleHookInvocation, aws: HookGateways) ->
             logger.warning("canary analysis: AWS failed, asking ECS to call again", exc_info=exc)
             count("CanaryAwsFailed")
             return _waiting(started)
-        return _not_analysed(invocation, aws, started, f"AWS kept failing: {exc}")
+        return _not_analysed(invocation, aws, started, now, f"AWS kept failing: {exc}")
 
 
 def _analyse(
@@ -182,7 +182,7 @@ def _analyse(
     if judgement.verdict is Verdict.IN_PROGRESS:
         count("CanaryWaiting")
         return _waiting(started)
-    return _verdict(invocation, aws, started, judgement, judged, found, config)
+    return _verdict(invocation, aws, (started, now), judgement, judged, found, config)
 
 
 def _load_balancer(aws: HookGateways, found: Sides) -> str:
@@ -216,13 +216,17 @@ def _waiting(started: datetime) -> dict[str, Any]:
 
 
 def _not_analysed(
-    invocation: LifecycleHookInvocation, aws: HookGateways, started: datetime, why: str
+    invocation: LifecycleHookInvocation,
+    aws: HookGateways,
+    started: datetime,
+    now: datetime,
+    why: str,
 ) -> dict[str, Any]:
     logger.error("canary analysis could not run: failing closed", extra={"reason": why})
     count("CanaryNotAnalysed")
     request = _request(
         invocation,
-        started,
+        (started, now),
         verdict="FAILED",
         dry_run=aws.dry_run,
         code=NOT_ANALYSED,
@@ -234,7 +238,7 @@ def _not_analysed(
 def _verdict(  # noqa: PLR0917 - the facts of one judgement
     invocation: LifecycleHookInvocation,
     aws: HookGateways,
-    started: datetime,
+    started_and_now: tuple[datetime, datetime],
     judgement: Judgement,
     judged: Window,
     found: Sides,
@@ -248,7 +252,7 @@ def _verdict(  # noqa: PLR0917 - the facts of one judgement
     )
     request = _request(
         invocation,
-        started,
+        started_and_now,
         verdict=verdict,
         dry_run=aws.dry_run,
         code=judgement.code,
@@ -265,7 +269,7 @@ def _verdict(  # noqa: PLR0917 - the facts of one judgement
 
 def _request(
     invocation: LifecycleHookInvocation,
-    started: datetime,
+    started_and_now: tuple[datetime, datetime],
     *,
     verdict: HookStatus,
     dry_run: bool,
@@ -274,12 +278,14 @@ def _request(
     **figures: Any,
 ) -> CanaryVerdictRequest:
     details = invocation.executionDetails
+    started, now = started_and_now
     return CanaryVerdictRequest(
         action_id=action_id(invocation.executionId, details.serviceArn, KIND),
         service_arn=details.serviceArn,
         trigger=TRIGGER,
         trigger_id=invocation.executionId,
         trigger_time=started,  # the same for every invocation of one hook execution
+        decided_at=now,
         verdict=verdict,
         answered="SUCCEEDED" if dry_run else verdict,
         code=code,

@@ -44,6 +44,7 @@ from autopilot.observability import logger
 from autopilot.records import replace
 from autopilot.workflows import native_rollback
 from autopilot.workflows.context import ExecutorContext
+from autopilot.workflows.ecs_rollback import pinned
 from autopilot.workflows.quarantine import quarantine
 from autopilot.workflows.registry import Registration
 from autopilot.workflows.rollout import already_rolled_out, roll_out, via
@@ -262,12 +263,6 @@ def _rolled_back(  # noqa: PLR0917 - the facts of one rollback
         reason = f"{len(state.rollbacks_since(now - FREEZE_WINDOW))} rollbacks within an hour"
         state = replace(state, frozen=True, frozen_reason=reason)
     return state
-
-
-def pinned(ctx: ExecutorContext, task_definition_arn: str) -> tuple[str, ...]:
-    """The digest-pinned images of a revision."""
-    definition = ctx.ecs.revision(task_definition_arn)
-    return pinned_images([c.get("image", "") for c in definition["containerDefinitions"]])
 
 
 def resolve_revision(

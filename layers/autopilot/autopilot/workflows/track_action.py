@@ -155,12 +155,12 @@ def _native_rollback_end(
             code="rollback-failed",
         )
     back_at = latest.finished_at or request.trigger_time
-    since = latest.triggered_at or latest.started_at
+    took = seconds_between(latest.triggered_at or latest.started_at, back_at)
     return ctx.finish(
-        replace(entry, seconds_to_traffic_back=seconds_between(since, back_at)),
+        replace(entry, seconds_to_traffic_back=took),
         Outcome.COMPLETED,
         reason=f"rolled back: traffic is back on {label} since "
-        f"{back_at.astimezone(UTC):%H:%M:%S} UTC",
+        f"{back_at.astimezone(UTC):%H:%M:%S} UTC, {took} s after what triggered it",
         code="rollback-completed",
     )
 
