@@ -131,10 +131,6 @@ class Judgement(msgspec.Struct, frozen=True):
     # no-worse. Only a regression says the new image is bad (and quarantines its digest).
     code: str = ""
 
-    @property
-    def regression(self) -> bool:
-        return self.code in REGRESSIONS
-
     def figures(self) -> str:
         """Both sides' numbers, for the ledger and the notification."""
         return f"blue {_describe(self.blue)}; green {_describe(self.green)}"

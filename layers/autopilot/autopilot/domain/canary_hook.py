@@ -210,10 +210,6 @@ class Window(msgspec.Struct, frozen=True):
     start: datetime
     end: datetime
 
-    @property
-    def minutes(self) -> int:
-        return int((self.end - self.start).total_seconds() // 60)
-
     def describe(self) -> str:
         return f"{_utc(self.start)}/{_utc(self.end)}"
 
