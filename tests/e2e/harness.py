@@ -12,6 +12,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import boto3
+
+from autopilot_tools.local import fleet
 from autopilot_tools.local.runner import LocalApp
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,3 +101,26 @@ class Moto:
             if line.strip().startswith("{")
         ]
         return Result(completed.returncode, lines, completed.stderr, completed.stdout)
+
+
+def web_service(moto: Moto, name: str, configuration: dict[str, Any], *tags: str) -> str:
+    """prod/NAME: one `web` container on build 1 of web, following web:main, deployed with
+    `configuration` (deploymentConfiguration); extra `key=value` tags. Its ARN."""
+    with moto.app.aws_environment():
+        ecs = boto3.client("ecs")
+        definition = ecs.register_task_definition(
+            family=name,
+            containerDefinitions=[{"name": "web", "image": fleet.image("web", 1), "memory": 512}],
+        )["taskDefinition"]["taskDefinitionArn"]
+        created = ecs.create_service(
+            cluster="prod",
+            serviceName=name,
+            taskDefinition=definition,
+            desiredCount=2,
+            deploymentConfiguration=configuration,
+            tags=[
+                {"key": k, "value": v}
+                for k, v in (("autopilot:track", "tag:main"), *(t.split("=", 1) for t in tags))
+            ],
+        )
+    return str(created["service"]["serviceArn"])

@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 
 from autopilot_tools.local import fleet
-from tests.e2e.harness import Moto, clock
+from tests.e2e.harness import Moto, clock, web_service
 from tests.e2e.test_local_send_canary import T0, cart, minutes, push_cart
 from tests.e2e.test_local_send_rollback import push
 
@@ -41,22 +41,13 @@ def test_the_circuit_breaker_fails_a_deployment_whose_tasks_exit_and_rolls_it_ba
 ) -> None:
     # Given prod/shop (rolling, with the circuit breaker and rollback) follows web:main
     moto.tmp = tmp_path
+    breaker = {"deploymentCircuitBreaker": {"enable": True, "rollback": True}}
+    shop = web_service(moto, "shop", breaker)
     with moto.app.aws_environment():
-        ecs = boto3.client("ecs")
-        definition = ecs.register_task_definition(
-            family="shop",
-            containerDefinitions=[{"name": "web", "image": fleet.image("web", 1), "memory": 512}],
-        )["taskDefinition"]["taskDefinitionArn"]
-        ecs.create_service(
-            cluster="prod",
-            serviceName="shop",
-            taskDefinition=definition,
-            desiredCount=2,
-            deploymentConfiguration={
-                "deploymentCircuitBreaker": {"enable": True, "rollback": True}
-            },
-            tags=[{"key": "autopilot:track", "value": "tag:main"}],
-        )
+        [created] = boto3.client("ecs").describe_services(cluster="prod", services=[shop])[
+            "services"
+        ]
+    definition = created["taskDefinition"]
     reindex = tmp_path / "reindex.json"
     reindex.write_text('{"action": "reindex"}')
     moto.send(reindex, env=clock(T0))

@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 
 from autopilot_tools.local import fleet
-from tests.e2e.harness import Moto, Result, clock
+from tests.e2e.harness import Moto, Result, clock, web_service
 from tests.e2e.test_local_send_rollback import push
 
 T0 = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(hours=1)
@@ -23,34 +23,13 @@ CHECKOUT = "prod/checkout"
 def _gated_service(moto: Moto) -> str:
     """prod/checkout follows web:main, runs build 1, deploys BLUE_GREEN and pauses after test
     traffic for approval (timing out into a rollback); returns its ARN."""
-    with moto.app.aws_environment():
-        ecs = boto3.client("ecs")
-        definition = ecs.register_task_definition(
-            family="checkout",
-            containerDefinitions=[{"name": "web", "image": fleet.image("web", 1), "memory": 512}],
-        )["taskDefinition"]["taskDefinitionArn"]
-        created = ecs.create_service(
-            cluster="prod",
-            serviceName="checkout",
-            taskDefinition=definition,
-            desiredCount=2,
-            deploymentConfiguration={
-                "strategy": "BLUE_GREEN",
-                "bakeTimeInMinutes": 10,
-                "lifecycleHooks": [
-                    {
-                        "targetType": "PAUSE",
-                        "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
-                        "timeoutConfiguration": {"timeoutInMinutes": 120, "action": "ROLLBACK"},
-                    }
-                ],
-            },
-            tags=[
-                {"key": "autopilot:track", "value": "tag:main"},
-                {"key": "autopilot:approve", "value": "on"},
-            ],
-        )
-    return str(created["service"]["serviceArn"])
+    pause = {
+        "targetType": "PAUSE",
+        "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
+        "timeoutConfiguration": {"timeoutInMinutes": 120, "action": "ROLLBACK"},
+    }
+    configuration = {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 10, "lifecycleHooks": [pause]}
+    return web_service(moto, "checkout", configuration, "autopilot:approve=on")
 
 
 def _deployments(moto: Moto, arn: str) -> list[dict[str, Any]]:

@@ -159,12 +159,7 @@ def _iso(value: object) -> str:
 
 
 def _engine(backend: Any) -> _Engine:
-    # Kept on the backend: moto's reset rebuilds it, and the engine's state goes with it.
-    found: _Engine | None = backend.__dict__.get("_autopilot_engine")
-    if found is None:
-        found = _Engine()
-        backend.__dict__["_autopilot_engine"] = found
-    return found
+    return records.kept_on(backend, "_autopilot_engine", _Engine)
 
 
 def _backends() -> list[Any]:

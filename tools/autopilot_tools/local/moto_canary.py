@@ -91,12 +91,10 @@ def current_revision(backend: Any, service: Any) -> str:
 
 
 def _store(backend: Any) -> dict[str, dict[str, Any]]:
-    # Kept on the backend itself: moto's reset rebuilds the backend, and this goes with it.
-    found: dict[str, dict[str, Any]] | None = backend.__dict__.get(_STORE)
-    if found is None:
-        found = {}
-        backend.__dict__[_STORE] = found
-    return found
+    from autopilot_tools.local.moto_ecs_deployments import kept_on  # noqa: PLC0415 - no cycle
+
+    revisions: dict[str, dict[str, Any]] = kept_on(backend, _STORE, dict)
+    return revisions
 
 
 def pair_entry(service: Any) -> dict[str, Any] | None:

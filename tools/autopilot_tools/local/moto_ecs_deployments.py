@@ -61,9 +61,12 @@ What it adds, field by field as the API reference defines them:
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 _STOPPABLE = {"PENDING", "IN_PROGRESS"}
 _SUPERSEDED = {*_STOPPABLE, "ROLLBACK_IN_PROGRESS"}  # what a new deployment stops
@@ -82,13 +85,18 @@ class _Store:
     ecs_deployment_ids: dict[str, str] = field(default_factory=dict)
 
 
+def kept_on(backend: Any, key: str, new: Callable[[], T]) -> T:
+    """State of the local server's own, kept on a moto backend: moto's reset rebuilds the
+    backend, and the state goes with it."""
+    found: T | None = backend.__dict__.get(key)
+    if found is None:
+        found = new()
+        backend.__dict__[key] = found
+    return found
+
+
 def store_of(backend: Any) -> _Store:
-    # Kept on the backend itself: moto's reset rebuilds the backend, and this goes with it.
-    store: _Store | None = backend.__dict__.get("_autopilot_service_deployments")
-    if store is None:
-        store = _Store()
-        backend.__dict__["_autopilot_service_deployments"] = store
-    return store
+    return kept_on(backend, "_autopilot_service_deployments", _Store)
 
 
 def _arn(service: Any, kind: str, resource_id: str) -> str:
