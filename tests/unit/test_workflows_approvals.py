@@ -145,12 +145,14 @@ def test_what_waits_is_told_once_per_hook_with_the_commands() -> None:
 
     # When the hook's event is planned, and ECS sends a second event for the same hook
     first = tell_waiting(world.context(), _hook_event(arn, "hook-1"))
-    second = tell_waiting(world.context(), _hook_event(arn, "hook-2"))
+    calls: list[str] = []
+    second = tell_waiting(world.context(wrap=_Wrap(calls)), _hook_event(arn, "hook-2"))
 
     # Then one notification: which revision and digest, where, until when, what then, how
     assert first.outcome is Outcome.NOTIFIED
     assert first.hook_id.startswith("ecs-pause-")
     assert second.code == "already-told"
+    assert "revision" not in calls  # told already: no task definition read again
     [told] = world.notifier.sent
     assert "web:2" in told.subject
     assert digest("web#2") in told.text

@@ -54,15 +54,12 @@ def tell_waiting(ctx: ExecutorContext, request: ApprovalWaitingRequest) -> Ledge
         )
     deployment = paused.deployment
     source = deployment.sources[0] if deployment.sources else ""
-    before = digests_of(pinned(ctx, source)) if source else frozenset()
-    new = sorted(digests_of(pinned(ctx, deployment.target)) - before)
     entry = replace(
         entry,
         from_task_definition=source,
         to_task_definition=deployment.target,
         deployment_id=deployment.arn,
         hook_id=paused.hook.hook_id,
-        digest=new[0] if len(new) == 1 else "",
         quarantine=(),
         strategy=service.rollout,
     )
@@ -70,12 +67,16 @@ def tell_waiting(ctx: ExecutorContext, request: ApprovalWaitingRequest) -> Ledge
     if not ctx.ledger.first_within(
         service.arn, f"approval-waiting#{paused.hook.hook_id}", _TOLD_FOR, now, request.action_id
     ):
+        # Told already: the revisions' images are not read again for every event of the hook.
         return ctx.finish(
             entry,
             Outcome.SKIPPED,
             reason=f"already told that hook {paused.hook.hook_id} waits",
             code="already-told",
         )
+    before = digests_of(pinned(ctx, source)) if source else frozenset()
+    new = sorted(digests_of(pinned(ctx, deployment.target)) - before)
+    entry = replace(entry, digest=new[0] if len(new) == 1 else "")
     digests = ", ".join(new) or "no new digest"
     return ctx.finish(
         entry,
