@@ -27,7 +27,10 @@ def test_an_unanswered_approval_times_out_into_a_rollback(moto: Moto, cart: str)
     expired = moto.tick(minutes(62))
 
     # Then ECS takes the hook's timeout action: a rollback, traffic never left cart:1
-    assert [d["status"] for d in expired.of_type("deployment")] == ["ROLLBACK_SUCCESSFUL"]
+    assert [d["status"] for d in expired.of_type("deployment")] == [
+        "ROLLBACK_IN_PROGRESS",
+        "ROLLBACK_SUCCESSFUL",
+    ]
     with moto.app.aws_environment():
         assert fleet.running_images(cart)[fleet.CART].endswith(fleet.digest_of(fleet.CART, 1))
         assert fleet.production_weights() == {"cart-primary": 100, "cart-alternate": 0}

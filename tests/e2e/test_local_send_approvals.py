@@ -120,7 +120,8 @@ def test_reject_rolls_back_and_quarantines_so_the_next_push_of_it_is_refused(
     assert back["status"] == "ROLLBACK_REQUESTED"
     # and at ECS's next look, traffic is back on checkout:1
     assert [d["status"] for d in moto.tick(T0 + timedelta(minutes=2)).of_type("deployment")] == [
-        "ROLLBACK_SUCCESSFUL"
+        "ROLLBACK_IN_PROGRESS",
+        "ROLLBACK_SUCCESSFUL",
     ]
     with moto.app.aws_environment():
         [described] = boto3.client("ecs").describe_services(cluster="prod", services=[arn])[

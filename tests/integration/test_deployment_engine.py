@@ -165,8 +165,8 @@ def test_a_stop_request_sends_traffic_back_to_blue_at_the_next_tick(
     [report] = run(app, 1.1)
 
     # Then it is rolled back at once: a rollback deployment of its own starts, saying what it
-    # rolls back and why, and completes (blue's tasks were still running)
-    assert [c["status"] for c in report.changes] == ["ROLLBACK_SUCCESSFUL"]
+    # rolls back and why, and completes (blue's tasks were still running; no hook to call)
+    assert [c["status"] for c in report.changes] == ["ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL"]
     started, completed = report.events
     assert started["detail"]["eventName"] == "SERVICE_DEPLOYMENT_IN_PROGRESS"
     assert "rolling back" in started["detail"]["reason"]
@@ -227,7 +227,7 @@ def test_a_lambda_hook_is_called_back_after_its_delay_and_an_error_rolls_back(
     [failed] = run(app, 3)
 
     # Then ECS rolls the deployment back, and says why
-    assert [c["status"] for c in failed.changes] == ["ROLLBACK_SUCCESSFUL"]
+    assert [c["status"] for c in failed.changes] == ["ROLLBACK_IN_PROGRESS", "ROLLBACK_SUCCESSFUL"]
     assert "Unhandled: boom" in failed.events[0]["detail"]["reason"]
 
 
@@ -260,3 +260,51 @@ def test_a_deployment_the_engine_cannot_move_is_reported_and_the_others_go_on(
     errors = [c for c in changes(reports) if c["status"] == "ENGINE_ERROR"]
     assert [e["reason"] for e in errors] == ["KeyError: 'targetServiceRevision'"]
     assert "SERVICE_DEPLOYMENT_COMPLETED" in names(reports)
+
+
+@pytest.mark.parametrize(
+    ("during_rollback", "ends"),
+    [("SUCCEEDED", "ROLLBACK_SUCCESSFUL"), ("FAILED", "ROLLBACK_FAILED")],
+)
+def test_the_traffic_shift_hooks_are_called_again_while_ecs_rolls_back(
+    app: LocalApp, web: str, during_rollback: str, ends: str
+) -> None:
+    # Given a canary whose hook at PRODUCTION_TRAFFIC_SHIFT says FAILED
+    service = create_native_blue_green_service(app, fleet.image("web", 1), "CANARY")
+    with app.aws_environment():
+        _configure(
+            service,
+            {
+                "strategy": "CANARY",
+                "bakeTimeInMinutes": 0,
+                "lifecycleHooks": [
+                    {
+                        "hookTargetArn": HOOK,
+                        "roleArn": "arn:aws:iam::123456789012:role/hooks",
+                        "lifecycleStages": ["PRODUCTION_TRAFFIC_SHIFT"],
+                    }
+                ],
+            },
+        )
+    deploy(app, service, 2)
+    _, judged = run(app, 0, 1)
+    [first] = judged.invocations
+    ecs_engine.answer(first["executionId"], {"hookStatus": "FAILED"})
+
+    # When ECS rolls back: traffic is back on blue, and the hook is called again
+    [rolling] = run(app, 1)
+    [again] = rolling.invocations
+    details = again["payload"]["executionDetails"]
+    green = details["targetServiceRevisionArn"]
+
+    # Then it is told green has 0% of production and of test traffic
+    assert again["executionId"] != first["executionId"]
+    assert again["payload"]["lifecycleStage"] == "PRODUCTION_TRAFFIC_SHIFT"
+    assert details["productionTrafficWeights"][green] == 0.0
+    assert details["testTrafficWeights"][green] == 0.0
+    assert [c["status"] for c in rolling.changes] == ["ROLLBACK_IN_PROGRESS"]
+
+    # And the rollback ends with its answer
+    ecs_engine.answer(again["executionId"], {"hookStatus": during_rollback})
+    [ended] = run(app, 1)
+    assert [c["status"] for c in ended.changes] == [ends]

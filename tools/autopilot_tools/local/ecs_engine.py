@@ -50,10 +50,11 @@ What it imitates, with AWS's pages:
   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/pause-lifecycle-hooks.html
 - **Rollback** (StopServiceDeployment ROLLBACK, ContinueServiceDeployment ROLLBACK, a failed
   hook, a timed-out pause, green's tasks not starting): production and test traffic go back to
-  blue at once and the deployment is ROLLBACK_SUCCESSFUL, with `rollback.reason`. A rolling
-  deployment stopped with rollback deploys its source again (its tasks take their minute). The
-  guide's hooks invoked again during a rollback (at TEST_TRAFFIC_SHIFT and
-  PRODUCTION_TRAFFIC_SHIFT) are not imitated:
+  blue at once; ECS then invokes the Lambda hooks of PRODUCTION_TRAFFIC_SHIFT and
+  TEST_TRAFFIC_SHIFT again, green at 0% of both ("Lifecycle hooks during rollback" on the
+  deployment lifecycle hooks page), and the deployment is ROLLBACK_SUCCESSFUL, with
+  `rollback.reason`, once they answer (a hook failing then: ROLLBACK_FAILED). A rolling
+  deployment stopped with rollback deploys its source again (its tasks take their minute):
   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stop-service-deployment.html
 - **Events**: `ECS Deployment State Change` with `eventType` INFO or ERROR, `eventName`
   SERVICE_DEPLOYMENT_IN_PROGRESS ("sent for both initial deployments and rollback
@@ -111,6 +112,8 @@ STAGES = (
     "CLEAN_UP",
 )
 _ENDED = {"SUCCESSFUL", "STOPPED", "ROLLBACK_SUCCESSFUL", "ROLLBACK_FAILED"}
+# Stages whose hooks ECS invokes again while it rolls back, production's first (undone first).
+_ROLLBACK_STAGES = ("PRODUCTION_TRAFFIC_SHIFT", "TEST_TRAFFIC_SHIFT")
 _STEPS = 1000  # transitions of one deployment in one advance: far more than any has
 
 
@@ -130,6 +133,7 @@ class Progress:
     shifted: float = 0.0  # percent of production on green
     rollback_id: str = ""  # a rolling rollback's own deployment
     rollback_at: datetime | None = None  # when a timed-out pause rolled it back
+    rolling_back: bool = False  # traffic is back on blue; the rollback's hooks run
     pauses: dict[str, str] = field(default_factory=dict)  # "STAGE#hook" -> its hookId
     done: bool = False
 
@@ -330,12 +334,12 @@ class _Run:
         if status in {"ROLLBACK_REQUESTED", "STOP_REQUESTED"}:
             at = max(self.progress.rollback_at or self.now, self.progress.since)
             if shifting:
-                self.finish_rollback(at)
+                self.begin_rollback(at)
             else:
                 self.start_rolling_rollback(at, "ECS deployment rolling back")
             return True
         if status == "ROLLBACK_IN_PROGRESS":
-            return self.rolling_rollback()
+            return self.rollback_hooks() if shifting else self.rolling_rollback()
         if status in _ENDED:
             self.progress.done = True
             return False
@@ -544,11 +548,17 @@ class _Run:
         stage = STAGES.index(self.progress.stage)
         blue = self.record["sourceServiceRevisions"][0]["arn"]
         green = self.record["targetServiceRevision"]["arn"]
+        if self.progress.rolling_back:  # everything is back on blue
+            return self._invocation({blue: 100.0, green: 0.0}, {blue: 100.0, green: 0.0})
         if stage >= STAGES.index("TEST_TRAFFIC_SHIFT"):
             weights["test"] = {blue: 0.0, green: 100.0}
         if stage >= STAGES.index("PRODUCTION_TRAFFIC_SHIFT"):
             on_green = self.progress.shifted
             weights["production"] = {blue: round(100 - on_green, 1), green: on_green}
+        return self._invocation(weights["test"], weights["production"])
+
+    def _invocation(self, test: dict[str, float], production: dict[str, float]) -> dict[str, Any]:
+        green = self.record["targetServiceRevision"]["arn"]
         return {
             "executionId": self.progress.execution,
             "lifecycleStage": self.progress.stage,
@@ -556,8 +566,8 @@ class _Run:
             "executionDetails": {
                 "serviceArn": self.service.arn,
                 "targetServiceRevisionArn": green,
-                "testTrafficWeights": weights["test"],
-                "productionTrafficWeights": weights["production"],
+                "testTrafficWeights": test,
+                "productionTrafficWeights": production,
             },
             "hookDetails": self.progress.details,
         }
@@ -615,16 +625,57 @@ class _Run:
         self.progress.done = True
         _change(self.report, self.service, self.record, at, status="SUCCESSFUL")
 
-    def finish_rollback(self, at: datetime) -> None:
-        """Traffic back on blue, at once: the rollback is a deployment of blue's revision that
-        ECS starts and, with blue's tasks still running, completes in the same moment."""
+    def begin_rollback(self, at: datetime) -> None:
+        """Production and test traffic back on blue at once; then ECS invokes the hooks of the
+        traffic shift stages again, green at 0% (the guide's "Lifecycle hooks during
+        rollback")."""
         blue = self.record["sourceServiceRevisions"][0]["arn"]
         blue_group = _target_group(self.backend, blue)
         if blue_group:
             _publish_load(self.backend, self.service, at, self.report)
             for rule in ("productionListenerRule", "testListenerRule"):
                 _set_rule_weights(self.service, rule, blue_group, 100.0)
-        self.progress.shifted = 0.0
+        progress = self.progress
+        progress.shifted, progress.rolling_back, progress.since = 0.0, True, at
+        progress.stage, progress.hook, progress.hooks_done = _ROLLBACK_STAGES[0], 0, None
+        progress.execution, progress.due, progress.asked, progress.details = "", None, False, {}
+        self.record.update(status="ROLLBACK_IN_PROGRESS", updatedAt=at)
+        _change(self.report, self.service, self.record, at, status="ROLLBACK_IN_PROGRESS")
+
+    def rollback_hooks(self) -> bool:
+        """The Lambda hooks of the traffic shift stages, once each, in reverse order; then the
+        rollback is over. A hook failing now cannot roll back further: ROLLBACK_FAILED."""
+        progress = self.progress
+        hooks = [
+            h
+            for h in self.configuration.get("lifecycleHooks") or []
+            if h.get("targetType") != "PAUSE" and progress.stage in (h.get("lifecycleStages") or [])
+        ]
+        if progress.hook < len(hooks):
+            verdict = self.hook(hooks[progress.hook])
+            if verdict == "waiting":
+                return False
+            if verdict != "succeeded":
+                self.record.update(status="ROLLBACK_FAILED", finishedAt=self.now)
+                self.record["rollback"] = {**self.record.get("rollback", {}), "reason": verdict}
+                progress.done = True
+                _change(self.report, self.service, self.record, self.now, status="ROLLBACK_FAILED")
+                return True
+            progress.hook += 1
+            progress.execution, progress.due, progress.asked = "", None, False
+            progress.hooks_done = self.now
+            return True
+        index = _ROLLBACK_STAGES.index(progress.stage)
+        if index + 1 < len(_ROLLBACK_STAGES):
+            progress.stage, progress.hook = _ROLLBACK_STAGES[index + 1], 0
+            return True
+        # Over when its last hook answered (at once when it has none).
+        self.finish_rollback(progress.hooks_done or progress.since)
+        return True
+
+    def finish_rollback(self, at: datetime) -> None:
+        """The rollback is a deployment of blue's revision that ECS starts and, with blue's
+        tasks still running, completes at once."""
         why = (self.record.get("rollback") or {}).get("reason") or "rolled back"
         rollback = records.new_primary(self.service)
         self.report.events.append(
