@@ -5,11 +5,14 @@ publishes its metrics, and hand back what the hook functions answered."""
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 from datetime import datetime
+from http import HTTPStatus
 from typing import Any
 
 from autopilot_tools.local import ecs_engine
+from autopilot_tools.local.runner import LocalRunnerError
 
 
 class EngineClient:
@@ -37,9 +40,17 @@ class EngineClient:
             headers={"Content-Type": "application/json"},
             method="POST",
         )
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-            answered: dict[str, Any] = json.loads(response.read() or b"{}")
-            return answered
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                answered: dict[str, Any] = json.loads(response.read() or b"{}")
+                return answered
+        except urllib.error.HTTPError as exc:
+            if exc.code != HTTPStatus.NOT_FOUND:
+                raise
+            raise LocalRunnerError(
+                f"the moto server at {self.endpoint} has no local ECS (a plain moto server?): "
+                "start it with autopilot local server"
+            ) from None
 
 
 def publish(load: list[dict[str, Any]]) -> None:
