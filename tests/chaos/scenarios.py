@@ -19,6 +19,7 @@ from functools import partial
 from typing import Literal
 
 from autopilot.adapters.codedeploy import appspec
+from autopilot.domain.canary_hook import ContainerImage, ServiceRevision
 from autopilot.domain.capacity import SUSPEND_ALL, Capacity, Parked, Scaled
 from autopilot.domain.fleet import PauseHook, task_definition_label
 from autopilot.domain.fleet_index import IndexEntry
@@ -27,6 +28,7 @@ from autopilot.domain.ledger import GAVE_UP, LedgerEntry, Outcome, action_id
 from autopilot.domain.notifications import Notification
 from autopilot.domain.report import CLUSTER_TAG, SERVICE_TAG, CostLine, Utilization, Week
 from autopilot.domain.report_delivery import Delivery, DeliveryState, uncertain_notification
+from autopilot.domain.service_deployments import ONGOING
 from autopilot.domain.state import (
     Deployment,
     DeploymentState,
@@ -47,6 +49,7 @@ from autopilot.models.actions import (
 from autopilot.ports import EcsGateway, FleetIndex, TaggingGateway
 from autopilot.records import replace
 from autopilot.workflows.batch import QueuedMessage, run_batch
+from autopilot.workflows.canary_action import CanaryVerdictRequest
 from autopilot.workflows.cost_report import weekly_report
 from autopilot.workflows.execute import ActionRunner
 from autopilot.workflows.fleet_index import refresh, reindex
@@ -618,6 +621,48 @@ def _native_rollback_over() -> Case:
     return Case(world, case.service_arn, request)
 
 
+def _canary_failed() -> Case:
+    """prod/web (BLUE_GREEN, canary analysis): the automation started deploying build 2; the
+    canary hook judged it worse than build 1 and answered FAILED, and ECS is rolling back. The
+    executor gets the verdict (ECS finishes the rollback, whatever the automation does)."""
+    from tests.fakes.canary import FakeServiceRevisions  # noqa: PLC0415 - only this story
+
+    world, arn, _ = _build_2_rolling_out(
+        pushed=timedelta(minutes=20), started=timedelta(minutes=15), strategy="BLUE_GREEN"
+    )
+    world.ecs.begin_rollback(arn)
+    [deployment] = world.ecs.service_deployments(world.ecs.describe_service(arn), ONGOING)
+    green = arn.replace(":service/", ":service-revision/") + "/2"
+    revisions = FakeServiceRevisions()
+    revisions.revisions[green] = ServiceRevision(
+        arn=green,
+        service_arn=arn,
+        task_definition=deployment.target,
+        images=tuple(
+            ContainerImage(name, image, image.rpartition("@")[2])
+            for name, image in _web_containers("2").items()
+        ),
+        target_groups=("arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/g/1",),
+    )
+    world.service_revisions = revisions
+    request = CanaryVerdictRequest(
+        action_id=action_id("hook-execution-1", arn, "canary"),
+        service_arn=arn,
+        trigger="ecs-lifecycle-hook",
+        trigger_id="hook-execution-1",
+        trigger_time=T0 - timedelta(minutes=10),
+        decided_at=T0,
+        verdict="FAILED",
+        answered="FAILED",
+        code="error-regression",
+        reason="error rate 10.00% against blue's 0.22%",
+        stage="PRODUCTION_TRAFFIC_SHIFT",
+        deployment=deployment.arn,
+        target_revision=green,
+    )
+    return Case(world, arn, request, settle=partial(world.ecs.finish_rollback, arn))
+
+
 def _approval(kind: Literal["approve", "reject"]) -> Case:
     """prod/web deploys BLUE_GREEN, asks for approval (autopilot:approve=on) and pauses after
     test traffic (a PAUSE hook timing out into a rollback); the automation's deployment of
@@ -1026,6 +1071,17 @@ SCENARIOS = {
                 "web:1",
                 (3, None, None, False),
                 Outcome.COMPLETED,
+                quarantined=1,
+                service_deployments=("ROLLBACK_SUCCESSFUL",),
+            ),
+        ),
+        Scenario(
+            "canary-failed",
+            _canary_failed,
+            Expected(
+                "web:1",
+                (3, None, None, False),
+                Outcome.FAILED,
                 quarantined=1,
                 service_deployments=("ROLLBACK_SUCCESSFUL",),
             ),

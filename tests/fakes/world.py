@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from autopilot.domain.fleet import ImagePush
+from autopilot.ports import ServiceRevisionReader
 from autopilot.workflows.context import ExecutorContext
 from autopilot.workflows.cost_report import ReportDelivery, ReportSources
 from tests.fakes.aws import ACCOUNT, REGION
@@ -110,6 +111,8 @@ class World:
         self.deliveries = FakeReportDeliveries()
         self.queue = FakeActionQueue()
         self.index = FakeFleetIndex()
+        # Canary analysis's reader of service revisions, when a story needs one (tests/fakes/canary)
+        self.service_revisions: ServiceRevisionReader | None = None
 
     def now(self) -> datetime:
         """The planners' clock (World stands in for the gateways a planner is handed)."""
@@ -168,6 +171,11 @@ class World:
             clock=self.clock,
             freeze_after=freeze_after,
             index=wrap(self.index, "index"),
+            service_revisions=(
+                wrap(self.service_revisions, "service_revisions")
+                if self.service_revisions is not None
+                else None
+            ),
         )
 
     def report_sources(self, wrap: Wrap = unwrapped) -> ReportSources:

@@ -224,3 +224,25 @@ def test_a_failed_canary_of_a_service_gone_quarantines_nothing(world: World) -> 
     assert world.ledger.quarantined() == {}
     [told] = world.notifier.sent
     assert "nothing was quarantined" in told.text
+
+
+def test_a_failed_canary_of_the_automations_deploy_makes_ecs_rollback_the_latest() -> None:
+    # Given the automation's deploy of build 2 failed its canary and ECS is rolling it back
+    from tests.chaos.scenarios import _canary_failed  # noqa: PLC0415 - the same story
+
+    case = _canary_failed()
+    assert case.request is not None
+
+    # When the executor records the verdict
+    execute(case.world.context(), case.request)
+
+    # Then ECS's rollback is the service's latest deployment, timed from the verdict, so that
+    # its end says when traffic was back on build 1
+    latest = case.world.ledger.state(case.service_arn).latest
+    assert latest is not None
+    assert (latest.kind, latest.via, latest.triggered_at) == (
+        "rollback",
+        "already-rolling-back",
+        T0,
+    )
+    assert latest.task_definition.endswith("/web:1")
