@@ -50,6 +50,13 @@ class Chart:
     unit: str = ""  # how the local demo prints the figure: "ms" for latencies
 
 
+def latency(title: str, metric: str) -> Chart:
+    """A duration in milliseconds, its median and 95th percentile by the hour."""
+    return Chart(
+        title, (Series(metric, "p50", "p50"), Series(metric, "p95", "p95")), HOUR, unit="ms"
+    )
+
+
 CHARTS = (
     Chart(
         "Deploys, rollbacks and holds per day",
@@ -61,27 +68,9 @@ CHARTS = (
         DAY,
         "bar",
     ),
-    Chart(
-        "Push -> deploy started (ECR event time to UpdateService)",
-        (Series(PUSH_TO_DEPLOY, "p50", "p50"), Series(PUSH_TO_DEPLOY, "p95", "p95")),
-        HOUR,
-        unit="ms",
-    ),
-    Chart(
-        "Alarm -> rollback started (alarm event time to the rollback call)",
-        (Series(ALARM_TO_ROLLBACK, "p50", "p50"), Series(ALARM_TO_ROLLBACK, "p95", "p95")),
-        HOUR,
-        unit="ms",
-    ),
-    Chart(
-        "Deployment start -> ECS reports it completed",
-        (
-            Series(DEPLOYMENT_DURATION, "p50", "p50"),
-            Series(DEPLOYMENT_DURATION, "p95", "p95"),
-        ),
-        HOUR,
-        unit="ms",
-    ),
+    latency("Push -> deploy started (ECR event time to UpdateService)", PUSH_TO_DEPLOY),
+    latency("Alarm -> rollback started (alarm event time to the rollback call)", ALARM_TO_ROLLBACK),
+    latency("Deployment start -> ECS reports it completed", DEPLOYMENT_DURATION),
     Chart(
         "Parked hours and dollars saved this week",
         (Series(PARKED_HOURS, "Sum", "hours parked"), Series(PARKED_SAVINGS, "Sum", "USD saved")),
