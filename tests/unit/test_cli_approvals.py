@@ -5,21 +5,16 @@ entry, and exits 0 when the hook was answered, 1 when nothing waits."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import pytest
 from msgspec.structs import replace
 
-from autopilot.domain.fleet import PauseHook
-from autopilot.domain.ledger import action_id
-from autopilot.models.actions import ApprovalRequest, DeployRequest
+from autopilot.models.actions import ApprovalRequest
 from autopilot.workflows.approval_action import answer
-from autopilot.workflows.deploy_action import deploy
 from autopilot_tools.cli import main as cli
 from autopilot_tools.cli.operator import Backend
-from tests.fakes.world import T0, World, digest, ecr_image
-
-GATED = {"autopilot:track": "tag:main", "autopilot:approve": "on"}
+from tests.fakes.world import World
+from tests.unit.test_workflows_approvals import _deploy, _world
 
 
 def _backend(world: World) -> Backend:
@@ -41,28 +36,8 @@ def _backend(world: World) -> Backend:
 
 def _paused_world() -> World:
     """prod/web (BLUE_GREEN, PAUSE hook, approval on) deploying build 2, paused at the hook."""
-    world = World()
-    world.push("web", "1", "main", at=T0 - timedelta(days=1))
-    arn = world.add_service(
-        "prod",
-        "web",
-        {"web": ecr_image("web", digest("web#1"))},
-        tags=GATED,
-        strategy="BLUE_GREEN",
-        pause_hooks=(PauseHook(("POST_TEST_TRAFFIC_SHIFT",)),),
-    )
-    push = world.push("web", "2", "main", at=T0 - timedelta(minutes=1))
-    deploy(
-        world.context(),
-        DeployRequest(
-            action_id=action_id(push.event_id, arn, "deploy"),
-            service_arn=arn,
-            trigger="ecr-push",
-            trigger_id=push.event_id,
-            trigger_time=push.time,
-            push=push,
-        ),
-    )
+    world, arn = _world()
+    _deploy(world, arn)
     return world
 
 
